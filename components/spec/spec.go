@@ -1,0 +1,112 @@
+// Package spec holds the plain-Go Specs of the platform's components: what a cluster, a database,
+// a cache and a network are, the same for every cloud. The component packages build resources from
+// these; the tier presets, the cost model and the policy rules read them without importing a cloud
+// SDK, which is why they live here and not beside each constructor.
+package spec
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Cloud is where a stack runs.
+type Cloud string
+
+// The clouds a stack can target.
+const (
+	DigitalOcean Cloud = "digitalocean"
+	AWS          Cloud = "aws"
+	// Local is any existing Kubernetes cluster given by kubeconfig, with PostgreSQL and Redis
+	// run in the cluster instead of managed services.
+	Local Cloud = "local"
+)
+
+// Clouds lists every cloud in the order they are documented.
+var Clouds = []Cloud{DigitalOcean, AWS, Local}
+
+// ParseCloud checks a cloud name.
+func ParseCloud(s string) (Cloud, error) {
+	c := Cloud(s)
+	if !slices.Contains(Clouds, c) {
+		return "", fmt.Errorf("%q is not a cloud (want one of %s)", s, CloudList())
+	}
+	return c, nil
+}
+
+// CloudList is the allowed cloud names, for error messages.
+func CloudList() string {
+	names := make([]string, len(Clouds))
+	for i, c := range Clouds {
+		names[i] = string(c)
+	}
+	return strings.Join(names, ", ")
+}
+
+// PerCloud is a value that differs by cloud, such as a machine size: a DigitalOcean slug and an
+// AWS instance class. The tier presets carry both so that one preset serves every cloud.
+type PerCloud struct {
+	DigitalOcean string `yaml:"digitalocean,omitempty" json:"digitalocean,omitempty"`
+	AWS          string `yaml:"aws,omitempty" json:"aws,omitempty"`
+}
+
+// For returns the value for one cloud; empty for the local cloud, which has no sizes.
+func (p PerCloud) For(c Cloud) string {
+	switch c {
+	case DigitalOcean:
+		return p.DigitalOcean
+	case AWS:
+		return p.AWS
+	default:
+		return ""
+	}
+}
+
+// IsZero reports whether no cloud has a value.
+func (p PerCloud) IsZero() bool { return p == PerCloud{} }
+
+// Or returns p, or fallback where p has no value for a cloud.
+func (p PerCloud) Or(fallback PerCloud) PerCloud {
+	if p.DigitalOcean == "" {
+		p.DigitalOcean = fallback.DigitalOcean
+	}
+	if p.AWS == "" {
+		p.AWS = fallback.AWS
+	}
+	return p
+}
+
+// problems collects validation errors, each prefixed with the field path it concerns.
+type problems struct {
+	prefix string
+	errs   []error
+}
+
+func (p *problems) addf(field, format string, args ...any) {
+	p.errs = append(p.errs, fmt.Errorf("%s%s: %s", p.prefix, field, fmt.Sprintf(format, args...)))
+}
+
+func (p *problems) add(errs ...error) {
+	for _, err := range errs {
+		if err != nil {
+			p.errs = append(p.errs, err)
+		}
+	}
+}
+
+// requireSize checks that a size is set for the cloud and known to the catalog.
+func (p *problems) requireSize(field string, size PerCloud, c Cloud, kind SizeKind) {
+	if c == Local {
+		return
+	}
+	v := size.For(c)
+	if v == "" {
+		p.addf(field+"."+string(c), "is empty (want a %s size for %s)", kind, c)
+		return
+	}
+	if _, err := Lookup(c, kind, v); err != nil {
+		p.addf(field+"."+string(c), "%v", err)
+	}
+}
+
+func oneOf(values ...string) string { return strings.Join(values, ", ") }

@@ -1,0 +1,204 @@
+// Package config is a stack's configuration: the scalestack:* keys of a Pulumi stack, parsed,
+// checked and resolved onto a tier preset. It is pure (no Pulumi context), so the program, the
+// command line and the tests all read a stack the same way.
+package config
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/scalestack/scalestack/components/spec"
+	"github.com/scalestack/scalestack/stacks/tiers"
+)
+
+// Namespace is the Pulumi config namespace of this project.
+const Namespace = "scalestack"
+
+// The keys of a stack, without the namespace.
+const (
+	KeyCloud     = "cloud"
+	KeyTier      = "tier"
+	KeyRegion    = "region"
+	KeyDomain    = "domain"
+	KeyProtect   = "protect"
+	KeyOverrides = "overrides"
+)
+
+// Keys lists every key this project reads. Any other scalestack:* key is an error, so that a
+// typo is never silently ignored.
+var Keys = []string{KeyCloud, KeyTier, KeyRegion, KeyDomain, KeyProtect, KeyOverrides}
+
+// DefaultRegions is the region a cloud gets when scalestack:region is not set.
+var DefaultRegions = map[spec.Cloud]string{
+	spec.DigitalOcean: "nyc3",
+	spec.AWS:          "us-east-1",
+	spec.Local:        "local",
+}
+
+// Regions are the regions each cloud accepts. DigitalOcean's list is its regions with managed
+// Kubernetes and databases; AWS regions are checked by form.
+var doRegions = []string{"ams3", "atl1", "blr1", "fra1", "lon1", "nyc1", "nyc2", "nyc3", "sfo2", "sfo3", "sgp1", "syd1", "tor1"}
+
+var (
+	awsRegion = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-\d$`)
+	hostname  = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+)
+
+// Config is one stack, resolved.
+type Config struct {
+	Cloud  spec.Cloud
+	Tier   string
+	Region string
+	// Domain is the public domain the edge serves; empty for no edge.
+	Domain string
+	// Protect marks stateful resources (cluster, database, replicas, cache) protected, so the
+	// engine refuses to delete them.
+	Protect bool
+	// Overrides is the scalestack:overrides object as given, merged onto the preset.
+	Overrides map[string]any
+	// Preset is the tier preset with the overrides applied and defaults filled.
+	Preset tiers.Preset
+}
+
+// Key returns a key with the namespace: scalestack:tier.
+func Key(k string) string { return Namespace + ":" + k }
+
+// Parse reads a stack's configuration from raw Pulumi config values (full keys such as
+// "scalestack:tier" mapped to strings; objects as JSON, as Pulumi passes them to programs).
+// Keys of other namespaces belong to providers and are left alone. Every problem is reported at
+// once, each naming its key and the allowed values.
+func Parse(raw map[string]string) (Config, error) {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("stacks: config %q: %s", Key(key), fmt.Sprintf(format, args...)))
+	}
+
+	var unknown []string
+	for k := range raw {
+		ns, name, ok := strings.Cut(k, ":")
+		if ok && ns == Namespace && !slices.Contains(Keys, name) {
+			unknown = append(unknown, k)
+		}
+	}
+	slices.Sort(unknown)
+	for _, k := range unknown {
+		errs = append(errs, fmt.Errorf("stacks: config %q: not a scalestack key (want one of %s)", k, strings.Join(Keys, ", ")))
+	}
+
+	var c Config
+	cloud, hasCloud := raw[Key(KeyCloud)]
+	if !hasCloud || cloud == "" {
+		bad(KeyCloud, "is not set (want one of %s)", spec.CloudList())
+	} else if parsed, err := spec.ParseCloud(cloud); err != nil {
+		bad(KeyCloud, "%v", err)
+	} else {
+		c.Cloud = parsed
+	}
+
+	tier, hasTier := raw[Key(KeyTier)]
+	if !hasTier || tier == "" {
+		bad(KeyTier, "is not set (want one of %s)", tiers.List())
+	} else if _, err := tiers.Raw(tier); err != nil {
+		bad(KeyTier, "%v", err)
+	} else {
+		c.Tier = tier
+	}
+
+	c.Region = raw[Key(KeyRegion)]
+	if c.Cloud != "" {
+		if c.Region == "" {
+			c.Region = DefaultRegions[c.Cloud]
+		} else if err := checkRegion(c.Cloud, c.Region); err != nil {
+			bad(KeyRegion, "%v", err)
+		}
+	}
+
+	c.Domain = raw[Key(KeyDomain)]
+	if c.Domain != "" && !hostname.MatchString(c.Domain) {
+		bad(KeyDomain, "%q is not a domain name (want lowercase labels and a top-level domain, for example example.com)", c.Domain)
+	}
+
+	c.Protect = true
+	if v, ok := raw[Key(KeyProtect)]; ok {
+		b, err := strconv.ParseBool(v)
+		if err != nil || (v != "true" && v != "false") {
+			bad(KeyProtect, "%q is not a boolean (want true or false)", v)
+		} else {
+			c.Protect = b
+		}
+	}
+
+	if v, ok := raw[Key(KeyOverrides)]; ok && strings.TrimSpace(v) != "" {
+		var obj any
+		if err := json.Unmarshal([]byte(v), &obj); err != nil {
+			bad(KeyOverrides, "is not a JSON or YAML object: %v", err)
+		} else if m, ok := obj.(map[string]any); !ok {
+			bad(KeyOverrides, "is a %s (want an object such as {\"database\": {\"replicas\": 3}})", kindOf(obj))
+		} else if len(m) > 0 {
+			c.Overrides = m
+		}
+	}
+
+	if len(errs) > 0 {
+		return Config{}, errors.Join(errs...)
+	}
+	preset, err := Resolve(c.Tier, c.Overrides)
+	if err != nil {
+		return Config{}, err
+	}
+	if err := preset.Validate(c.Cloud); err != nil {
+		return Config{}, prefixEach(err, fmt.Sprintf("stacks: tier %s", c.Tier), len(c.Overrides) > 0)
+	}
+	c.Preset = preset
+	return c, nil
+}
+
+// Raw renders the configuration back to raw Pulumi config values, the inverse of Parse.
+func (c Config) Raw() map[string]string {
+	raw := map[string]string{
+		Key(KeyCloud):   string(c.Cloud),
+		Key(KeyTier):    c.Tier,
+		Key(KeyRegion):  c.Region,
+		Key(KeyProtect): strconv.FormatBool(c.Protect),
+	}
+	if c.Domain != "" {
+		raw[Key(KeyDomain)] = c.Domain
+	}
+	if len(c.Overrides) > 0 {
+		b, _ := json.Marshal(c.Overrides) // a map decoded from JSON always encodes
+		raw[Key(KeyOverrides)] = string(b)
+	}
+	return raw
+}
+
+func checkRegion(c spec.Cloud, region string) error {
+	switch c {
+	case spec.DigitalOcean:
+		if !slices.Contains(doRegions, region) {
+			return fmt.Errorf("%q is not a DigitalOcean region with Kubernetes and databases (want one of %s)", region, strings.Join(doRegions, ", "))
+		}
+	case spec.AWS:
+		if !awsRegion.MatchString(region) {
+			return fmt.Errorf("%q is not an AWS region (want the form us-east-1)", region)
+		}
+	}
+	return nil
+}
+
+// prefixEach rewrites a joined validation error so that each line names where it came from.
+func prefixEach(err error, where string, overridden bool) error {
+	source := where
+	if overridden {
+		source += fmt.Sprintf(" with %s", Key(KeyOverrides))
+	}
+	var out []error
+	for _, line := range strings.Split(err.Error(), "\n") {
+		out = append(out, fmt.Errorf("%s: %s", source, line))
+	}
+	return errors.Join(out...)
+}

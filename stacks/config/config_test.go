@@ -1,0 +1,223 @@
+package config
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scalestack/scalestack/components/spec"
+)
+
+func raw(kv ...string) map[string]string {
+	m := map[string]string{}
+	for i := 0; i < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return m
+}
+
+func TestParseValid(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		raw   map[string]string
+		check func(t *testing.T, c Config)
+	}{
+		{
+			name: "defaults",
+			raw:  raw("scalestack:cloud", "digitalocean", "scalestack:tier", "100k"),
+			check: func(t *testing.T, c Config) {
+				assert.Equal(t, "nyc3", c.Region)
+				assert.True(t, c.Protect)
+				assert.Equal(t, 2, c.Preset.Database.Replicas)
+				assert.Equal(t, spec.DefaultCIDR, c.Preset.Network.CIDR)
+			},
+		},
+		{
+			name: "provider keys are left alone",
+			raw:  raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1k", "digitalocean:token", "[secret]"),
+			check: func(t *testing.T, c Config) {
+				assert.Equal(t, "1k", c.Tier)
+			},
+		},
+		{
+			name: "overrides merge key by key",
+			raw: raw("scalestack:cloud", "digitalocean", "scalestack:tier", "100k", "scalestack:protect", "false",
+				"scalestack:overrides", `{"database":{"replicas":3,"size":{"digitalocean":"db-s-4vcpu-8gb"}}}`),
+			check: func(t *testing.T, c Config) {
+				assert.False(t, c.Protect)
+				assert.Equal(t, 3, c.Preset.Database.Replicas)
+				assert.Equal(t, 1, c.Preset.Database.Standby, "untouched keys keep the preset")
+				assert.Equal(t, "db-s-4vcpu-8gb", c.Preset.Database.ReplicaSize.DigitalOcean, "replica size follows the overridden primary")
+			},
+		},
+		{
+			name: "a list replaces the preset's list",
+			raw: raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1k",
+				"scalestack:overrides", `{"cluster":{"appPools":[{"name":"web","size":{"digitalocean":"c-4"},"minNodes":2,"maxNodes":4}]}}`),
+			check: func(t *testing.T, c Config) {
+				require.Len(t, c.Preset.Cluster.AppPools, 1)
+				assert.Equal(t, "web", c.Preset.Cluster.AppPools[0].Name)
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := Parse(tt.raw)
+			require.NoError(t, err)
+			tt.check(t, c)
+		})
+	}
+}
+
+func TestParseInvalid(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		raw  map[string]string
+		want []string // every line must appear in the error
+	}{
+		{
+			name: "nothing set",
+			raw:  raw(),
+			want: []string{
+				`stacks: config "scalestack:cloud": is not set (want one of digitalocean, aws, local)`,
+				`stacks: config "scalestack:tier": is not set (want one of 1k, 10k, 100k, 1m)`,
+			},
+		},
+		{
+			name: "every problem at once",
+			raw: raw("scalestack:cloud", "gcp", "scalestack:tier", "50k", "scalestack:protect", "yes",
+				"scalestack:domain", "Not A Domain", "scalestack:teir", "1k"),
+			want: []string{
+				`stacks: config "scalestack:teir": not a scalestack key (want one of cloud, tier, region, domain, protect, overrides)`,
+				`stacks: config "scalestack:cloud": "gcp" is not a cloud (want one of digitalocean, aws, local)`,
+				`stacks: config "scalestack:tier": "50k" is not a tier (want one of 1k, 10k, 100k, 1m)`,
+				`stacks: config "scalestack:protect": "yes" is not a boolean (want true or false)`,
+				`stacks: config "scalestack:domain": "Not A Domain" is not a domain name`,
+			},
+		},
+		{
+			name: "bad region",
+			raw:  raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1k", "scalestack:region", "us-east-1"),
+			want: []string{`stacks: config "scalestack:region": "us-east-1" is not a DigitalOcean region with Kubernetes and databases (want one of ams3,`},
+		},
+		{
+			name: "overrides not an object",
+			raw:  raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1k", "scalestack:overrides", `[1,2]`),
+			want: []string{`stacks: config "scalestack:overrides": is a list (want an object`},
+		},
+		{
+			name: "overrides malformed",
+			raw:  raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1k", "scalestack:overrides", `{"database":`),
+			want: []string{`stacks: config "scalestack:overrides": is not a JSON or YAML object`},
+		},
+		{
+			name: "unknown and mistyped override keys",
+			raw: raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1k",
+				"scalestack:overrides", `{"database":{"replicaz":2,"standby":"one","pool":{"size":2.5}},"tier":"1m","cluster":{"ha":1}}`),
+			want: []string{
+				`stacks: config "scalestack:overrides": "database.replicaz" is not a key (want one of dbName, pool, replicaSize, replicas, size, standby, storageGiB, user, version)`,
+				`stacks: config "scalestack:overrides": "database.standby": is the string "one" (want a whole number)`,
+				`stacks: config "scalestack:overrides": "database.pool.size": is 2.5 (want a whole number)`,
+				`stacks: config "scalestack:overrides": "tier" cannot be overridden (set scalestack:tier instead)`,
+				`stacks: config "scalestack:overrides": "cluster.ha": is 1 (want true or false)`,
+			},
+		},
+		{
+			name: "overrides that break the preset",
+			raw: raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1k",
+				"scalestack:overrides", `{"database":{"standby":1,"pool":{"size":100}},"cache":{"size":{"digitalocean":"db-s-9vcpu"}},"cluster":{"appPools":[{"name":"app","size":{"digitalocean":"s-4vcpu-8gb"},"minNodes":4,"maxNodes":2}]}}`),
+			want: []string{
+				`stacks: tier 1k with scalestack:overrides: database.standby: 1 standby nodes need a plan with at least 2 GiB of memory, and "db-s-1vcpu-1gb" has 1 (want 0, or a larger size)`,
+				`stacks: tier 1k with scalestack:overrides: database.pool.size: 100 is above 8, the most "db-s-1vcpu-1gb" allows`,
+				`stacks: tier 1k with scalestack:overrides: cache.size.digitalocean: "db-s-9vcpu" is not a digitalocean cache size (want one of db-s-1vcpu-1gb,`,
+				`stacks: tier 1k with scalestack:overrides: cluster.appPools.0.maxNodes: 2 is below minNodes 4 (want minNodes <= maxNodes)`,
+			},
+		},
+		{
+			name: "DigitalOcean has no cache shards",
+			raw: raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1m",
+				"scalestack:overrides", `{"cache":{"shards":3,"engine":"redis"}}`),
+			want: []string{
+				`cache.shards: 3 needs cluster mode, which DigitalOcean's managed Valkey does not have (want 1 on digitalocean)`,
+				`cache.engine: "redis" is no longer offered for new DigitalOcean clusters (want valkey)`,
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			_, err := Parse(tt.raw)
+			require.Error(t, err)
+			for _, w := range tt.want {
+				assert.Contains(t, err.Error(), w)
+			}
+			assert.Len(t, strings.Split(err.Error(), "\n"), len(tt.want), "one line a problem:\n%s", err)
+		})
+	}
+}
+
+func TestRawRoundTrips(t *testing.T) {
+	t.Parallel()
+	in := raw("scalestack:cloud", "digitalocean", "scalestack:tier", "10k", "scalestack:domain", "example.com",
+		"scalestack:overrides", `{"database":{"replicas":1}}`)
+	c, err := Parse(in)
+	require.NoError(t, err)
+	again, err := Parse(c.Raw())
+	require.NoError(t, err)
+	assert.Equal(t, c, again)
+}
+
+func TestParseStackFile(t *testing.T) {
+	t.Parallel()
+	sf, err := ParseStackFile([]byte(`
+config:
+  scalestack:tier: 100k
+  scalestack:cloud: digitalocean
+  scalestack:protect: false
+  digitalocean:token:
+    secure: v1:abc
+  scalestack:overrides:
+    database:
+      replicas: 3
+`))
+	require.NoError(t, err)
+	assert.Equal(t, "false", sf.Raw["scalestack:protect"])
+	assert.Equal(t, SecretPlaceholder, sf.Raw["digitalocean:token"])
+	assert.Equal(t, []string{"digitalocean:token"}, sf.Secrets)
+	assert.JSONEq(t, `{"database":{"replicas":3}}`, sf.Raw["scalestack:overrides"])
+	c, err := Parse(sf.Raw)
+	require.NoError(t, err)
+	assert.Equal(t, 3, c.Preset.Database.Replicas)
+
+	_, err = ParseStackFile([]byte("config: [1, 2]\n"))
+	require.ErrorContains(t, err, "not a stack settings file")
+	_, err = ParseStackFile([]byte("confg:\n  scalestack:tier: 1k\n"))
+	require.ErrorContains(t, err, "unknown top-level keys confg")
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add("digitalocean", "100k", "nyc3", "true", `{"database":{"replicas":3}}`)
+	f.Add("aws", "1m", "eu-west-1", "false", `{"cluster":{"appPools":[{"name":"x"}]}}`)
+	f.Add("local", "1k", "", "", `{"cache":{"size":{"digitalocean":1}}}`)
+	f.Add("digitalocean", "10k", "fra1", "true", `{"network":{"cidr":"10.0.0.0/8"},"tier":null}`)
+	f.Fuzz(func(t *testing.T, cloud, tier, region, protect, overrides string) {
+		in := raw("scalestack:cloud", cloud, "scalestack:tier", tier, "scalestack:region", region,
+			"scalestack:protect", protect, "scalestack:overrides", overrides)
+		c, err := Parse(in)
+		if err != nil {
+			return
+		}
+		again, err := Parse(c.Raw())
+		if err != nil {
+			t.Fatalf("a parsed config does not parse again: %v", err)
+		}
+		if !assert.ObjectsAreEqual(c, again) {
+			t.Fatalf("round trip changed the config:\n%+v\n%+v", c, again)
+		}
+	})
+}

@@ -1,0 +1,86 @@
+package tiers
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scalestack/scalestack/capacity"
+	"github.com/scalestack/scalestack/components/spec"
+)
+
+// Every shipped preset is valid for every cloud it carries sizes for.
+func TestPresetsValidate(t *testing.T) {
+	t.Parallel()
+	require.NoError(t, spec.CatalogErr())
+	for _, name := range Names {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			p, err := Load(name)
+			require.NoError(t, err)
+			assert.NoError(t, p.Validate(spec.DigitalOcean))
+		})
+	}
+}
+
+// The presets carry the load the capacity model computes for their users, at the HPA's CPU
+// target, and their pools fit both the need and the database's connection budget.
+func TestPresetsCarryTheirLoad(t *testing.T) {
+	t.Parallel()
+	for _, name := range Names {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			p, err := Load(name)
+			require.NoError(t, err)
+			load := capacity.Default.For(p.Users)
+
+			var maxCPU float64
+			for _, pool := range p.Cluster.AppPools {
+				info, err := spec.Lookup(spec.DigitalOcean, spec.NodeSize, pool.Size.DigitalOcean)
+				require.NoError(t, err)
+				maxCPU += info.VCPUs * float64(pool.MaxNodes)
+			}
+			assert.GreaterOrEqual(t, maxCPU, load.APICPUCapacity, "app pools' ceiling in vCPU")
+
+			limit, err := p.Database.PoolLimit(spec.DigitalOcean)
+			require.NoError(t, err)
+			assert.GreaterOrEqual(t, p.Database.Pool.Size, load.PoolConnections, "pool size against the need")
+			assert.LessOrEqual(t, p.Database.Pool.Size, limit, "pool size against the budget")
+		})
+	}
+}
+
+// Tiers grow: a larger tier never has less of anything than a smaller one.
+func TestPresetsGrowWithTheTier(t *testing.T) {
+	t.Parallel()
+	var prev Preset
+	for i, name := range Names {
+		p, err := Load(name)
+		require.NoError(t, err)
+		if i > 0 {
+			assert.Greater(t, p.Users, prev.Users, name)
+			assert.GreaterOrEqual(t, p.Database.Standby, prev.Database.Standby, name)
+			assert.GreaterOrEqual(t, p.Database.Replicas, prev.Database.Replicas, name)
+			assert.GreaterOrEqual(t, p.Database.Pool.Size, prev.Database.Pool.Size, name)
+			assert.GreaterOrEqual(t, p.Cache.Standby, prev.Cache.Standby, name)
+			assert.True(t, p.Cluster.HA || !prev.Cluster.HA, "%s: HA cannot be turned off once on", name)
+		}
+		// What forces a replacement is the same in every tier.
+		assert.Equal(t, spec.DefaultSystemPool, p.Cluster.SystemPool, name)
+		assert.Equal(t, spec.DefaultCIDR, p.Network.CIDR, name)
+		prev = p
+	}
+}
+
+func TestLoadRejectsUnknownTier(t *testing.T) {
+	t.Parallel()
+	_, err := Load("50k")
+	require.EqualError(t, err, `"50k" is not a tier (want one of 1k, 10k, 100k, 1m)`)
+}
+
+func TestDecodeRejectsUnknownKeys(t *testing.T) {
+	t.Parallel()
+	_, err := Decode([]byte("tier: 1k\ndatabase:\n  replicaz: 2\n"))
+	require.ErrorContains(t, err, "field replicaz not found")
+}
