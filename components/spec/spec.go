@@ -5,6 +5,7 @@
 package spec
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -110,3 +111,24 @@ func (p *problems) requireSize(field string, size PerCloud, c Cloud, kind SizeKi
 }
 
 func oneOf(values ...string) string { return strings.Join(values, ", ") }
+
+// Placement is where a component is built and how it is guarded: the same for every component
+// of a stack.
+type Placement struct {
+	Cloud  Cloud
+	Region string
+	// Protect marks stateful resources protected: the engine refuses to delete them.
+	Protect bool
+}
+
+// Validate checks that the placement names a cloud and a region.
+func (p Placement) Validate() error {
+	var errs []error
+	if _, err := ParseCloud(string(p.Cloud)); err != nil {
+		errs = append(errs, fmt.Errorf("cloud: %w", err))
+	}
+	if p.Region == "" {
+		errs = append(errs, fmt.Errorf("region: is empty (want the cloud's region, for example nyc3)"))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,120 @@
+// Package cache is the managed cache: on DigitalOcean a Valkey cluster with standby nodes and an
+// eviction policy, on the private network, behind a firewall that admits only the Kubernetes
+// cluster.
+package cache
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/pulumi/pulumi-digitalocean/sdk/v4/go/digitalocean"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/scalestack/scalestack/components/internal/names"
+	"github.com/scalestack/scalestack/components/spec"
+)
+
+// Type is the component's type token.
+const Type = "scalestack:components:Cache"
+
+// Spec is the cache and where it goes.
+type Spec struct {
+	spec.Placement
+	spec.Cache
+	// Maintenance is the weekly window for engine patches, shared with the cluster.
+	Maintenance spec.Maintenance
+}
+
+// WithDefaults fills the documented defaults.
+func (s Spec) WithDefaults() Spec {
+	s.Cache = s.Cache.WithDefaults()
+	if s.Maintenance == (spec.Maintenance{}) {
+		s.Maintenance = spec.DefaultMaintenance
+	}
+	return s
+}
+
+// Validate reports every problem, each naming its field.
+func (s Spec) Validate() error {
+	return errors.Join(s.Placement.Validate(), s.Cache.Validate("cache.", s.Cloud))
+}
+
+// Args connects the cache to the network and the cluster that may reach it.
+type Args struct {
+	VpcID     pulumi.StringInput
+	ClusterID pulumi.StringInput
+}
+
+// Cache is the component.
+type Cache struct {
+	pulumi.ResourceState
+
+	// PrivateHost and Port reach the primary on the private network.
+	PrivateHost pulumi.StringOutput `pulumi:"privateHost"`
+	Port        pulumi.IntOutput    `pulumi:"port"`
+	// URL is the private, TLS connection URL with credentials, secret.
+	URL pulumi.StringOutput `pulumi:"url"`
+}
+
+// New builds the cache.
+func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.ResourceOption) (*Cache, error) {
+	s = s.WithDefaults()
+	if err := s.Validate(); err != nil {
+		return nil, fmt.Errorf("cache %q: %w", name, err)
+	}
+	if args == nil || args.VpcID == nil || args.ClusterID == nil {
+		return nil, fmt.Errorf("cache %q: args.VpcID and args.ClusterID are required", name)
+	}
+	c := &Cache{}
+	if err := ctx.RegisterComponentResource(Type, name, c, opts...); err != nil {
+		return nil, err
+	}
+	switch s.Cloud {
+	case spec.DigitalOcean:
+		if err := c.digitalOcean(ctx, name, s, args); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("cache %q: cloud %q is not built by this component yet (want digitalocean)", name, s.Cloud)
+	}
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"privateHost": c.PrivateHost,
+		"port":        c.Port,
+		"url":         c.URL,
+	})
+}
+
+func (c *Cache) digitalOcean(ctx *pulumi.Context, name string, s Spec, args *Args) error {
+	valkey, err := digitalocean.NewDatabaseCluster(ctx, name+"-valkey", &digitalocean.DatabaseClusterArgs{
+		Name:               pulumi.String(names.DNS(name, 63)),
+		Engine:             pulumi.String(s.Engine),
+		Version:            pulumi.String(s.Version),
+		Size:               pulumi.String(s.Size.DigitalOcean),
+		Region:             pulumi.String(s.Region),
+		NodeCount:          pulumi.Int(1 + s.Standby),
+		PrivateNetworkUuid: args.VpcID,
+		EvictionPolicy:     pulumi.String(s.DigitalOceanEvictionPolicy()),
+		MaintenanceWindows: digitalocean.DatabaseClusterMaintenanceWindowArray{
+			&digitalocean.DatabaseClusterMaintenanceWindowArgs{
+				Day:  pulumi.String(s.Maintenance.Day),
+				Hour: pulumi.String(s.Maintenance.StartTime + ":00"),
+			},
+		},
+	}, pulumi.Parent(c), pulumi.Protect(s.Protect))
+	if err != nil {
+		return err
+	}
+	if _, err := digitalocean.NewDatabaseFirewall(ctx, name+"-firewall", &digitalocean.DatabaseFirewallArgs{
+		ClusterId: valkey.ID(),
+		Rules: digitalocean.DatabaseFirewallRuleArray{
+			&digitalocean.DatabaseFirewallRuleArgs{Type: pulumi.String("k8s"), Value: args.ClusterID},
+		},
+	}, pulumi.Parent(c)); err != nil {
+		return err
+	}
+	c.PrivateHost = valkey.PrivateHost
+	c.Port = valkey.Port
+	// DigitalOcean's managed Valkey speaks TLS only: rediss://.
+	c.URL = pulumi.ToSecret(pulumi.Sprintf("rediss://%s:%s@%s:%d", valkey.User, valkey.Password, valkey.PrivateHost, valkey.Port)).(pulumi.StringOutput)
+	return nil
+}

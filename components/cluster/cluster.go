@@ -1,0 +1,157 @@
+// Package cluster is the Kubernetes cluster: on DigitalOcean a DOKS cluster whose default pool
+// is a small fixed system pool, plus one autoscaling node pool per app pool of the tier.
+package cluster
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/pulumi/pulumi-digitalocean/sdk/v4/go/digitalocean"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/scalestack/scalestack/components/internal/names"
+	"github.com/scalestack/scalestack/components/spec"
+)
+
+// Type is the component's type token.
+const Type = "scalestack:components:Cluster"
+
+// Autoscaler settings shared by every tier: scale down after 10 minutes under half use, so a
+// spike's nodes stay for its aftershocks but not for the night.
+const (
+	scaleDownUnneededTime         = "10m"
+	scaleDownUtilizationThreshold = 0.5
+)
+
+// Spec is the cluster and where it goes.
+type Spec struct {
+	spec.Placement
+	spec.Cluster
+}
+
+// WithDefaults fills the documented defaults.
+func (s Spec) WithDefaults() Spec {
+	s.Cluster = s.Cluster.WithDefaults()
+	return s
+}
+
+// Validate reports every problem, each naming its field.
+func (s Spec) Validate() error {
+	return errors.Join(s.Placement.Validate(), s.Cluster.Validate("cluster.", s.Cloud))
+}
+
+// Args connects the cluster to the network.
+type Args struct {
+	VpcID pulumi.StringInput
+}
+
+// Cluster is the component.
+type Cluster struct {
+	pulumi.ResourceState
+
+	// ClusterID is the cloud's ID of the cluster (DOKS UUID).
+	ClusterID pulumi.StringOutput `pulumi:"clusterId"`
+	// Endpoint is the API server's URL.
+	Endpoint pulumi.StringOutput `pulumi:"endpoint"`
+	// Kubeconfig is a kubeconfig for the cluster, secret.
+	Kubeconfig pulumi.StringOutput `pulumi:"kubeconfig"`
+}
+
+// New builds the cluster.
+func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.ResourceOption) (*Cluster, error) {
+	s = s.WithDefaults()
+	if err := s.Validate(); err != nil {
+		return nil, fmt.Errorf("cluster %q: %w", name, err)
+	}
+	if args == nil || args.VpcID == nil {
+		return nil, fmt.Errorf("cluster %q: args.VpcID is required", name)
+	}
+	c := &Cluster{}
+	if err := ctx.RegisterComponentResource(Type, name, c, opts...); err != nil {
+		return nil, err
+	}
+	switch s.Cloud {
+	case spec.DigitalOcean:
+		if err := c.digitalOcean(ctx, name, s, args); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("cluster %q: cloud %q is not built by this component yet (want digitalocean)", name, s.Cloud)
+	}
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
+		"clusterId":  c.ClusterID,
+		"endpoint":   c.Endpoint,
+		"kubeconfig": c.Kubeconfig,
+	})
+}
+
+func (c *Cluster) digitalOcean(ctx *pulumi.Context, name string, s Spec, args *Args) error {
+	clusterOpts := []pulumi.ResourceOption{pulumi.Parent(c), pulumi.Protect(s.Protect)}
+	if !s.HA {
+		// DigitalOcean cannot turn an HA control plane off. A tier without HA therefore leaves
+		// an existing cluster's HA as it is (a downgrade keeps it) and creates new clusters
+		// without it; a tier with HA turns it on.
+		clusterOpts = append(clusterOpts, pulumi.IgnoreChanges([]string{"ha"}))
+	}
+	sys := s.SystemPool
+	doks, err := digitalocean.NewKubernetesCluster(ctx, name+"-doks", &digitalocean.KubernetesClusterArgs{
+		Name:         pulumi.String(names.DNS(name, 63)),
+		Region:       pulumi.String(s.Region),
+		Version:      pulumi.String(s.Version.DigitalOcean),
+		VpcUuid:      args.VpcID,
+		Ha:           pulumi.Bool(s.HA),
+		SurgeUpgrade: pulumi.Bool(s.SurgeUpgrade),
+		// The version is pinned: DigitalOcean moving it would make the pinned value a
+		// downgrade, which replaces the cluster. Upgrades are a change to the pinned version.
+		AutoUpgrade: pulumi.Bool(false),
+		MaintenancePolicy: &digitalocean.KubernetesClusterMaintenancePolicyArgs{
+			Day:       pulumi.String(s.Maintenance.Day),
+			StartTime: pulumi.String(s.Maintenance.StartTime),
+		},
+		ClusterAutoscalerConfigurations: digitalocean.KubernetesClusterClusterAutoscalerConfigurationArray{
+			&digitalocean.KubernetesClusterClusterAutoscalerConfigurationArgs{
+				ScaleDownUnneededTime:         pulumi.String(scaleDownUnneededTime),
+				ScaleDownUtilizationThreshold: pulumi.Float64(scaleDownUtilizationThreshold),
+			},
+		},
+		NodePool: &digitalocean.KubernetesClusterNodePoolArgs{
+			Name:      pulumi.String(sys.Name),
+			Size:      pulumi.String(sys.Size.DigitalOcean),
+			AutoScale: pulumi.Bool(true),
+			MinNodes:  pulumi.Int(sys.MinNodes),
+			MaxNodes:  pulumi.Int(sys.MaxNodes),
+			Labels:    pulumi.ToStringMap(sys.NodeLabels()),
+		},
+	}, clusterOpts...)
+	if err != nil {
+		return err
+	}
+	for _, pool := range s.AppPools {
+		size := pool.Size.DigitalOcean
+		// The size is part of the name: a new size is a new pool, created before the old one is
+		// deleted, instead of an in-place replacement that would take the pool's nodes at once.
+		poolName := names.DNS(pool.Name+"-"+size, 63)
+		_, err := digitalocean.NewKubernetesNodePool(ctx, name+"-"+poolName, &digitalocean.KubernetesNodePoolArgs{
+			ClusterId: doks.ID(),
+			Name:      pulumi.String(poolName),
+			Size:      pulumi.String(size),
+			AutoScale: pulumi.Bool(true),
+			MinNodes:  pulumi.Int(pool.MinNodes),
+			MaxNodes:  pulumi.Int(pool.MaxNodes),
+			Labels:    pulumi.ToStringMap(pool.NodeLabels()),
+		}, pulumi.Parent(c))
+		if err != nil {
+			return err
+		}
+	}
+	c.ClusterID = doks.ID().ToStringOutput()
+	c.Endpoint = doks.Endpoint
+	// The provider marks kubeConfigs secret, and the secret flag follows the value here.
+	c.Kubeconfig = doks.KubeConfigs.ApplyT(func(kcs []digitalocean.KubernetesClusterKubeConfig) (string, error) {
+		if len(kcs) == 0 || kcs[0].RawConfig == nil {
+			return "", fmt.Errorf("cluster %q: DigitalOcean returned no kubeconfig for the cluster", name)
+		}
+		return *kcs[0].RawConfig, nil
+	}).(pulumi.StringOutput)
+	return nil
+}

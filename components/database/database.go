@@ -1,0 +1,186 @@
+// Package database is managed PostgreSQL: on DigitalOcean a database cluster with standby nodes,
+// read-only replicas, the application's database and role, a PgBouncer pool in transaction
+// mode and a firewall that admits only the Kubernetes cluster, all on the private network.
+package database
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/pulumi/pulumi-digitalocean/sdk/v4/go/digitalocean"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/scalestack/scalestack/components/internal/names"
+	"github.com/scalestack/scalestack/components/spec"
+)
+
+// Type is the component's type token.
+const Type = "scalestack:components:Database"
+
+// Spec is the database and where it goes.
+type Spec struct {
+	spec.Placement
+	spec.Database
+	// Maintenance is the weekly window for engine patches, shared with the cluster.
+	Maintenance spec.Maintenance
+}
+
+// WithDefaults fills the documented defaults.
+func (s Spec) WithDefaults() Spec {
+	s.Database = s.Database.WithDefaults()
+	if s.Maintenance == (spec.Maintenance{}) {
+		s.Maintenance = spec.DefaultMaintenance
+	}
+	return s
+}
+
+// Validate reports every problem, each naming its field.
+func (s Spec) Validate() error {
+	return errors.Join(s.Placement.Validate(), s.Database.Validate("database.", s.Cloud))
+}
+
+// Args connects the database to the network and the cluster that may reach it.
+type Args struct {
+	VpcID     pulumi.StringInput
+	ClusterID pulumi.StringInput
+}
+
+// Database is the component.
+type Database struct {
+	pulumi.ResourceState
+
+	// PrivateHost and Port reach the primary on the private network.
+	PrivateHost pulumi.StringOutput `pulumi:"privateHost"`
+	Port        pulumi.IntOutput    `pulumi:"port"`
+	// PrimaryURL is the primary's private connection URL for the app's role, secret.
+	PrimaryURL pulumi.StringOutput `pulumi:"primaryUrl"`
+	// PooledURL is the PgBouncer pool's private connection URL, secret.
+	PooledURL pulumi.StringOutput `pulumi:"pooledUrl"`
+	// ReplicaURLs are the read replicas' private connection URLs, secret.
+	ReplicaURLs pulumi.StringArrayOutput `pulumi:"replicaUrls"`
+}
+
+// New builds the database.
+func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.ResourceOption) (*Database, error) {
+	s = s.WithDefaults()
+	if err := s.Validate(); err != nil {
+		return nil, fmt.Errorf("database %q: %w", name, err)
+	}
+	if args == nil || args.VpcID == nil || args.ClusterID == nil {
+		return nil, fmt.Errorf("database %q: args.VpcID and args.ClusterID are required", name)
+	}
+	d := &Database{}
+	if err := ctx.RegisterComponentResource(Type, name, d, opts...); err != nil {
+		return nil, err
+	}
+	switch s.Cloud {
+	case spec.DigitalOcean:
+		if err := d.digitalOcean(ctx, name, s, args); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, fmt.Errorf("database %q: cloud %q is not built by this component yet (want digitalocean)", name, s.Cloud)
+	}
+	return d, ctx.RegisterResourceOutputs(d, pulumi.Map{
+		"privateHost": d.PrivateHost,
+		"port":        d.Port,
+		"primaryUrl":  d.PrimaryURL,
+		"pooledUrl":   d.PooledURL,
+		"replicaUrls": d.ReplicaURLs,
+	})
+}
+
+func (d *Database) digitalOcean(ctx *pulumi.Context, name string, s Spec, args *Args) error {
+	stateful := []pulumi.ResourceOption{pulumi.Parent(d), pulumi.Protect(s.Protect)}
+	clusterArgs := &digitalocean.DatabaseClusterArgs{
+		Name:               pulumi.String(names.DNS(name, 63)),
+		Engine:             pulumi.String("pg"),
+		Version:            pulumi.String(s.Version),
+		Size:               pulumi.String(s.Size.DigitalOcean),
+		Region:             pulumi.String(s.Region),
+		NodeCount:          pulumi.Int(1 + s.Standby),
+		PrivateNetworkUuid: args.VpcID,
+		MaintenanceWindows: digitalocean.DatabaseClusterMaintenanceWindowArray{
+			&digitalocean.DatabaseClusterMaintenanceWindowArgs{
+				Day:  pulumi.String(s.Maintenance.Day),
+				Hour: pulumi.String(s.Maintenance.StartTime + ":00"),
+			},
+		},
+	}
+	if s.StorageGiB > 0 {
+		clusterArgs.StorageSizeMib = pulumi.String(strconv.Itoa(s.StorageGiB * 1024))
+	}
+	pg, err := digitalocean.NewDatabaseCluster(ctx, name+"-pg", clusterArgs, stateful...)
+	if err != nil {
+		return err
+	}
+
+	db, err := digitalocean.NewDatabaseDb(ctx, name+"-db-"+s.DBName, &digitalocean.DatabaseDbArgs{
+		ClusterId: pg.ID(),
+		Name:      pulumi.String(s.DBName),
+	}, pulumi.Parent(d), pulumi.Protect(s.Protect))
+	if err != nil {
+		return err
+	}
+	user, err := digitalocean.NewDatabaseUser(ctx, name+"-user-"+s.User, &digitalocean.DatabaseUserArgs{
+		ClusterId: pg.ID(),
+		Name:      pulumi.String(s.User),
+	}, pulumi.Parent(d))
+	if err != nil {
+		return err
+	}
+
+	// A pool cannot change in place, so its size is in its name: a new size is a new pool that
+	// comes up beside the old one (the Spec keeps room for both), and the old one goes after the
+	// app has the new URL.
+	poolName := fmt.Sprintf("%s-%s-%d", s.DBName, s.Pool.Mode, s.Pool.Size)
+	pool, err := digitalocean.NewDatabaseConnectionPool(ctx, name+"-pool-"+poolName, &digitalocean.DatabaseConnectionPoolArgs{
+		ClusterId: pg.ID(),
+		Name:      pulumi.String(poolName),
+		Mode:      pulumi.String(s.Pool.Mode),
+		Size:      pulumi.Int(s.Pool.Size),
+		DbName:    db.Name,
+		User:      user.Name,
+	}, pulumi.Parent(d))
+	if err != nil {
+		return err
+	}
+
+	replicaURLs := pulumi.StringArray{}
+	for i := 1; i <= s.Replicas; i++ {
+		replica, err := digitalocean.NewDatabaseReplica(ctx, fmt.Sprintf("%s-replica-%d", name, i), &digitalocean.DatabaseReplicaArgs{
+			ClusterId:          pg.ID(),
+			Name:               pulumi.String(names.DNS(fmt.Sprintf("%s-replica-%d", name, i), 63)),
+			Size:               pulumi.String(s.ReplicaSize.DigitalOcean),
+			Region:             pulumi.String(s.Region),
+			PrivateNetworkUuid: args.VpcID,
+		}, stateful...)
+		if err != nil {
+			return err
+		}
+		replicaURLs = append(replicaURLs, withCredentials(replica.PrivateHost, replica.Port, user, s.DBName))
+	}
+
+	if _, err := digitalocean.NewDatabaseFirewall(ctx, name+"-firewall", &digitalocean.DatabaseFirewallArgs{
+		ClusterId: pg.ID(),
+		Rules: digitalocean.DatabaseFirewallRuleArray{
+			&digitalocean.DatabaseFirewallRuleArgs{Type: pulumi.String("k8s"), Value: args.ClusterID},
+		},
+	}, pulumi.Parent(d)); err != nil {
+		return err
+	}
+
+	d.PrivateHost = pg.PrivateHost
+	d.Port = pg.Port
+	d.PrimaryURL = withCredentials(pg.PrivateHost, pg.Port, user, s.DBName)
+	d.PooledURL = pulumi.ToSecret(pool.PrivateUri).(pulumi.StringOutput)
+	d.ReplicaURLs = pulumi.ToSecret(replicaURLs.ToStringArrayOutput()).(pulumi.StringArrayOutput)
+	return nil
+}
+
+// withCredentials builds a private, TLS-only connection URL for the app's role.
+func withCredentials(host pulumi.StringOutput, port pulumi.IntOutput, user *digitalocean.DatabaseUser, db string) pulumi.StringOutput {
+	url := pulumi.Sprintf("postgresql://%s:%s@%s:%d/%s?sslmode=require", user.Name, user.Password, host, port, db)
+	return pulumi.ToSecret(url).(pulumi.StringOutput)
+}

@@ -1,0 +1,73 @@
+// Package network is the private network every other component lives in: a VPC on
+// DigitalOcean (AWS subnets, gateways and routes come with the AWS platform).
+package network
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/pulumi/pulumi-digitalocean/sdk/v4/go/digitalocean"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/scalestack/scalestack/components/internal/names"
+	"github.com/scalestack/scalestack/components/spec"
+)
+
+// Type is the component's type token.
+const Type = "scalestack:components:Network"
+
+// Spec is where the network goes and what it spans.
+type Spec struct {
+	spec.Placement
+	spec.Network
+}
+
+// WithDefaults fills the documented defaults.
+func (s Spec) WithDefaults() Spec {
+	s.Network = s.Network.WithDefaults()
+	return s
+}
+
+// Validate reports every problem, each naming its field.
+func (s Spec) Validate() error {
+	return errors.Join(s.Placement.Validate(), s.Network.Validate("network."))
+}
+
+// Network is the component.
+type Network struct {
+	pulumi.ResourceState
+
+	// VpcID is the private network's ID.
+	VpcID pulumi.StringOutput `pulumi:"vpcId"`
+	// CIDR is its address range.
+	CIDR pulumi.StringOutput `pulumi:"cidr"`
+}
+
+// New builds the network.
+func New(ctx *pulumi.Context, name string, s Spec, opts ...pulumi.ResourceOption) (*Network, error) {
+	s = s.WithDefaults()
+	if err := s.Validate(); err != nil {
+		return nil, fmt.Errorf("network %q: %w", name, err)
+	}
+	n := &Network{}
+	if err := ctx.RegisterComponentResource(Type, name, n, opts...); err != nil {
+		return nil, err
+	}
+	switch s.Cloud {
+	case spec.DigitalOcean:
+		vpc, err := digitalocean.NewVpc(ctx, name+"-vpc", &digitalocean.VpcArgs{
+			Name:        pulumi.String(names.DNS(name, 63)),
+			Region:      pulumi.String(s.Region),
+			IpRange:     pulumi.String(s.CIDR),
+			Description: pulumi.String("scalestack private network: cluster, database and cache"),
+		}, pulumi.Parent(n))
+		if err != nil {
+			return nil, err
+		}
+		n.VpcID = vpc.ID().ToStringOutput()
+	default:
+		return nil, fmt.Errorf("network %q: cloud %q is not built by this component yet (want digitalocean)", name, s.Cloud)
+	}
+	n.CIDR = pulumi.String(s.CIDR).ToStringOutput()
+	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{"vpcId": n.VpcID, "cidr": n.CIDR})
+}

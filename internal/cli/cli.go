@@ -1,0 +1,176 @@
+// Package cli is the scalestack command line. It holds no cloud SDK: the program that builds
+// the plan is passed in by cmd/scalestack, so the command line's tests build in seconds.
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/scalestack/scalestack/components/spec"
+	"github.com/scalestack/scalestack/internal/plan"
+	"github.com/scalestack/scalestack/stacks/config"
+	"github.com/scalestack/scalestack/stacks/tiers"
+)
+
+// Exit codes: 0 success, 1 a failure while running, 2 bad input (flags, config, files).
+const (
+	ExitOK    = 0
+	ExitError = 1
+	ExitUsage = 2
+)
+
+// Planner runs the program offline and returns its plan.
+type Planner func(stack string, raw map[string]string, secretKeys []string) (plan.Plan, error)
+
+// Deps are what the command line needs from the program.
+type Deps struct {
+	Plan Planner
+}
+
+// usageError is bad input: it exits 2.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+const help = `scalestack: the platform for a launch, planned and priced before it is built.
+
+Usage:
+  scalestack plan --cloud C --tier T [--config Pulumi.<stack>.yaml] [--format text|json]
+
+Commands:
+  plan    run the Pulumi program offline under mocks and print every resource it would create
+
+Run 'scalestack <command> --help' for a command's flags.
+`
+
+// Main runs the command line and returns its exit code.
+func Main(args []string, stdout, stderr io.Writer, deps Deps) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, help)
+		return ExitUsage
+	}
+	var err error
+	switch args[0] {
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, help)
+		return ExitOK
+	case "plan":
+		err = runPlan(args[1:], stdout, stderr, deps)
+	default:
+		err = usagef("scalestack: %q is not a command (want plan; see scalestack help)", args[0])
+	}
+	switch {
+	case err == nil:
+		return ExitOK
+	case errors.Is(err, flag.ErrHelp):
+		return ExitOK
+	case errors.As(err, new(usageError)):
+		fmt.Fprintln(stderr, err)
+		return ExitUsage
+	default:
+		fmt.Fprintln(stderr, err)
+		return ExitError
+	}
+}
+
+// stackFlags are the flags that choose a stack: shared by every command that reads one.
+type stackFlags struct {
+	cloud, tier, configPath string
+}
+
+func (s *stackFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&s.cloud, "cloud", "", "cloud: "+spec.CloudList()+" (overrides scalestack:cloud in --config)")
+	fs.StringVar(&s.tier, "tier", "", "tier: "+tiers.List()+" (overrides scalestack:tier in --config)")
+	fs.StringVar(&s.configPath, "config", "", "a Pulumi stack file (Pulumi.<stack>.yaml) whose config to use")
+}
+
+// resolve reads the stack file, applies the flags and parses the result.
+func (s *stackFlags) resolve() (config.StackFile, config.Config, error) {
+	sf := config.StackFile{Stack: "dev", Raw: map[string]string{}}
+	if s.configPath != "" {
+		var err error
+		if sf, err = config.ReadStackFile(s.configPath); err != nil {
+			return sf, config.Config{}, usageError{err}
+		}
+	}
+	if s.cloud != "" {
+		sf.Raw[config.Key(config.KeyCloud)] = s.cloud
+	}
+	if s.tier != "" {
+		sf.Raw[config.Key(config.KeyTier)] = s.tier
+	}
+	cfg, err := config.Parse(sf.Raw)
+	if err != nil {
+		return sf, cfg, usageError{err}
+	}
+	return sf, cfg, nil
+}
+
+func newFlagSet(name, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("scalestack "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: scalestack %s\n\nFlags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses flags and refuses stray arguments.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{fmt.Errorf("%s: %w", fs.Name(), err)}
+	}
+	if fs.NArg() > 0 {
+		return usagef("%s: unexpected argument %q (flags only)", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+func checkFormat(flagName, value string, allowed ...string) error {
+	if !slices.Contains(allowed, value) {
+		return usagef("scalestack: flag --%s: %q is not a format (want one of %s)", flagName, value, strings.Join(allowed, ", "))
+	}
+	return nil
+}
+
+func runPlan(args []string, stdout, stderr io.Writer, deps Deps) error {
+	fs := newFlagSet("plan", "plan --cloud C --tier T [--config Pulumi.<stack>.yaml] [--format text|json]", stderr)
+	var sf stackFlags
+	sf.register(fs)
+	format := fs.String("format", "text", "output format: text or json")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := checkFormat("format", *format, "text", "json"); err != nil {
+		return err
+	}
+	file, _, err := sf.resolve()
+	if err != nil {
+		return err
+	}
+	p, err := deps.Plan(file.Stack, file.Raw, file.Secrets)
+	if err != nil {
+		return fmt.Errorf("scalestack plan: %w", err)
+	}
+	if *format == "json" {
+		b, err := p.JSON()
+		if err != nil {
+			return err
+		}
+		_, err = stdout.Write(b)
+		return err
+	}
+	_, err = io.WriteString(stdout, p.Text())
+	return err
+}

@@ -1,0 +1,132 @@
+// Package stacks is what one environment is: its configuration, resolved onto a tier preset, and
+// Deploy, which wires the components together. Data flows one way: config -> tier Spec ->
+// components -> resources.
+package stacks
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/scalestack/scalestack/components/cache"
+	"github.com/scalestack/scalestack/components/cluster"
+	"github.com/scalestack/scalestack/components/database"
+	"github.com/scalestack/scalestack/components/network"
+	"github.com/scalestack/scalestack/components/spec"
+	"github.com/scalestack/scalestack/stacks/config"
+)
+
+// Load reads the stack's configuration from the Pulumi context. Under `pulumi up` the language
+// host also passes the whole configuration in PULUMI_CONFIG; any scalestack key found there that
+// this project does not know is reported, so a misspelt key fails instead of being ignored.
+func Load(ctx *pulumi.Context) (config.Config, error) {
+	raw := map[string]string{}
+	for _, k := range config.Keys {
+		if v, ok := ctx.GetConfig(config.Key(k)); ok {
+			raw[config.Key(k)] = v
+		}
+	}
+	if env := os.Getenv(pulumi.EnvConfig); env != "" {
+		var all map[string]string
+		if err := json.Unmarshal([]byte(env), &all); err == nil {
+			for k, v := range all {
+				if strings.HasPrefix(k, config.Namespace+":") {
+					raw[k] = v
+				}
+			}
+		}
+	}
+	return config.Parse(raw)
+}
+
+// Platform is what Deploy built.
+type Platform struct {
+	Network  *network.Network
+	Cluster  *cluster.Cluster
+	Database *database.Database
+	Cache    *cache.Cache
+}
+
+// builtClouds are the clouds Deploy builds today.
+var builtClouds = []spec.Cloud{spec.DigitalOcean}
+
+// Deploy builds the platform a configuration describes.
+func Deploy(ctx *pulumi.Context, cfg config.Config) (*Platform, error) {
+	if !slices.Contains(builtClouds, cfg.Cloud) {
+		return nil, fmt.Errorf("stacks: config %q: %q is not built yet (want digitalocean; aws and local are planned)", config.Key(config.KeyCloud), cfg.Cloud)
+	}
+	if err := ctx.RegisterStackTransformation(tagTransform(Tags(ctx.Project(), ctx.Stack()))); err != nil {
+		return nil, err
+	}
+	base := ctx.Project() + "-" + ctx.Stack()
+	place := spec.Placement{Cloud: cfg.Cloud, Region: cfg.Region, Protect: cfg.Protect}
+	p := cfg.Preset
+
+	net, err := network.New(ctx, base+"-network", network.Spec{Placement: place, Network: p.Network})
+	if err != nil {
+		return nil, err
+	}
+	cl, err := cluster.New(ctx, base+"-cluster", cluster.Spec{Placement: place, Cluster: p.Cluster},
+		&cluster.Args{VpcID: net.VpcID})
+	if err != nil {
+		return nil, err
+	}
+	db, err := database.New(ctx, base+"-db", database.Spec{Placement: place, Database: p.Database, Maintenance: p.Cluster.Maintenance},
+		&database.Args{VpcID: net.VpcID, ClusterID: cl.ClusterID})
+	if err != nil {
+		return nil, err
+	}
+	kv, err := cache.New(ctx, base+"-cache", cache.Spec{Placement: place, Cache: p.Cache, Maintenance: p.Cluster.Maintenance},
+		&cache.Args{VpcID: net.VpcID, ClusterID: cl.ClusterID})
+	if err != nil {
+		return nil, err
+	}
+
+	ctx.Export("cloud", pulumi.String(cfg.Cloud))
+	ctx.Export("tier", pulumi.String(cfg.Tier))
+	ctx.Export("region", pulumi.String(cfg.Region))
+	ctx.Export("clusterId", cl.ClusterID)
+	ctx.Export("kubeconfig", cl.Kubeconfig)
+	ctx.Export("databasePooledUrl", db.PooledURL)
+	ctx.Export("cacheUrl", kv.URL)
+	return &Platform{Network: net, Cluster: cl, Database: db, Cache: kv}, nil
+}
+
+// Program is the Pulumi program: load the configuration, then deploy it.
+func Program(ctx *pulumi.Context) error {
+	cfg, err := Load(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = Deploy(ctx, cfg)
+	return err
+}
+
+// Tags are the tags every taggable resource carries. They never include the tier: a tag change
+// replaces a DigitalOcean read replica.
+func Tags(project, stack string) []string {
+	return []string{"scalestack", "scalestack-project-" + project, "scalestack-stack-" + stack}
+}
+
+// tagTransform sets the stack's tags on every resource whose arguments have a Tags list. It is
+// the one place tags come from, so no component repeats them.
+func tagTransform(tags []string) pulumi.ResourceTransformation {
+	values := pulumi.ToStringArray(tags)
+	return func(args *pulumi.ResourceTransformationArgs) *pulumi.ResourceTransformationResult {
+		v := reflect.ValueOf(args.Props)
+		if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
+			return nil
+		}
+		field := v.Elem().FieldByName("Tags")
+		if !field.IsValid() || !field.CanSet() || field.Type() != reflect.TypeFor[pulumi.StringArrayInput]() || !field.IsNil() {
+			return nil
+		}
+		field.Set(reflect.ValueOf(pulumi.StringArrayInput(values)))
+		return &pulumi.ResourceTransformationResult{Props: args.Props, Opts: args.Opts}
+	}
+}
