@@ -5,10 +5,8 @@ package stacks
 
 import (
 	"encoding/json"
-	"fmt"
 	"os"
 	"reflect"
-	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -52,14 +50,8 @@ type Platform struct {
 	Cache    *cache.Cache
 }
 
-// builtClouds are the clouds Deploy builds today.
-var builtClouds = []spec.Cloud{spec.DigitalOcean}
-
 // Deploy builds the platform a configuration describes.
 func Deploy(ctx *pulumi.Context, cfg config.Config) (*Platform, error) {
-	if !slices.Contains(builtClouds, cfg.Cloud) {
-		return nil, fmt.Errorf("stacks: config %q: %q is not built yet (want digitalocean; aws and local are planned)", config.Key(config.KeyCloud), cfg.Cloud)
-	}
 	if err := ctx.RegisterStackTransformation(tagTransform(Tags(ctx.Project(), ctx.Stack()))); err != nil {
 		return nil, err
 	}

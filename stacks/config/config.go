@@ -33,6 +33,18 @@ const (
 // typo is never silently ignored.
 var Keys = []string{KeyCloud, KeyTier, KeyRegion, KeyDomain, KeyProtect, KeyOverrides}
 
+// BuiltClouds are the clouds the program builds today; the others are accepted names whose
+// components have not landed, refused here with a clear message instead of half a stack.
+var BuiltClouds = []spec.Cloud{spec.DigitalOcean}
+
+func cloudNames(cs []spec.Cloud) string {
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = string(c)
+	}
+	return strings.Join(names, ", ")
+}
+
 // DefaultRegions is the region a cloud gets when scalestack:region is not set.
 var DefaultRegions = map[spec.Cloud]string{
 	spec.DigitalOcean: "nyc3",
@@ -96,6 +108,8 @@ func Parse(raw map[string]string) (Config, error) {
 		bad(KeyCloud, "is not set (want one of %s)", spec.CloudList())
 	} else if parsed, err := spec.ParseCloud(cloud); err != nil {
 		bad(KeyCloud, "%v", err)
+	} else if !slices.Contains(BuiltClouds, parsed) {
+		bad(KeyCloud, "%q is not built yet (want one of %s; the others are planned)", cloud, cloudNames(BuiltClouds))
 	} else {
 		c.Cloud = parsed
 	}

@@ -202,7 +202,7 @@ config:
 
 func FuzzParse(f *testing.F) {
 	f.Add("digitalocean", "100k", "nyc3", "true", `{"database":{"replicas":3}}`)
-	f.Add("aws", "1m", "eu-west-1", "false", `{"cluster":{"appPools":[{"name":"x"}]}}`)
+	f.Add("digitalocean", "1m", "eu-west-1", "false", `{"cluster":{"appPools":[{"name":"x"}]}}`)
 	f.Add("local", "1k", "", "", `{"cache":{"size":{"digitalocean":1}}}`)
 	f.Add("digitalocean", "10k", "fra1", "true", `{"network":{"cidr":"10.0.0.0/8"},"tier":null}`)
 	f.Fuzz(func(t *testing.T, cloud, tier, region, protect, overrides string) {

@@ -1,0 +1,76 @@
+package spec
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestCatalog(t *testing.T) {
+	t.Parallel()
+	require.NoError(t, CatalogErr())
+	info, err := Lookup(DigitalOcean, DatabaseSize, "db-s-2vcpu-4gb")
+	require.NoError(t, err)
+	assert.Equal(t, 97, info.Connections)
+	_, err = Lookup(DigitalOcean, NodeSize, "s-3vcpu-1gb")
+	assert.ErrorContains(t, err, `"s-3vcpu-1gb" is not a digitalocean node size (want one of s-1vcpu-2gb,`)
+	src, asOf, err := CatalogSource(DigitalOcean, CacheSize)
+	require.NoError(t, err)
+	assert.NotEmpty(t, src)
+	assert.NotEmpty(t, asOf)
+}
+
+func TestValidateReportsEveryField(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		err  error
+		want []string
+	}{
+		{"network", Network{CIDR: "8.8.8.0/24", Zones: 9, NATGateways: "many"}.Validate("network."), []string{
+			`network.cidr: "8.8.8.0/24" is not a private IPv4 range`,
+			`network.zones: 9 is out of range (want 2 to 6)`,
+			`network.natGateways: "many" is not a NAT layout (want one of single, per-zone)`,
+		}},
+		{"network host bits", Network{CIDR: "10.20.1.0/16", Zones: 3, NATGateways: NATSingle}.Validate(""), []string{
+			`cidr: "10.20.1.0/16" has host bits set (want 10.20.0.0/16)`,
+		}},
+		{"cluster", Cluster{Version: PerCloud{DigitalOcean: "1.33"}, Maintenance: Maintenance{Day: "someday", StartTime: "25:00"},
+			SystemPool: DefaultSystemPool, AppPools: []NodePool{{Name: "system", Size: PerCloud{DigitalOcean: "s-2vcpu-4gb"}, MinNodes: 0, MaxNodes: 101}}}.Validate("cluster.", DigitalOcean), []string{
+			`cluster.version.digitalocean: "1.33" is not a DOKS version slug`,
+			`cluster.maintenance.day: "someday" is not a day`,
+			`cluster.maintenance.startTime: "25:00" is not a time of day`,
+			`cluster.appPools.0.minNodes: 0 is below 1`,
+			`cluster.appPools.0.maxNodes: 101 is above the bound 100`,
+			`cluster.appPools.0.name: "system" is used by another pool`,
+		}},
+		{"database", Database{Version: "9", Size: PerCloud{DigitalOcean: "db-s-2vcpu-4gb"}, ReplicaSize: PerCloud{DigitalOcean: "db-s-1vcpu-1gb"},
+			Replicas: 1, Standby: 3, Pool: Pool{Mode: "batch", Size: 0}, DBName: "App", User: "u"}.Validate("database.", DigitalOcean), []string{
+			`database.version: "9" is not a supported PostgreSQL major version (want one of 14, 15, 16, 17)`,
+			`database.standby: 3 is out of range (want 0 to 2 standby nodes)`,
+			`database.replicaSize.digitalocean: "db-s-1vcpu-1gb" has less memory than the primary "db-s-2vcpu-4gb"`,
+			`database.pool.mode: "batch" is not a pool mode`,
+			`database.pool.size: 0 is below 1`,
+			`database.dbName: "App" is not a database name`,
+		}},
+		{"cache", Cache{Engine: "memcached", Version: "8", Size: PerCloud{DigitalOcean: "db-s-1vcpu-1gb"}, Shards: 1, EvictionPolicy: "allkeys-lfu"}.Validate("cache.", DigitalOcean), []string{
+			`cache.engine: "memcached" is not a cache engine (want one of valkey, redis)`,
+			`cache.evictionPolicy: "allkeys-lfu" is not an eviction policy on digitalocean`,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			require.Error(t, tt.err)
+			for _, w := range tt.want {
+				assert.Contains(t, tt.err.Error(), w)
+			}
+		})
+	}
+}
+
+func TestEvictionPolicySpelling(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, "allkeys_lru", Cache{EvictionPolicy: "allkeys-lru"}.DigitalOceanEvictionPolicy())
+}

@@ -1,0 +1,136 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scalestack/scalestack/internal/plan"
+)
+
+// fakePlan records what the command line passed and returns a small plan with a secret input.
+type fakePlan struct {
+	stack   string
+	raw     map[string]string
+	secrets []string
+	err     error
+}
+
+func (f *fakePlan) plan(stack string, raw map[string]string, secrets []string) (plan.Plan, error) {
+	f.stack, f.raw, f.secrets = stack, raw, secrets
+	if f.err != nil {
+		return plan.Plan{}, f.err
+	}
+	return plan.Sorted([]plan.Resource{
+		{Type: "scalestack:components:Cluster", Name: "c"},
+		{Type: "digitalocean:index/kubernetesCluster:KubernetesCluster", Name: "c-doks", Parent: "c", ParentType: "scalestack:components:Cluster", Custom: true, Protect: true,
+			Inputs: map[string]any{"region": "nyc3", "token": plan.Secret}},
+	}), nil
+}
+
+func run(t *testing.T, f *fakePlan, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code = Main(args, &out, &errOut, Deps{Plan: f.plan})
+	return code, out.String(), errOut.String()
+}
+
+func TestPlanJSON(t *testing.T) {
+	t.Parallel()
+	f := &fakePlan{}
+	code, out, errOut := run(t, f, "plan", "--cloud", "digitalocean", "--tier", "100k", "--format", "json")
+	require.Equal(t, ExitOK, code, errOut)
+	var doc struct {
+		Resources []struct {
+			Type, Name, Parent string
+			Inputs             map[string]any
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(out), &doc))
+	require.Len(t, doc.Resources, 2)
+	assert.Equal(t, "c", doc.Resources[1].Parent)
+	assert.Equal(t, "[secret]", doc.Resources[1].Inputs["token"])
+	assert.Equal(t, "dev", f.stack)
+	assert.Equal(t, "100k", f.raw["scalestack:tier"])
+}
+
+func TestPlanText(t *testing.T) {
+	t.Parallel()
+	code, out, _ := run(t, &fakePlan{}, "plan", "--cloud", "digitalocean", "--tier", "1k")
+	require.Equal(t, ExitOK, code)
+	assert.Equal(t, `2 resources
+scalestack:components:Cluster  c
+  digitalocean:index/kubernetesCluster:KubernetesCluster  c-doks [protected]
+      region = nyc3
+      token = [secret]
+`, out)
+}
+
+func TestPlanReadsTheStackFileAndFlagsWin(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "Pulumi.staging.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("config:\n  scalestack:cloud: digitalocean\n  scalestack:tier: 10k\n  digitalocean:token:\n    secure: v1:xyz\n"), 0o600))
+	f := &fakePlan{}
+	code, _, errOut := run(t, f, "plan", "--config", path, "--tier", "1m")
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Equal(t, "staging", f.stack)
+	assert.Equal(t, "1m", f.raw["scalestack:tier"], "the flag overrides the file")
+	assert.Equal(t, []string{"digitalocean:token"}, f.secrets)
+}
+
+func TestBadInputExitsTwo(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	broken := filepath.Join(dir, "Pulumi.bad.yaml")
+	require.NoError(t, os.WriteFile(broken, []byte("config: [\n"), 0o600))
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no command", nil, "Usage:"},
+		{"unknown command", []string{"deploy"}, `scalestack: "deploy" is not a command (want plan; see scalestack help)`},
+		{"unknown flag", []string{"plan", "--tear", "1k"}, "flag provided but not defined: -tear"},
+		{"stray argument", []string{"plan", "--tier", "1k", "extra"}, `unexpected argument "extra"`},
+		{"bad tier", []string{"plan", "--cloud", "digitalocean", "--tier", "50k"}, `stacks: config "scalestack:tier": "50k" is not a tier (want one of 1k, 10k, 100k, 1m)`},
+		{"no cloud", []string{"plan", "--tier", "1k"}, `stacks: config "scalestack:cloud": is not set (want one of digitalocean, aws, local)`},
+		{"bad format", []string{"plan", "--cloud", "digitalocean", "--tier", "1k", "--format", "yaml"}, `flag --format: "yaml" is not a format (want one of text, json)`},
+		{"missing config file", []string{"plan", "--config", filepath.Join(dir, "nope.yaml")}, "no such file or directory"},
+		{"broken config file", []string{"plan", "--config", broken}, "not a stack settings file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := &fakePlan{}
+			code, out, errOut := run(t, f, tt.args...)
+			assert.Equal(t, ExitUsage, code)
+			assert.Empty(t, out)
+			assert.Contains(t, errOut, tt.want)
+			assert.Nil(t, f.raw, "the program never ran")
+		})
+	}
+}
+
+func TestProgramFailureExitsOne(t *testing.T) {
+	t.Parallel()
+	code, _, errOut := run(t, &fakePlan{err: errors.New("boom")}, "plan", "--cloud", "digitalocean", "--tier", "1k")
+	assert.Equal(t, ExitError, code)
+	assert.Contains(t, errOut, "scalestack plan: boom")
+}
+
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	code, out, _ := run(t, &fakePlan{}, "help")
+	assert.Equal(t, ExitOK, code)
+	assert.Contains(t, out, "scalestack plan --cloud C --tier T")
+	code, _, errOut := run(t, &fakePlan{}, "plan", "--help")
+	assert.Equal(t, ExitOK, code)
+	assert.Contains(t, errOut, "-format")
+}

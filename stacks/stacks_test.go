@@ -1,0 +1,299 @@
+// The program-level tests: the real program under the recording mocks. This is the one test
+// package that links the cloud SDKs; keep program-level checks here.
+package stacks_test
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scalestack/scalestack/components/spec"
+	"github.com/scalestack/scalestack/internal/forcenew"
+	"github.com/scalestack/scalestack/internal/plan"
+	"github.com/scalestack/scalestack/stacks"
+	"github.com/scalestack/scalestack/stacks/config"
+	"github.com/scalestack/scalestack/stacks/tiers"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden plans under testdata/")
+
+const (
+	doCluster  = "digitalocean:index/kubernetesCluster:KubernetesCluster"
+	doPool     = "digitalocean:index/kubernetesNodePool:KubernetesNodePool"
+	doDatabase = "digitalocean:index/databaseCluster:DatabaseCluster"
+	doReplica  = "digitalocean:index/databaseReplica:DatabaseReplica"
+	doConnPool = "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool"
+	doFirewall = "digitalocean:index/databaseFirewall:DatabaseFirewall"
+	doVPC      = "digitalocean:index/vpc:Vpc"
+)
+
+func planFor(t *testing.T, cloud spec.Cloud, tier string, extra ...string) plan.Plan {
+	t.Helper()
+	raw := map[string]string{"scalestack:cloud": string(cloud), "scalestack:tier": tier}
+	for i := 0; i+1 < len(extra); i += 2 {
+		raw[extra[i]] = extra[i+1]
+	}
+	p, err := stacks.Plan("prod", raw, nil)
+	require.NoError(t, err)
+	return p
+}
+
+func preset(t *testing.T, tier string) tiers.Preset {
+	t.Helper()
+	p, err := tiers.Load(tier)
+	require.NoError(t, err)
+	return p
+}
+
+// Golden plans: one per cloud and tier, reviewed as a diff when the program changes.
+func TestGoldenPlans(t *testing.T) {
+	for _, tier := range tiers.Names {
+		t.Run(tier, func(t *testing.T) {
+			b, err := planFor(t, spec.DigitalOcean, tier).JSON()
+			require.NoError(t, err)
+			path := filepath.Join("testdata", fmt.Sprintf("plan-digitalocean-%s.json", tier))
+			if *update {
+				require.NoError(t, os.MkdirAll("testdata", 0o755))
+				require.NoError(t, os.WriteFile(path, b, 0o644))
+			}
+			want, err := os.ReadFile(path)
+			require.NoError(t, err, "run go test ./stacks -update to create it")
+			assert.Equal(t, string(want), string(b), "plan changed: review it, then go test ./stacks -update")
+		})
+	}
+}
+
+// The plan follows the preset: every size and count comes from the tier's data.
+func TestPlanFollowsThePreset(t *testing.T) {
+	for _, tier := range tiers.Names {
+		t.Run(tier, func(t *testing.T) {
+			p := planFor(t, spec.DigitalOcean, tier)
+			pre := preset(t, tier)
+
+			clusters := p.OfType(doCluster)
+			require.Len(t, clusters, 1)
+			c := clusters[0]
+			assert.Equal(t, pre.Cluster.HA, c.Inputs["ha"])
+			assert.Equal(t, spec.DefaultSystemPool.Size.DigitalOcean, must(c.Get("nodePool.size")))
+			assert.Equal(t, false, c.Inputs["autoUpgrade"], "the version is pinned")
+			assert.Equal(t, true, c.Inputs["surgeUpgrade"])
+			assert.NotEmpty(t, must(c.Get("maintenancePolicy.day")))
+
+			pools := p.OfType(doPool)
+			require.Len(t, pools, len(pre.Cluster.AppPools))
+			for i, want := range pre.Cluster.AppPools {
+				got := pools[i]
+				assert.Equal(t, want.Size.DigitalOcean, got.Inputs["size"])
+				assert.Equal(t, true, got.Inputs["autoScale"])
+				assert.Equal(t, float64(want.MinNodes), got.Inputs["minNodes"])
+				assert.Equal(t, float64(want.MaxNodes), got.Inputs["maxNodes"])
+				labels, _ := got.Inputs["labels"].(map[string]any)
+				assert.Equal(t, want.Name, labels[spec.PoolLabel])
+			}
+
+			dbs := p.OfType(doDatabase)
+			require.Len(t, dbs, 2, "PostgreSQL and Valkey")
+			pg, vk := dbs[0], dbs[1]
+			if pg.Inputs["engine"] != "pg" {
+				pg, vk = vk, pg
+			}
+			assert.Equal(t, "pg", pg.Inputs["engine"])
+			assert.Equal(t, float64(1+pre.Database.Standby), pg.Inputs["nodeCount"])
+			assert.Equal(t, pre.Database.Size.DigitalOcean, pg.Inputs["size"])
+			assert.Equal(t, "valkey", vk.Inputs["engine"])
+			assert.Equal(t, float64(1+pre.Cache.Standby), vk.Inputs["nodeCount"])
+			assert.Equal(t, "allkeys_lru", vk.Inputs["evictionPolicy"])
+
+			assert.Len(t, p.OfType(doReplica), pre.Database.Replicas)
+			pools = p.OfType(doConnPool)
+			require.Len(t, pools, 1)
+			assert.Equal(t, "transaction", pools[0].Inputs["mode"])
+			assert.Equal(t, float64(pre.Database.Pool.Size), pools[0].Inputs["size"])
+		})
+	}
+}
+
+// Nothing stateful is reachable from outside the cluster, and everything stateful is protected.
+func TestSecurityAndProtection(t *testing.T) {
+	for _, tier := range tiers.Names {
+		t.Run(tier, func(t *testing.T) {
+			p := planFor(t, spec.DigitalOcean, tier)
+			vpc := p.OfType(doVPC)
+			require.Len(t, vpc, 1)
+
+			for _, r := range append(p.OfType(doDatabase), p.OfType(doReplica)...) {
+				assert.Equal(t, vpc[0].Name+"-id", r.Inputs["privateNetworkUuid"], "%s is on the private network", r.Name)
+				assert.True(t, r.Protect, "%s is protected", r.Name)
+			}
+			cluster := p.OfType(doCluster)[0]
+			assert.True(t, cluster.Protect)
+			assert.Equal(t, vpc[0].Name+"-id", cluster.Inputs["vpcUuid"])
+
+			firewalls := p.OfType(doFirewall)
+			require.Len(t, firewalls, 2, "one for the database, one for the cache")
+			guarded := map[any]bool{}
+			for _, fw := range firewalls {
+				rules, _ := fw.Inputs["rules"].([]any)
+				require.Len(t, rules, 1, "%s admits exactly one source", fw.Name)
+				assert.Equal(t, "k8s", must(fw.Get("rules.0.type")))
+				assert.Equal(t, cluster.Name+"-id", must(fw.Get("rules.0.value")), "only the cluster")
+				guarded[fw.Inputs["clusterId"]] = true
+			}
+			for _, db := range p.OfType(doDatabase) {
+				assert.True(t, guarded[db.Name+"-id"], "%s has a firewall", db.Name)
+			}
+		})
+	}
+}
+
+func TestProtectFollowsConfig(t *testing.T) {
+	p := planFor(t, spec.DigitalOcean, "100k", "scalestack:protect", "false")
+	for _, r := range p.Resources {
+		assert.False(t, r.Protect, "%s", r.Name)
+	}
+}
+
+// HA cannot be turned off on DOKS: tiers without it leave an existing cluster's HA alone.
+func TestHAIsNeverTurnedOff(t *testing.T) {
+	for _, tier := range tiers.Names {
+		c := planFor(t, spec.DigitalOcean, tier).OfType(doCluster)[0]
+		if preset(t, tier).Cluster.HA {
+			assert.NotContains(t, c.IgnoreChanges, "ha", tier)
+		} else {
+			assert.Contains(t, c.IgnoreChanges, "ha", tier)
+		}
+	}
+}
+
+// Every tier switch, each tier to each other, changes no replace-forcing property of a resource
+// that keeps its name (forcenew.yaml lists them with their sources). A resource whose name
+// changes (a node pool or connection pool of a new size) is a new resource that comes up before
+// the old one goes; stateful resources never change name.
+func TestTierSwitchesReplaceNothing(t *testing.T) {
+	plans := map[string]plan.Plan{}
+	for _, tier := range tiers.Names {
+		plans[tier] = planFor(t, spec.DigitalOcean, tier)
+	}
+	stateful := []string{doCluster, doDatabase, doVPC}
+	switches := 0
+	for _, from := range tiers.Names {
+		for _, to := range tiers.Names {
+			if from == to {
+				continue
+			}
+			switches++
+			t.Run(from+"-to-"+to, func(t *testing.T) {
+				before, after := plans[from], plans[to]
+				replaced, err := forcenew.Replacements(before, after)
+				require.NoError(t, err)
+				assert.Empty(t, replaced, "replace-forcing changes")
+				for _, typ := range stateful {
+					for _, r := range before.OfType(typ) {
+						_, kept := after.Find(r.Type, r.Name)
+						assert.True(t, kept, "%s %s keeps its name", typ, r.Name)
+					}
+				}
+				// Replicas that stay keep their names; only the ones above the smaller count go.
+				n := min(len(before.OfType(doReplica)), len(after.OfType(doReplica)))
+				for i := 1; i <= n; i++ {
+					_, kept := after.Find(doReplica, fmt.Sprintf("scalestack-prod-db-replica-%d", i))
+					assert.True(t, kept, "replica %d keeps its name", i)
+				}
+			})
+		}
+	}
+	assert.Equal(t, 12, switches)
+}
+
+// The check above can fail: a change of a replace-forcing property is caught.
+func TestTierSwitchCheckCatchesAReplacement(t *testing.T) {
+	before := planFor(t, spec.DigitalOcean, "10k")
+	after := planFor(t, spec.DigitalOcean, "10k", "scalestack:overrides", `{"network":{"cidr":"10.30.0.0/16"}}`)
+	replaced, err := forcenew.Replacements(before, after)
+	require.NoError(t, err)
+	require.Len(t, replaced, 1)
+	assert.Equal(t, "ipRange", replaced[0].Path)
+
+	downgrade := planFor(t, spec.DigitalOcean, "10k", "scalestack:overrides", `{"cluster":{"version":{"digitalocean":"1.32.9-do.0"}}}`)
+	replaced, err = forcenew.Replacements(before, downgrade)
+	require.NoError(t, err)
+	require.Len(t, replaced, 1, "a version downgrade replaces a DOKS cluster")
+	upgrade := planFor(t, spec.DigitalOcean, "10k", "scalestack:overrides", `{"cluster":{"version":{"digitalocean":"1.34.1-do.0"}}}`)
+	replaced, err = forcenew.Replacements(before, upgrade)
+	require.NoError(t, err)
+	assert.Empty(t, replaced, "an upgrade is in place")
+}
+
+// Tags come from one transform, never include the tier, and reach every taggable resource.
+func TestTagsAreStableAcrossTiers(t *testing.T) {
+	want := []any{"scalestack", "scalestack-project-scalestack", "scalestack-stack-prod"}
+	for _, tier := range tiers.Names {
+		for _, r := range planFor(t, spec.DigitalOcean, tier).Resources {
+			if tags, ok := r.Inputs["tags"]; ok {
+				assert.Equal(t, want, tags, "%s %s", tier, r.Name)
+			}
+		}
+	}
+	for _, typ := range []string{doCluster, doPool, doDatabase, doReplica} {
+		r := planFor(t, spec.DigitalOcean, "1m").OfType(typ)[0]
+		assert.Contains(t, r.Inputs, "tags", typ)
+	}
+}
+
+// Secrets never appear in a plan: the exported URLs and passwords print as [secret].
+func TestNoSecretInThePlan(t *testing.T) {
+	b, err := planFor(t, spec.DigitalOcean, "100k").JSON()
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), "password of")
+	assert.NotContains(t, string(b), "kubeconfig of")
+}
+
+func TestCloudsNotBuiltYetFailClearly(t *testing.T) {
+	for _, cloud := range []string{"aws", "local"} {
+		_, err := stacks.Plan("prod", map[string]string{"scalestack:cloud": cloud, "scalestack:tier": "1k"}, nil)
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), fmt.Sprintf(`stacks: config "scalestack:cloud": %q is not built yet (want one of digitalocean; the others are planned)`, cloud))
+	}
+}
+
+func TestBadConfigFailsBeforeAnyResource(t *testing.T) {
+	_, err := stacks.Plan("prod", map[string]string{"scalestack:cloud": "digitalocean", "scalestack:tier": "50k"}, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `"50k" is not a tier (want one of 1k, 10k, 100k, 1m)`)
+}
+
+// The example stack files in the repository plan cleanly.
+func TestExampleStackFiles(t *testing.T) {
+	files, err := filepath.Glob("../Pulumi.*.yaml")
+	require.NoError(t, err)
+	examples, err := filepath.Glob("examples/Pulumi.*.yaml")
+	require.NoError(t, err)
+	files = append(files, examples...)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			sf, err := config.ReadStackFile(f)
+			require.NoError(t, err)
+			_, err = config.Parse(sf.Raw)
+			require.NoError(t, err)
+			if !strings.Contains(sf.Raw["scalestack:cloud"], "digitalocean") {
+				t.Skipf("cloud %s is not built yet", sf.Raw["scalestack:cloud"])
+			}
+			_, err = stacks.Plan(sf.Stack, sf.Raw, sf.Secrets)
+			require.NoError(t, err)
+		})
+	}
+}
+
+func must(v any, ok bool) any {
+	if !ok {
+		return "<missing>"
+	}
+	return v
+}
