@@ -1,0 +1,34 @@
+# Thin wrappers over the Go commands a Go developer expects. `make help` lists them.
+GO ?= go
+STATICCHECK_VERSION := v0.8.2
+
+.PHONY: help build vet fmt lint test fuzz golden plan check
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+
+build: ## go build ./...
+	$(GO) build ./...
+
+vet: ## go vet ./...
+	$(GO) vet ./...
+
+fmt: ## gofmt -l: fail when a file is not formatted
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+lint: ## staticcheck, pinned
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+test: ## go test ./...
+	$(GO) test ./...
+
+fuzz: ## fuzz the config parser for a minute
+	$(GO) test ./stacks/config -run '^$$' -fuzz FuzzParse -fuzztime 60s
+
+golden: ## rewrite the golden plans after a reviewed change
+	$(GO) test ./stacks -update
+
+plan: ## the offline plan of a DigitalOcean 100K stack
+	$(GO) run ./cmd/scalestack plan --cloud digitalocean --tier 100k
+
+check: fmt vet lint test ## everything CI runs
