@@ -10,6 +10,7 @@ import (
 	"github.com/pulumi/pulumi-digitalocean/sdk/v4/go/digitalocean"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/scalestack/scalestack/components/internal/do"
 	"github.com/scalestack/scalestack/components/internal/names"
 	"github.com/scalestack/scalestack/components/spec"
 )
@@ -94,22 +95,12 @@ func (c *Cache) digitalOcean(ctx *pulumi.Context, name string, s Spec, args *Arg
 		NodeCount:          pulumi.Int(1 + s.Standby),
 		PrivateNetworkUuid: args.VpcID,
 		EvictionPolicy:     pulumi.String(s.DigitalOceanEvictionPolicy()),
-		MaintenanceWindows: digitalocean.DatabaseClusterMaintenanceWindowArray{
-			&digitalocean.DatabaseClusterMaintenanceWindowArgs{
-				Day:  pulumi.String(s.Maintenance.Day),
-				Hour: pulumi.String(s.Maintenance.StartTime + ":00"),
-			},
-		},
+		MaintenanceWindows: do.MaintenanceWindows(s.Maintenance),
 	}, pulumi.Parent(c), pulumi.Protect(s.Protect))
 	if err != nil {
 		return err
 	}
-	if _, err := digitalocean.NewDatabaseFirewall(ctx, name+"-firewall", &digitalocean.DatabaseFirewallArgs{
-		ClusterId: valkey.ID(),
-		Rules: digitalocean.DatabaseFirewallRuleArray{
-			&digitalocean.DatabaseFirewallRuleArgs{Type: pulumi.String("k8s"), Value: args.ClusterID},
-		},
-	}, pulumi.Parent(c)); err != nil {
+	if err := do.ClusterOnlyFirewall(ctx, name+"-firewall", valkey.ID(), args.ClusterID, c); err != nil {
 		return err
 	}
 	c.PrivateHost = valkey.PrivateHost

@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi-digitalocean/sdk/v4/go/digitalocean"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/scalestack/scalestack/components/internal/do"
 	"github.com/scalestack/scalestack/components/internal/names"
 	"github.com/scalestack/scalestack/components/spec"
 )
@@ -101,12 +102,7 @@ func (d *Database) digitalOcean(ctx *pulumi.Context, name string, s Spec, args *
 		Region:             pulumi.String(s.Region),
 		NodeCount:          pulumi.Int(1 + s.Standby),
 		PrivateNetworkUuid: args.VpcID,
-		MaintenanceWindows: digitalocean.DatabaseClusterMaintenanceWindowArray{
-			&digitalocean.DatabaseClusterMaintenanceWindowArgs{
-				Day:  pulumi.String(s.Maintenance.Day),
-				Hour: pulumi.String(s.Maintenance.StartTime + ":00"),
-			},
-		},
+		MaintenanceWindows: do.MaintenanceWindows(s.Maintenance),
 	}
 	if s.StorageGiB > 0 {
 		clusterArgs.StorageSizeMib = pulumi.String(strconv.Itoa(s.StorageGiB * 1024))
@@ -162,12 +158,7 @@ func (d *Database) digitalOcean(ctx *pulumi.Context, name string, s Spec, args *
 		replicaURLs = append(replicaURLs, withCredentials(replica.PrivateHost, replica.Port, user, s.DBName))
 	}
 
-	if _, err := digitalocean.NewDatabaseFirewall(ctx, name+"-firewall", &digitalocean.DatabaseFirewallArgs{
-		ClusterId: pg.ID(),
-		Rules: digitalocean.DatabaseFirewallRuleArray{
-			&digitalocean.DatabaseFirewallRuleArgs{Type: pulumi.String("k8s"), Value: args.ClusterID},
-		},
-	}, pulumi.Parent(d)); err != nil {
+	if err := do.ClusterOnlyFirewall(ctx, name+"-firewall", pg.ID(), args.ClusterID, d); err != nil {
 		return err
 	}
 
