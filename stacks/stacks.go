@@ -5,6 +5,7 @@ package stacks
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
@@ -31,11 +32,12 @@ func Load(ctx *pulumi.Context) (config.Config, error) {
 	}
 	if env := os.Getenv(pulumi.EnvConfig); env != "" {
 		var all map[string]string
-		if err := json.Unmarshal([]byte(env), &all); err == nil {
-			for k, v := range all {
-				if strings.HasPrefix(k, config.Namespace+":") {
-					raw[k] = v
-				}
+		if err := json.Unmarshal([]byte(env), &all); err != nil {
+			return config.Config{}, fmt.Errorf("stacks: %s is not a JSON object of config values: %w", pulumi.EnvConfig, err)
+		}
+		for k, v := range all {
+			if strings.HasPrefix(k, config.Namespace+":") {
+				raw[k] = v
 			}
 		}
 	}
