@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"strings"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
 	"github.com/scalestack/scalestack/internal/plan"
@@ -19,7 +21,19 @@ func Plan(stack string, raw map[string]string, secretKeys []string) (plan.Plan, 
 // MockOutputs stands in for what the providers compute on create, so that the program's use of
 // those values (a kubeconfig, a database's private host) runs offline as it does for real. The
 // values are placeholders derived from the resource name; secrets stay secret.
-func MockOutputs(typ, name string, _ resource.PropertyMap) resource.PropertyMap {
+func MockOutputs(typ, name string, inputs resource.PropertyMap) resource.PropertyMap {
+	out := mockOutputs(typ, name, inputs)
+	if _, named := inputs["name"]; !named && strings.HasPrefix(typ, "aws:") {
+		// Pulumi names AWS resources that are given no name: the resource's name and a suffix.
+		if out == nil {
+			out = resource.PropertyMap{}
+		}
+		out["name"] = resource.NewProperty(name + "-0000000")
+	}
+	return out
+}
+
+func mockOutputs(typ, name string, inputs resource.PropertyMap) resource.PropertyMap {
 	host := resource.NewProperty(name + ".private.db.example")
 	secret := func(v string) resource.PropertyValue { return resource.MakeSecret(resource.NewProperty(v)) }
 	switch typ {
@@ -43,6 +57,38 @@ func MockOutputs(typ, name string, _ resource.PropertyMap) resource.PropertyMap 
 		return resource.PropertyMap{"password": secret("password of " + name)}
 	case "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool":
 		return resource.PropertyMap{"privateUri": secret("postgresql://pool-of-" + name)}
+
+	case "aws:eks/cluster:Cluster":
+		return resource.PropertyMap{
+			"endpoint": resource.NewProperty("https://" + name + ".eks.example"),
+			"certificateAuthority": resource.NewProperty(resource.PropertyMap{
+				"data": resource.NewProperty("certificate of " + name),
+			}),
+			"identities": resource.NewProperty([]resource.PropertyValue{resource.NewProperty(resource.PropertyMap{
+				"oidcs": resource.NewProperty([]resource.PropertyValue{resource.NewProperty(resource.PropertyMap{
+					"issuer": resource.NewProperty("https://oidc.eks.example/id/" + name),
+				})}),
+			})}),
+			"vpcConfig": resource.NewProperty(resource.PropertyMap{
+				"clusterSecurityGroupId": resource.NewProperty(name + "-cluster-sg"),
+			}),
+		}
+	case "aws:rds/instance:Instance":
+		out := resource.PropertyMap{
+			"address": resource.NewProperty(name + ".rds.example"),
+			"port":    resource.NewProperty(5432.0),
+		}
+		if _, replica := inputs["replicateSourceDb"]; replica {
+			// A replica inherits the primary's role; the provider reports it, not the program.
+			out["username"] = resource.NewProperty("app")
+		}
+		return out
+	case "aws:elasticache/replicationGroup:ReplicationGroup":
+		return resource.PropertyMap{"configurationEndpointAddress": resource.NewProperty(name + ".cache.example")}
+	case "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "aws:iam/role:Role":
+		return resource.PropertyMap{"arn": resource.NewProperty("arn:aws:iam::123456789012:" + name)}
+	case "aws:ec2/eip:Eip":
+		return resource.PropertyMap{"allocationId": resource.NewProperty(name + "-allocation")}
 	}
 	return nil
 }

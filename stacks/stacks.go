@@ -54,29 +54,33 @@ type Platform struct {
 
 // Deploy builds the platform a configuration describes.
 func Deploy(ctx *pulumi.Context, cfg config.Config) (*Platform, error) {
-	if err := ctx.RegisterStackTransformation(tagTransform(Tags(ctx.Project(), ctx.Stack()))); err != nil {
+	if err := ctx.RegisterStackTransformation(tagTransform(Tags(ctx.Project(), ctx.Stack()), TagMap(ctx.Project(), ctx.Stack()))); err != nil {
 		return nil, err
 	}
 	base := ctx.Project() + "-" + ctx.Stack()
 	place := spec.Placement{Cloud: cfg.Cloud, Region: cfg.Region, Protect: cfg.Protect}
 	p := cfg.Preset
+	opts, err := cloudProvider(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
 
-	net, err := network.New(ctx, base+"-network", network.Spec{Placement: place, Network: p.Network})
+	net, err := network.New(ctx, base+"-network", network.Spec{Placement: place, Network: p.Network}, opts...)
 	if err != nil {
 		return nil, err
 	}
 	cl, err := cluster.New(ctx, base+"-cluster", cluster.Spec{Placement: place, Cluster: p.Cluster},
-		&cluster.Args{VpcID: net.VpcID})
+		&cluster.Args{VpcID: net.VpcID, PrivateSubnetIDs: net.PrivateSubnetIDs}, opts...)
 	if err != nil {
 		return nil, err
 	}
 	db, err := database.New(ctx, base+"-db", database.Spec{Placement: place, Database: p.Database, Maintenance: p.Cluster.Maintenance},
-		&database.Args{VpcID: net.VpcID, ClusterID: cl.ClusterID})
+		&database.Args{VpcID: net.VpcID, ClusterID: cl.ClusterID, PrivateSubnetIDs: net.PrivateSubnetIDs, NodeSecurityGroupID: cl.NodeSecurityGroupID}, opts...)
 	if err != nil {
 		return nil, err
 	}
 	kv, err := cache.New(ctx, base+"-cache", cache.Spec{Placement: place, Cache: p.Cache, Maintenance: p.Cluster.Maintenance},
-		&cache.Args{VpcID: net.VpcID, ClusterID: cl.ClusterID})
+		&cache.Args{VpcID: net.VpcID, ClusterID: cl.ClusterID, PrivateSubnetIDs: net.PrivateSubnetIDs, NodeSecurityGroupID: cl.NodeSecurityGroupID}, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -88,6 +92,7 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Platform, error) {
 	ctx.Export("kubeconfig", cl.Kubeconfig)
 	ctx.Export("databasePooledUrl", db.PooledURL)
 	ctx.Export("cacheUrl", kv.URL)
+	ctx.Export("cacheClusterMode", kv.ClusterMode)
 	return &Platform{Network: net, Cluster: cl, Database: db, Cache: kv}, nil
 }
 
@@ -107,20 +112,56 @@ func Tags(project, stack string) []string {
 	return []string{"scalestack", "scalestack-project-" + project, "scalestack-stack-" + stack}
 }
 
-// tagTransform sets the stack's tags on every resource whose arguments have a Tags list. It is
-// the one place tags come from, so no component repeats them.
-func tagTransform(tags []string) pulumi.ResourceTransformation {
-	values := pulumi.ToStringArray(tags)
+// TagMap is the same as key-value tags, for clouds whose tags are maps (AWS). A resource's own
+// tags (its Name) stay; these are added beside them.
+func TagMap(project, stack string) map[string]string {
+	return map[string]string{
+		"scalestack":         "true",
+		"scalestack:project": project,
+		"scalestack:stack":   stack,
+	}
+}
+
+// tagTransform sets the stack's tags on every resource whose arguments have Tags: a list
+// (DigitalOcean) or a map (AWS), merged with tags the resource sets itself. It is the one place
+// tags come from, so no component repeats them.
+func tagTransform(list []string, kv map[string]string) pulumi.ResourceTransformation {
+	values := pulumi.ToStringArray(list)
 	return func(args *pulumi.ResourceTransformationArgs) *pulumi.ResourceTransformationResult {
 		v := reflect.ValueOf(args.Props)
 		if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
 			return nil
 		}
 		field := v.Elem().FieldByName("Tags")
-		if !field.IsValid() || !field.CanSet() || field.Type() != reflect.TypeFor[pulumi.StringArrayInput]() || !field.IsNil() {
+		if !field.IsValid() || !field.CanSet() {
 			return nil
 		}
-		field.Set(reflect.ValueOf(pulumi.StringArrayInput(values)))
+		switch field.Type() {
+		case reflect.TypeFor[pulumi.StringArrayInput]():
+			if !field.IsNil() {
+				return nil
+			}
+			field.Set(reflect.ValueOf(pulumi.StringArrayInput(values)))
+		case reflect.TypeFor[pulumi.StringMapInput]():
+			merged := pulumi.StringMap{}
+			if !field.IsNil() {
+				own, ok := field.Interface().(pulumi.StringMap)
+				if !ok {
+					return nil // tags computed from outputs: leave them as the resource made them
+				}
+				for k, v := range own {
+					merged[k] = v
+				}
+			}
+			for k, v := range kv {
+				if _, ok := merged[k]; !ok {
+					merged[k] = pulumi.String(v)
+				}
+			}
+			field.Set(reflect.ValueOf(pulumi.StringMapInput(merged)))
+		default:
+			return nil
+		}
 		return &pulumi.ResourceTransformationResult{Props: args.Props, Opts: args.Opts}
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -31,7 +30,25 @@ const (
 	doConnPool = "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool"
 	doFirewall = "digitalocean:index/databaseFirewall:DatabaseFirewall"
 	doVPC      = "digitalocean:index/vpc:Vpc"
+
+	awsVPC         = "aws:ec2/vpc:Vpc"
+	awsSubnet      = "aws:ec2/subnet:Subnet"
+	awsNAT         = "aws:ec2/natGateway:NatGateway"
+	awsRouteTable  = "aws:ec2/routeTable:RouteTable"
+	awsSG          = "aws:ec2/securityGroup:SecurityGroup"
+	awsIngress     = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+	awsEKS         = "aws:eks/cluster:Cluster"
+	awsNodeGroup   = "aws:eks/nodeGroup:NodeGroup"
+	awsAddon       = "aws:eks/addon:Addon"
+	awsRDS         = "aws:rds/instance:Instance"
+	awsCache       = "aws:elasticache/replicationGroup:ReplicationGroup"
+	awsProvider    = "pulumi:providers:aws"
+	helmRelease    = "kubernetes:helm.sh/v3:Release"
+	awsAccessEntry = "aws:eks/accessEntry:AccessEntry"
 )
+
+// builtClouds are the clouds every program-level check runs on.
+var builtClouds = []spec.Cloud{spec.DigitalOcean, spec.AWS}
 
 func planFor(t *testing.T, cloud spec.Cloud, tier string, extra ...string) plan.Plan {
 	t.Helper()
@@ -53,19 +70,21 @@ func preset(t *testing.T, tier string) tiers.Preset {
 
 // Golden plans: one per cloud and tier, reviewed as a diff when the program changes.
 func TestGoldenPlans(t *testing.T) {
-	for _, tier := range tiers.Names {
-		t.Run(tier, func(t *testing.T) {
-			b, err := planFor(t, spec.DigitalOcean, tier).JSON()
-			require.NoError(t, err)
-			path := filepath.Join("testdata", fmt.Sprintf("plan-digitalocean-%s.json", tier))
-			if *update {
-				require.NoError(t, os.MkdirAll("testdata", 0o755))
-				require.NoError(t, os.WriteFile(path, b, 0o644))
-			}
-			want, err := os.ReadFile(path)
-			require.NoError(t, err, "run go test ./stacks -update to create it")
-			assert.Equal(t, string(want), string(b), "plan changed: review it, then go test ./stacks -update")
-		})
+	for _, cloud := range builtClouds {
+		for _, tier := range tiers.Names {
+			t.Run(string(cloud)+"-"+tier, func(t *testing.T) {
+				b, err := planFor(t, cloud, tier).JSON()
+				require.NoError(t, err)
+				path := filepath.Join("testdata", fmt.Sprintf("plan-%s-%s.json", cloud, tier))
+				if *update {
+					require.NoError(t, os.MkdirAll("testdata", 0o755))
+					require.NoError(t, os.WriteFile(path, b, 0o644))
+				}
+				want, err := os.ReadFile(path)
+				require.NoError(t, err, "run go test ./stacks -update to create it")
+				assert.Equal(t, string(want), string(b), "plan changed: review it, then go test ./stacks -update")
+			})
+		}
 	}
 }
 
@@ -104,10 +123,10 @@ func TestPlanFollowsThePreset(t *testing.T) {
 				pg, vk = vk, pg
 			}
 			assert.Equal(t, "pg", pg.Inputs["engine"])
-			assert.Equal(t, float64(1+pre.Database.Standby), pg.Inputs["nodeCount"])
+			assert.Equal(t, float64(1+pre.Database.Standby.DigitalOcean), pg.Inputs["nodeCount"])
 			assert.Equal(t, pre.Database.Size.DigitalOcean, pg.Inputs["size"])
 			assert.Equal(t, "valkey", vk.Inputs["engine"])
-			assert.Equal(t, float64(1+pre.Cache.Standby), vk.Inputs["nodeCount"])
+			assert.Equal(t, float64(1+pre.Cache.Standby.DigitalOcean), vk.Inputs["nodeCount"])
 			assert.Equal(t, "allkeys_lru", vk.Inputs["evictionPolicy"])
 
 			assert.Len(t, p.OfType(doReplica), pre.Database.Replicas)
@@ -176,39 +195,62 @@ func TestHAIsNeverTurnedOff(t *testing.T) {
 // changes (a node pool or connection pool of a new size) is a new resource that comes up before
 // the old one goes; stateful resources never change name.
 func TestTierSwitchesReplaceNothing(t *testing.T) {
-	plans := map[string]plan.Plan{}
-	for _, tier := range tiers.Names {
-		plans[tier] = planFor(t, spec.DigitalOcean, tier)
+	stateful := map[spec.Cloud][]string{
+		spec.DigitalOcean: {doCluster, doDatabase, doVPC},
+		spec.AWS:          {awsVPC, awsSubnet, awsEKS, awsCache, "aws:ec2/internetGateway:InternetGateway"},
 	}
-	stateful := []string{doCluster, doDatabase, doVPC}
-	switches := 0
-	for _, from := range tiers.Names {
-		for _, to := range tiers.Names {
-			if from == to {
-				continue
-			}
-			switches++
-			t.Run(from+"-to-"+to, func(t *testing.T) {
-				before, after := plans[from], plans[to]
-				replaced, err := forcenew.Replacements(before, after)
-				require.NoError(t, err)
-				assert.Empty(t, replaced, "replace-forcing changes")
-				for _, typ := range stateful {
-					for _, r := range before.OfType(typ) {
-						_, kept := after.Find(r.Type, r.Name)
-						assert.True(t, kept, "%s %s keeps its name", typ, r.Name)
-					}
-				}
-				// Replicas that stay keep their names; only the ones above the smaller count go.
-				n := min(len(before.OfType(doReplica)), len(after.OfType(doReplica)))
-				for i := 1; i <= n; i++ {
-					_, kept := after.Find(doReplica, fmt.Sprintf("scalestack-prod-db-replica-%d", i))
-					assert.True(t, kept, "replica %d keeps its name", i)
-				}
-			})
+	replicaType := map[spec.Cloud]string{spec.DigitalOcean: doReplica, spec.AWS: awsRDS}
+	for _, cloud := range builtClouds {
+		plans := map[string]plan.Plan{}
+		for _, tier := range tiers.Names {
+			plans[tier] = planFor(t, cloud, tier)
 		}
+		switches := 0
+		for _, from := range tiers.Names {
+			for _, to := range tiers.Names {
+				if from == to {
+					continue
+				}
+				switches++
+				t.Run(string(cloud)+"-"+from+"-to-"+to, func(t *testing.T) {
+					before, after := plans[from], plans[to]
+					replaced, err := forcenew.Replacements(before, after)
+					require.NoError(t, err)
+					assert.Empty(t, replaced, "replace-forcing changes")
+					for _, typ := range stateful[cloud] {
+						require.NotEmpty(t, before.OfType(typ), typ)
+						for _, r := range before.OfType(typ) {
+							_, kept := after.Find(r.Type, r.Name)
+							assert.True(t, kept, "%s %s keeps its name", typ, r.Name)
+						}
+					}
+					if cloud == spec.AWS {
+						_, kept := after.Find(awsRDS, "scalestack-prod-db-primary")
+						assert.True(t, kept, "the RDS primary keeps its name")
+					}
+					// Replicas that stay keep their names; only the ones above the smaller count go.
+					n := min(len(replicasOf(before, replicaType[cloud])), len(replicasOf(after, replicaType[cloud])))
+					for i := 1; i <= n; i++ {
+						_, kept := after.Find(replicaType[cloud], fmt.Sprintf("scalestack-prod-db-replica-%d", i))
+						assert.True(t, kept, "replica %d keeps its name", i)
+					}
+				})
+			}
+		}
+		assert.Equal(t, 12, switches)
 	}
-	assert.Equal(t, 12, switches)
+}
+
+// replicasOf are the read replicas of a plan (on AWS, RDS instances that replicate a source).
+func replicasOf(p plan.Plan, typ string) []plan.Resource {
+	var out []plan.Resource
+	for _, r := range p.OfType(typ) {
+		if _, isAWSPrimary := r.Inputs["username"]; typ == awsRDS && isAWSPrimary {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
 }
 
 // The check above can fail: a change of a replace-forcing property is caught.
@@ -228,6 +270,23 @@ func TestTierSwitchCheckCatchesAReplacement(t *testing.T) {
 	replaced, err = forcenew.Replacements(before, upgrade)
 	require.NoError(t, err)
 	assert.Empty(t, replaced, "an upgrade is in place")
+
+	before = planFor(t, spec.AWS, "10k")
+	after = planFor(t, spec.AWS, "10k", "scalestack:overrides", `{"network":{"cidr":"10.30.0.0/16"}}`)
+	replaced, err = forcenew.Replacements(before, after)
+	require.NoError(t, err)
+	paths := map[string]bool{}
+	for _, r := range replaced {
+		paths[r.Type+" "+r.Path] = true
+	}
+	assert.True(t, paths[awsVPC+" cidrBlock"], "a new VPC range replaces the VPC: %v", replaced)
+	assert.True(t, paths[awsSubnet+" cidrBlock"], "and its subnets: %v", replaced)
+
+	pgDowngrade := planFor(t, spec.AWS, "10k", "scalestack:overrides", `{"database":{"version":"16"}}`)
+	replaced, err = forcenew.Replacements(before, pgDowngrade)
+	require.NoError(t, err)
+	require.NotEmpty(t, replaced, "a PostgreSQL major downgrade is caught")
+	assert.Equal(t, "engineVersion", replaced[0].Path)
 }
 
 // Tags come from one transform, never include the tier, and reach every taggable resource.
@@ -255,10 +314,10 @@ func TestNoSecretInThePlan(t *testing.T) {
 }
 
 func TestCloudsNotBuiltYetFailClearly(t *testing.T) {
-	for _, cloud := range []string{"aws", "local"} {
+	for _, cloud := range []string{"local"} {
 		_, err := stacks.Plan("prod", map[string]string{"scalestack:cloud": cloud, "scalestack:tier": "1k"}, nil)
 		require.Error(t, err)
-		assert.Contains(t, err.Error(), fmt.Sprintf(`stacks: config "scalestack:cloud": %q is not built yet (want one of digitalocean; the others are planned)`, cloud))
+		assert.Contains(t, err.Error(), fmt.Sprintf(`stacks: config "scalestack:cloud": %q is not built yet (want one of digitalocean, aws; the others are planned)`, cloud))
 	}
 }
 
@@ -282,9 +341,6 @@ func TestExampleStackFiles(t *testing.T) {
 			require.NoError(t, err)
 			_, err = config.Parse(sf.Raw)
 			require.NoError(t, err)
-			if !strings.Contains(sf.Raw["scalestack:cloud"], "digitalocean") {
-				t.Skipf("cloud %s is not built yet", sf.Raw["scalestack:cloud"])
-			}
 			_, err = stacks.Plan(sf.Stack, sf.Raw, sf.Secrets)
 			require.NoError(t, err)
 		})

@@ -1,6 +1,7 @@
 // Package cache is the managed cache: on DigitalOcean a Valkey cluster with standby nodes and an
 // eviction policy, on the private network, behind a firewall that admits only the Kubernetes
-// cluster.
+// cluster; on AWS an ElastiCache replication group in cluster mode, encrypted, behind a security
+// group that admits only the cluster's nodes.
 package cache
 
 import (
@@ -37,13 +38,22 @@ func (s Spec) WithDefaults() Spec {
 
 // Validate reports every problem, each naming its field.
 func (s Spec) Validate() error {
-	return errors.Join(s.Placement.Validate(), s.Cache.Validate("cache.", s.Cloud))
+	err := errors.Join(s.Placement.Validate(), s.Cache.Validate("cache.", s.Cloud))
+	if s.Cloud == spec.AWS {
+		_, _, werr := s.Maintenance.AWSWindows()
+		err = errors.Join(err, werr)
+	}
+	return err
 }
 
 // Args connects the cache to the network and the cluster that may reach it.
 type Args struct {
 	VpcID     pulumi.StringInput
 	ClusterID pulumi.StringInput
+	// PrivateSubnetIDs and NodeSecurityGroupID place the cache and admit the cluster's nodes
+	// (AWS).
+	PrivateSubnetIDs    pulumi.StringArrayInput
+	NodeSecurityGroupID pulumi.StringInput
 }
 
 // Cache is the component.
@@ -55,6 +65,9 @@ type Cache struct {
 	Port        pulumi.IntOutput    `pulumi:"port"`
 	// URL is the private, TLS connection URL with credentials, secret.
 	URL pulumi.StringOutput `pulumi:"url"`
+	// ClusterMode says the cache speaks the Redis Cluster protocol (AWS): clients must use a
+	// cluster client with the URL's host as the configuration endpoint.
+	ClusterMode pulumi.BoolOutput `pulumi:"clusterMode"`
 }
 
 // New builds the cache.
@@ -66,6 +79,9 @@ func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.Re
 	if args == nil || args.VpcID == nil || args.ClusterID == nil {
 		return nil, fmt.Errorf("cache %q: args.VpcID and args.ClusterID are required", name)
 	}
+	if s.Cloud == spec.AWS && (args.PrivateSubnetIDs == nil || args.NodeSecurityGroupID == nil) {
+		return nil, fmt.Errorf("cache %q: args.PrivateSubnetIDs and args.NodeSecurityGroupID are required on aws", name)
+	}
 	c := &Cache{}
 	if err := ctx.RegisterComponentResource(Type, name, c, opts...); err != nil {
 		return nil, err
@@ -75,13 +91,19 @@ func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.Re
 		if err := c.digitalOcean(ctx, name, s, args); err != nil {
 			return nil, err
 		}
+		c.ClusterMode = pulumi.Bool(false).ToBoolOutput()
+	case spec.AWS:
+		if err := c.aws(ctx, name, s, args); err != nil {
+			return nil, err
+		}
 	default:
-		return nil, fmt.Errorf("cache %q: cloud %q is not built by this component yet (want digitalocean)", name, s.Cloud)
+		return nil, fmt.Errorf("cache %q: cloud %q is not built by this component yet (want digitalocean or aws)", name, s.Cloud)
 	}
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"privateHost": c.PrivateHost,
 		"port":        c.Port,
 		"url":         c.URL,
+		"clusterMode": c.ClusterMode,
 	})
 }
 
@@ -92,7 +114,7 @@ func (c *Cache) digitalOcean(ctx *pulumi.Context, name string, s Spec, args *Arg
 		Version:            pulumi.String(s.Version),
 		Size:               pulumi.String(s.Size.DigitalOcean),
 		Region:             pulumi.String(s.Region),
-		NodeCount:          pulumi.Int(1 + s.Standby),
+		NodeCount:          pulumi.Int(1 + s.Standby.DigitalOcean),
 		PrivateNetworkUuid: args.VpcID,
 		EvictionPolicy:     pulumi.String(s.DigitalOceanEvictionPolicy()),
 		MaintenanceWindows: do.MaintenanceWindows(s.Maintenance),

@@ -1,5 +1,6 @@
 // Package cluster is the Kubernetes cluster: on DigitalOcean a DOKS cluster whose default pool
-// is a small fixed system pool, plus one autoscaling node pool per app pool of the tier.
+// is a small fixed system pool, plus one autoscaling node pool per app pool of the tier; on AWS
+// an EKS cluster with managed node groups the same way, its core add-ons and Cluster Autoscaler.
 package cluster
 
 import (
@@ -7,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/pulumi/pulumi-digitalocean/sdk/v4/go/digitalocean"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scalestack/scalestack/components/internal/names"
@@ -43,6 +45,8 @@ func (s Spec) Validate() error {
 // Args connects the cluster to the network.
 type Args struct {
 	VpcID pulumi.StringInput
+	// PrivateSubnetIDs are where EKS puts its nodes and control-plane interfaces (AWS).
+	PrivateSubnetIDs pulumi.StringArrayInput
 }
 
 // Cluster is the component.
@@ -55,6 +59,16 @@ type Cluster struct {
 	Endpoint pulumi.StringOutput `pulumi:"endpoint"`
 	// Kubeconfig is a kubeconfig for the cluster, secret.
 	Kubeconfig pulumi.StringOutput `pulumi:"kubeconfig"`
+	// NodeSecurityGroupID is the security group every node and pod carries (AWS: the EKS
+	// cluster security group); databases and caches admit it. Empty on DigitalOcean, whose
+	// database firewalls name the cluster instead.
+	NodeSecurityGroupID pulumi.StringOutput `pulumi:"nodeSecurityGroupId"`
+	// OIDCProviderARN is the IAM OIDC provider for service-account roles (AWS; empty elsewhere).
+	OIDCProviderARN pulumi.StringOutput `pulumi:"oidcProviderArn"`
+
+	// Provider deploys into the cluster (AWS: Cluster Autoscaler). Nil where the component
+	// installs nothing into the cluster itself.
+	Provider *kubernetes.Provider
 }
 
 // New builds the cluster.
@@ -66,6 +80,9 @@ func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.Re
 	if args == nil || args.VpcID == nil {
 		return nil, fmt.Errorf("cluster %q: args.VpcID is required", name)
 	}
+	if s.Cloud == spec.AWS && args.PrivateSubnetIDs == nil {
+		return nil, fmt.Errorf("cluster %q: args.PrivateSubnetIDs is required on aws", name)
+	}
 	c := &Cluster{}
 	if err := ctx.RegisterComponentResource(Type, name, c, opts...); err != nil {
 		return nil, err
@@ -75,13 +92,21 @@ func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.Re
 		if err := c.digitalOcean(ctx, name, s, args); err != nil {
 			return nil, err
 		}
+		c.NodeSecurityGroupID = pulumi.String("").ToStringOutput()
+		c.OIDCProviderARN = pulumi.String("").ToStringOutput()
+	case spec.AWS:
+		if err := c.aws(ctx, name, s, args); err != nil {
+			return nil, err
+		}
 	default:
-		return nil, fmt.Errorf("cluster %q: cloud %q is not built by this component yet (want digitalocean)", name, s.Cloud)
+		return nil, fmt.Errorf("cluster %q: cloud %q is not built by this component yet (want digitalocean or aws)", name, s.Cloud)
 	}
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
-		"clusterId":  c.ClusterID,
-		"endpoint":   c.Endpoint,
-		"kubeconfig": c.Kubeconfig,
+		"clusterId":           c.ClusterID,
+		"endpoint":            c.Endpoint,
+		"kubeconfig":          c.Kubeconfig,
+		"nodeSecurityGroupId": c.NodeSecurityGroupID,
+		"oidcProviderArn":     c.OIDCProviderARN,
 	})
 }
 

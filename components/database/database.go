@@ -1,6 +1,8 @@
 // Package database is managed PostgreSQL: on DigitalOcean a database cluster with standby nodes,
 // read-only replicas, the application's database and role, a PgBouncer pool in transaction
-// mode and a firewall that admits only the Kubernetes cluster, all on the private network.
+// mode and a firewall that admits only the Kubernetes cluster, all on the private network; on
+// AWS an RDS instance (Multi-AZ for a standby) with read replicas, behind a security group that
+// admits only the cluster's nodes, pooled by PgBouncer in the cluster.
 package database
 
 import (
@@ -38,13 +40,22 @@ func (s Spec) WithDefaults() Spec {
 
 // Validate reports every problem, each naming its field.
 func (s Spec) Validate() error {
-	return errors.Join(s.Placement.Validate(), s.Database.Validate("database.", s.Cloud))
+	err := errors.Join(s.Placement.Validate(), s.Database.Validate("database.", s.Cloud))
+	if s.Cloud == spec.AWS {
+		_, _, werr := s.Maintenance.AWSWindows()
+		err = errors.Join(err, werr)
+	}
+	return err
 }
 
 // Args connects the database to the network and the cluster that may reach it.
 type Args struct {
 	VpcID     pulumi.StringInput
 	ClusterID pulumi.StringInput
+	// PrivateSubnetIDs and NodeSecurityGroupID place the database and admit the cluster's
+	// nodes (AWS).
+	PrivateSubnetIDs    pulumi.StringArrayInput
+	NodeSecurityGroupID pulumi.StringInput
 }
 
 // Database is the component.
@@ -54,6 +65,10 @@ type Database struct {
 	// PrivateHost and Port reach the primary on the private network.
 	PrivateHost pulumi.StringOutput `pulumi:"privateHost"`
 	Port        pulumi.IntOutput    `pulumi:"port"`
+	// User and Password are the app's role and its password (secret): what an in-cluster
+	// PgBouncer needs to reach the primary.
+	User     pulumi.StringOutput `pulumi:"user"`
+	Password pulumi.StringOutput `pulumi:"password"`
 	// PrimaryURL is the primary's private connection URL for the app's role, secret.
 	PrimaryURL pulumi.StringOutput `pulumi:"primaryUrl"`
 	// PooledURL is the PgBouncer pool's private connection URL, secret.
@@ -71,6 +86,9 @@ func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.Re
 	if args == nil || args.VpcID == nil || args.ClusterID == nil {
 		return nil, fmt.Errorf("database %q: args.VpcID and args.ClusterID are required", name)
 	}
+	if s.Cloud == spec.AWS && (args.PrivateSubnetIDs == nil || args.NodeSecurityGroupID == nil) {
+		return nil, fmt.Errorf("database %q: args.PrivateSubnetIDs and args.NodeSecurityGroupID are required on aws", name)
+	}
 	d := &Database{}
 	if err := ctx.RegisterComponentResource(Type, name, d, opts...); err != nil {
 		return nil, err
@@ -80,12 +98,18 @@ func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.Re
 		if err := d.digitalOcean(ctx, name, s, args); err != nil {
 			return nil, err
 		}
+	case spec.AWS:
+		if err := d.aws(ctx, name, s, args); err != nil {
+			return nil, err
+		}
 	default:
-		return nil, fmt.Errorf("database %q: cloud %q is not built by this component yet (want digitalocean)", name, s.Cloud)
+		return nil, fmt.Errorf("database %q: cloud %q is not built by this component yet (want digitalocean or aws)", name, s.Cloud)
 	}
 	return d, ctx.RegisterResourceOutputs(d, pulumi.Map{
 		"privateHost": d.PrivateHost,
 		"port":        d.Port,
+		"user":        d.User,
+		"password":    d.Password,
 		"primaryUrl":  d.PrimaryURL,
 		"pooledUrl":   d.PooledURL,
 		"replicaUrls": d.ReplicaURLs,
@@ -100,7 +124,7 @@ func (d *Database) digitalOcean(ctx *pulumi.Context, name string, s Spec, args *
 		Version:            pulumi.String(s.Version),
 		Size:               pulumi.String(s.Size.DigitalOcean),
 		Region:             pulumi.String(s.Region),
-		NodeCount:          pulumi.Int(1 + s.Standby),
+		NodeCount:          pulumi.Int(1 + s.Standby.DigitalOcean),
 		PrivateNetworkUuid: args.VpcID,
 		MaintenanceWindows: do.MaintenanceWindows(s.Maintenance),
 	}
@@ -164,6 +188,8 @@ func (d *Database) digitalOcean(ctx *pulumi.Context, name string, s Spec, args *
 
 	d.PrivateHost = pg.PrivateHost
 	d.Port = pg.Port
+	d.User = user.Name
+	d.Password = pulumi.ToSecret(user.Password).(pulumi.StringOutput)
 	d.PrimaryURL = withCredentials(pg.PrivateHost, pg.Port, user, s.DBName)
 	d.PooledURL = pulumi.ToSecret(pool.PrivateUri).(pulumi.StringOutput)
 	d.ReplicaURLs = pulumi.ToSecret(replicaURLs.ToStringArrayOutput()).(pulumi.StringArrayOutput)

@@ -1,5 +1,6 @@
 // Package network is the private network every other component lives in: a VPC on
-// DigitalOcean (AWS subnets, gateways and routes come with the AWS platform).
+// DigitalOcean; on AWS a VPC across zones with public and private subnets, an internet gateway,
+// NAT gateways and route tables.
 package network
 
 import (
@@ -30,7 +31,11 @@ func (s Spec) WithDefaults() Spec {
 
 // Validate reports every problem, each naming its field.
 func (s Spec) Validate() error {
-	return errors.Join(s.Placement.Validate(), s.Network.Validate("network."))
+	err := errors.Join(s.Placement.Validate(), s.Network.Validate("network."))
+	if s.Cloud == spec.AWS && s.Region != "" {
+		err = errors.Join(err, s.Network.ValidateZones("network.", s.Region))
+	}
+	return err
 }
 
 // Network is the component.
@@ -41,6 +46,11 @@ type Network struct {
 	VpcID pulumi.StringOutput `pulumi:"vpcId"`
 	// CIDR is its address range.
 	CIDR pulumi.StringOutput `pulumi:"cidr"`
+	// PrivateSubnetIDs are the subnets, one a zone, that nodes, databases and caches use (AWS;
+	// empty on DigitalOcean, whose VPC has no subnets).
+	PrivateSubnetIDs pulumi.StringArrayOutput `pulumi:"privateSubnetIds"`
+	// PublicSubnetIDs are the subnets for internet-facing load balancers and NAT gateways.
+	PublicSubnetIDs pulumi.StringArrayOutput `pulumi:"publicSubnetIds"`
 }
 
 // New builds the network.
@@ -65,9 +75,20 @@ func New(ctx *pulumi.Context, name string, s Spec, opts ...pulumi.ResourceOption
 			return nil, err
 		}
 		n.VpcID = vpc.ID().ToStringOutput()
+		n.PrivateSubnetIDs = pulumi.StringArray{}.ToStringArrayOutput()
+		n.PublicSubnetIDs = pulumi.StringArray{}.ToStringArrayOutput()
+	case spec.AWS:
+		if err := n.aws(ctx, name, s); err != nil {
+			return nil, err
+		}
 	default:
-		return nil, fmt.Errorf("network %q: cloud %q is not built by this component yet (want digitalocean)", name, s.Cloud)
+		return nil, fmt.Errorf("network %q: cloud %q is not built by this component yet (want digitalocean or aws)", name, s.Cloud)
 	}
 	n.CIDR = pulumi.String(s.CIDR).ToStringOutput()
-	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{"vpcId": n.VpcID, "cidr": n.CIDR})
+	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{
+		"vpcId":            n.VpcID,
+		"cidr":             n.CIDR,
+		"privateSubnetIds": n.PrivateSubnetIDs,
+		"publicSubnetIds":  n.PublicSubnetIDs,
+	})
 }

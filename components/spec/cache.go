@@ -13,10 +13,13 @@ type Cache struct {
 	Engine  string   `yaml:"engine"`
 	Version string   `yaml:"version"`
 	Size    PerCloud `yaml:"size"`
-	// Standby is how many replicas stand by for automatic failover (0 to 2).
-	Standby int `yaml:"standby"`
-	// Shards splits the keyspace across primaries (cluster mode) where the cloud offers it.
-	Shards int `yaml:"shards"`
+	// Standby is how many replicas stand by for automatic failover (0 to 2), in each shard. A
+	// plain number applies to every cloud.
+	Standby PerCloudInt `yaml:"standby"`
+	// Shards splits the keyspace across primaries (cluster mode). AWS runs cluster mode at every
+	// tier, so that adding shards is online resharding; DigitalOcean has no cluster mode and
+	// allows 1. A plain number applies to every cloud; 0, or a cloud left out, means 1.
+	Shards PerCloudInt `yaml:"shards"`
 	// EvictionPolicy is what the cache drops when full, in Redis's own spelling (allkeys-lru).
 	EvictionPolicy string `yaml:"evictionPolicy"`
 }
@@ -28,6 +31,7 @@ const (
 	DefaultCacheVersion   = "8"
 	DefaultEvictionPolicy = "allkeys-lru"
 	maxShards             = 16
+	maxCacheStandby       = 2
 )
 
 var (
@@ -45,8 +49,11 @@ func (c Cache) WithDefaults() Cache {
 	if c.Version == "" {
 		c.Version = DefaultCacheVersion
 	}
-	if c.Shards == 0 {
-		c.Shards = 1
+	if c.Shards.DigitalOcean == 0 {
+		c.Shards.DigitalOcean = 1
+	}
+	if c.Shards.AWS == 0 {
+		c.Shards.AWS = 1
 	}
 	if c.EvictionPolicy == "" {
 		c.EvictionPolicy = DefaultEvictionPolicy
@@ -67,14 +74,14 @@ func (c Cache) Validate(prefix string, cloud Cloud) error {
 		p.addf("version", "is empty (want the engine's major version, for example %s)", DefaultCacheVersion)
 	}
 	p.requireSize("size", c.Size, cloud, CacheSize)
-	if c.Standby < 0 || c.Standby > 2 {
-		p.addf("standby", "%d is out of range (want 0 to 2 standby nodes)", c.Standby)
+	if standby := c.Standby.For(cloud); standby < 0 || standby > maxCacheStandby {
+		p.addf("standby."+string(cloud), "%d is out of range (want 0 to %d standby nodes)", standby, maxCacheStandby)
 	}
-	switch {
-	case c.Shards < 1 || c.Shards > maxShards:
-		p.addf("shards", "%d is out of range (want 1 to %d)", c.Shards, maxShards)
-	case c.Shards > 1 && cloud == DigitalOcean:
-		p.addf("shards", "%d needs cluster mode, which DigitalOcean's managed Valkey does not have (want 1 on digitalocean)", c.Shards)
+	switch shards := c.Shards.For(cloud); {
+	case shards < 1 || shards > maxShards:
+		p.addf("shards."+string(cloud), "%d is out of range (want 1 to %d)", shards, maxShards)
+	case shards > 1 && cloud == DigitalOcean:
+		p.addf("shards.digitalocean", "%d needs cluster mode, which DigitalOcean's managed Valkey does not have (want 1 on digitalocean)", shards)
 	}
 	allowed := evictionPolicies
 	if cloud == DigitalOcean {

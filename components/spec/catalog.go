@@ -27,6 +27,10 @@ type SizeInfo struct {
 	// Connections is a PostgreSQL size's connection limit for clients (the plan's total less the
 	// connections the provider reserves for itself). Zero for other kinds.
 	Connections int `yaml:"connections,omitempty"`
+	// Family groups AWS instance types that can stand in for each other (general, compute,
+	// burstable): a spot pool takes every catalogued type of its size's family with the same
+	// vCPUs and memory.
+	Family string `yaml:"family,omitempty"`
 }
 
 type catalogSection struct {
@@ -74,6 +78,23 @@ func Sizes(c Cloud, kind SizeKind) []string {
 		out = append(out, s.Slug)
 	}
 	return out
+}
+
+// Interchangeable lists the catalogued sizes of the same kind and family with the same vCPUs and
+// memory as slug, slug first: the instance types a spot pool may run on.
+func Interchangeable(c Cloud, kind SizeKind, slug string) ([]string, error) {
+	info, err := Lookup(c, kind, slug)
+	if err != nil {
+		return nil, err
+	}
+	out := []string{slug}
+	cat, _ := catalog()
+	for _, s := range cat[c][kind].Sizes {
+		if s.Slug != slug && s.Family == info.Family && s.VCPUs == info.VCPUs && s.MemoryGiB == info.MemoryGiB {
+			out = append(out, s.Slug)
+		}
+	}
+	return out, nil
 }
 
 // CatalogSource returns where a catalog section's figures come from and when they were read.

@@ -24,6 +24,10 @@ type Cluster struct {
 	SystemPool NodePool `yaml:"systemPool"`
 	// AppPools run the application. Each is its own node pool that autoscales within its bounds.
 	AppPools []NodePool `yaml:"appPools"`
+	// Admins are IAM principals (role or user ARNs) given cluster-admin through EKS access
+	// entries (AWS). The identity that runs `pulumi up` is an admin already. DOKS has no IAM:
+	// share its kubeconfig instead.
+	Admins []string `yaml:"admins,omitempty"`
 }
 
 // Maintenance is a weekly window.
@@ -41,6 +45,11 @@ type NodePool struct {
 	MinNodes int               `yaml:"minNodes"`
 	MaxNodes int               `yaml:"maxNodes"`
 	Labels   map[string]string `yaml:"labels,omitempty"`
+	// Spot allows spot capacity where the cloud sells it (AWS), for work that tolerates losing a
+	// node at two minutes' notice: queue workers, never the API. The pool then takes any
+	// catalogued size with the same vCPUs and memory, so one sold-out type does not stop it.
+	// DigitalOcean has no spot nodes, so there the pool is on-demand.
+	Spot bool `yaml:"spot,omitempty"`
 }
 
 // Defaults of a Cluster.
@@ -70,6 +79,7 @@ var (
 	doVersion  = regexp.MustCompile(`^1\.\d{2}\.\d+-do\.\d+$`)
 	eksVersion = regexp.MustCompile(`^1\.\d{2}$`)
 	poolName   = regexp.MustCompile(`^[a-z][a-z0-9-]{0,19}$`)
+	iamARN     = regexp.MustCompile(`^arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$`)
 	clockTime  = regexp.MustCompile(`^([01]\d|2[0-3]):[0-5]\d$`)
 	days       = []string{"any", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 )
@@ -77,8 +87,11 @@ var (
 // WithDefaults fills the documented defaults.
 func (c Cluster) WithDefaults() Cluster {
 	c.Version = c.Version.Or(DefaultKubernetesVersion)
-	if c.Maintenance == (Maintenance{}) {
-		c.Maintenance = DefaultMaintenance
+	if c.Maintenance.Day == "" {
+		c.Maintenance.Day = DefaultMaintenance.Day
+	}
+	if c.Maintenance.StartTime == "" {
+		c.Maintenance.StartTime = DefaultMaintenance.StartTime
 	}
 	if c.SystemPool.Name == "" {
 		c.SystemPool.Name = DefaultSystemPool.Name
@@ -104,6 +117,17 @@ func (c Cluster) Validate(prefix string, cloud Cloud) error {
 	case AWS:
 		if !eksVersion.MatchString(c.Version.AWS) {
 			p.addf("version.aws", "%q is not an EKS version (want the form 1.33)", c.Version.AWS)
+		}
+		if c.Maintenance.Day == "any" {
+			p.addf("maintenance.day", "%q is not a day AWS can schedule (want one of %s)", c.Maintenance.Day, oneOf(days[1:]...))
+		}
+	}
+	for i, arn := range c.Admins {
+		switch {
+		case cloud != AWS:
+			p.addf(fmt.Sprintf("admins.%d", i), "%q: %s has no IAM access entries (want admins only on aws; share the kubeconfig instead)", arn, cloud)
+		case !iamARN.MatchString(arn):
+			p.addf(fmt.Sprintf("admins.%d", i), "%q is not an IAM role or user ARN (want arn:aws:iam::123456789012:role/name)", arn)
 		}
 	}
 	if !slices.Contains(days, c.Maintenance.Day) {
@@ -158,3 +182,32 @@ func (n NodePool) NodeLabels() map[string]string {
 	}
 	return out
 }
+
+// AWSWindows spells the window as RDS and ElastiCache want it: a one-hour weekly maintenance
+// window (ddd:hh:mm-ddd:hh:mm) and a daily one-hour backup window (hh:mm-hh:mm) that ends an
+// hour before maintenance starts, so the two never overlap. The day must be a weekday name.
+func (m Maintenance) AWSWindows() (maintenance, backup string, err error) {
+	day := slices.Index(days[1:], m.Day)
+	if day < 0 {
+		return "", "", fmt.Errorf("maintenance.day: %q is not a day AWS can schedule (want one of %s)", m.Day, oneOf(days[1:]...))
+	}
+	var hh, mm int
+	if !clockTime.MatchString(m.StartTime) {
+		return "", "", fmt.Errorf("maintenance.startTime: %q is not a time of day (want HH:MM in UTC, for example 04:00)", m.StartTime)
+	}
+	fmt.Sscanf(m.StartTime, "%d:%d", &hh, &mm)
+	const week, hour = 7 * 24 * 60, 60
+	at := func(minutes int, withDay bool) string {
+		minutes = ((minutes % week) + week) % week
+		s := fmt.Sprintf("%02d:%02d", minutes/hour%24, minutes%hour)
+		if withDay {
+			s = awsDays[minutes/(24*hour)] + ":" + s
+		}
+		return s
+	}
+	start := day*24*hour + hh*hour + mm
+	return at(start, true) + "-" + at(start+hour, true), at(start-2*hour, false) + "-" + at(start-hour, false), nil
+}
+
+// awsDays are the weekdays as AWS abbreviates them, Monday first like days[1:].
+var awsDays = []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}

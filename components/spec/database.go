@@ -14,8 +14,10 @@ type Database struct {
 	Version string `yaml:"version"`
 	// Size is the primary's (and each standby's) size.
 	Size PerCloud `yaml:"size"`
-	// Standby is how many hot standby nodes follow the primary for automatic failover (0 to 2).
-	Standby int `yaml:"standby"`
+	// Standby is how many hot standby nodes follow the primary for automatic failover: 0 to 2 on
+	// DigitalOcean; 0 or 1 on AWS, where 1 is a Multi-AZ instance (a synchronous standby in
+	// another zone). A plain number applies to every cloud.
+	Standby PerCloudInt `yaml:"standby"`
 	// Replicas is how many read-only replicas serve read traffic.
 	Replicas int `yaml:"replicas"`
 	// ReplicaSize is each replica's size; empty means the primary's size.
@@ -24,6 +26,9 @@ type Database struct {
 	StorageGiB int `yaml:"storageGiB,omitempty"`
 	// Pool is the connection pool in front of the primary.
 	Pool Pool `yaml:"pool"`
+	// BackupDays is how long automated backups are kept where the cloud lets it be set (AWS:
+	// 1 to 35 days; DigitalOcean keeps 7 days and has no setting).
+	BackupDays int `yaml:"backupDays,omitempty"`
 	// DBName and User are the application's database and role.
 	DBName string `yaml:"dbName"`
 	User   string `yaml:"user"`
@@ -48,6 +53,10 @@ const (
 	// replication: the pool may use what is left.
 	DirectConnections = 5
 	maxStandby        = 2
+	maxAWSStandby     = 1
+	// DefaultBackupDays is a week of point-in-time recovery, DigitalOcean's fixed retention.
+	DefaultBackupDays = 7
+	maxBackupDays     = 35
 	// minStandbyMemoryGiB: DigitalOcean offers standby nodes only on plans with 2 GiB or more.
 	minStandbyMemoryGiB = 2
 	maxReplicas         = 10
@@ -68,6 +77,9 @@ func (d Database) WithDefaults() Database {
 	if d.Pool.Mode == "" {
 		d.Pool.Mode = PoolTransaction
 	}
+	if d.BackupDays == 0 {
+		d.BackupDays = DefaultBackupDays
+	}
 	if d.DBName == "" {
 		d.DBName = DefaultDBName
 	}
@@ -84,11 +96,18 @@ func (d Database) Validate(prefix string, cloud Cloud) error {
 		p.addf("version", "%q is not a supported PostgreSQL major version (want one of %s)", d.Version, oneOf(pgVersions...))
 	}
 	p.requireSize("size", d.Size, cloud, DatabaseSize)
-	if d.Standby < 0 || d.Standby > maxStandby {
-		p.addf("standby", "%d is out of range (want 0 to %d standby nodes)", d.Standby, maxStandby)
+	standby := d.Standby.For(cloud)
+	switch {
+	case cloud == AWS && (standby < 0 || standby > maxAWSStandby):
+		p.addf("standby.aws", "%d is out of range (want 0, or 1 for a Multi-AZ instance: AWS keeps one standby)", standby)
+	case standby < 0 || standby > maxStandby:
+		p.addf("standby."+string(cloud), "%d is out of range (want 0 to %d standby nodes)", standby, maxStandby)
 	}
-	if info, err := Lookup(cloud, DatabaseSize, d.Size.For(cloud)); cloud == DigitalOcean && err == nil && d.Standby > 0 && info.MemoryGiB < minStandbyMemoryGiB {
-		p.addf("standby", "%d standby nodes need a plan with at least %d GiB of memory, and %q has %g (want 0, or a larger size)", d.Standby, minStandbyMemoryGiB, info.Slug, info.MemoryGiB)
+	if info, err := Lookup(cloud, DatabaseSize, d.Size.For(cloud)); cloud == DigitalOcean && err == nil && standby > 0 && info.MemoryGiB < minStandbyMemoryGiB {
+		p.addf("standby.digitalocean", "%d standby nodes need a plan with at least %d GiB of memory, and %q has %g (want 0, or a larger size)", standby, minStandbyMemoryGiB, info.Slug, info.MemoryGiB)
+	}
+	if d.BackupDays < 1 || d.BackupDays > maxBackupDays {
+		p.addf("backupDays", "%d is out of range (want 1 to %d days)", d.BackupDays, maxBackupDays)
 	}
 	if d.Replicas < 0 || d.Replicas > maxReplicas {
 		p.addf("replicas", "%d is out of range (want 0 to %d read replicas)", d.Replicas, maxReplicas)
@@ -138,4 +157,17 @@ func (d Database) PoolLimit(cloud Cloud) (int, error) {
 		return 0, fmt.Errorf("spec: %s has no connection limit in the catalog", info.Slug)
 	}
 	return (info.Connections - DirectConnections) / 2, nil
+}
+
+// The in-cluster PgBouncer, for clouds without a managed pool (AWS): the workloads run it as
+// this Service, and the database component on such a cloud hands out URLs that point at it.
+const (
+	PoolerNamespace = "scalestack"
+	PoolerService   = "pgbouncer"
+	PoolerPort      = 6432
+)
+
+// PoolerHost is the in-cluster PgBouncer's DNS name.
+func PoolerHost() string {
+	return PoolerService + "." + PoolerNamespace + ".svc.cluster.local"
 }

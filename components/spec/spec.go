@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 )
 
 // Cloud is where a stack runs.
@@ -75,6 +77,62 @@ func (p PerCloud) Or(fallback PerCloud) PerCloud {
 		p.AWS = fallback.AWS
 	}
 	return p
+}
+
+// PerCloudInt is a count that may differ by cloud, such as standby nodes: DigitalOcean runs up to
+// two, while an AWS Multi-AZ instance has exactly one. A preset writes a plain number for every
+// cloud (standby: 1) or an object per cloud (standby: {digitalocean: 2, aws: 1}); an object
+// replaces a plain number wholesale, so a cloud it leaves out gets zero.
+type PerCloudInt struct {
+	DigitalOcean int `yaml:"digitalocean" json:"digitalocean"`
+	AWS          int `yaml:"aws" json:"aws"`
+}
+
+// Same returns a PerCloudInt with one value for every cloud.
+func Same(n int) PerCloudInt { return PerCloudInt{DigitalOcean: n, AWS: n} }
+
+// For returns the count for one cloud; the local cloud follows DigitalOcean's.
+func (p PerCloudInt) For(c Cloud) int {
+	if c == AWS {
+		return p.AWS
+	}
+	return p.DigitalOcean
+}
+
+// UnmarshalYAML reads a plain number (every cloud) or an object of clouds.
+func (p *PerCloudInt) UnmarshalYAML(node *yaml.Node) error {
+	if node.Kind == yaml.ScalarNode {
+		var n int
+		if err := node.Decode(&n); err != nil {
+			return fmt.Errorf("line %d: %q is not a whole number (want a number, or an object with keys digitalocean, aws)", node.Line, node.Value)
+		}
+		*p = Same(n)
+		return nil
+	}
+	type plain PerCloudInt
+	var v plain
+	if node.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: want a number, or an object with keys digitalocean, aws", node.Line)
+	}
+	for i := 0; i+1 < len(node.Content); i += 2 {
+		if k := node.Content[i].Value; k != "digitalocean" && k != "aws" {
+			return fmt.Errorf("line %d: %q is not a cloud with counts (want digitalocean, aws)", node.Content[i].Line, k)
+		}
+	}
+	if err := node.Decode(&v); err != nil {
+		return err
+	}
+	*p = PerCloudInt(v)
+	return nil
+}
+
+// MarshalYAML writes a plain number when every cloud has the same count.
+func (p PerCloudInt) MarshalYAML() (any, error) {
+	if p.DigitalOcean == p.AWS {
+		return p.AWS, nil
+	}
+	type plain PerCloudInt
+	return plain(p), nil
 }
 
 // problems collects validation errors, each prefixed with the field path it concerns.

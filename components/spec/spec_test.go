@@ -46,15 +46,15 @@ func TestValidateReportsEveryField(t *testing.T) {
 			`cluster.appPools.0.name: "system" is used by another pool`,
 		}},
 		{"database", Database{Version: "9", Size: PerCloud{DigitalOcean: "db-s-2vcpu-4gb"}, ReplicaSize: PerCloud{DigitalOcean: "db-s-1vcpu-1gb"},
-			Replicas: 1, Standby: 3, Pool: Pool{Mode: "batch", Size: 0}, DBName: "App", User: "u"}.Validate("database.", DigitalOcean), []string{
+			Replicas: 1, Standby: Same(3), Pool: Pool{Mode: "batch", Size: 0}, DBName: "App", User: "u"}.Validate("database.", DigitalOcean), []string{
 			`database.version: "9" is not a supported PostgreSQL major version (want one of 14, 15, 16, 17)`,
-			`database.standby: 3 is out of range (want 0 to 2 standby nodes)`,
+			`database.standby.digitalocean: 3 is out of range (want 0 to 2 standby nodes)`,
 			`database.replicaSize.digitalocean: "db-s-1vcpu-1gb" has less memory than the primary "db-s-2vcpu-4gb"`,
 			`database.pool.mode: "batch" is not a pool mode`,
 			`database.pool.size: 0 is below 1`,
 			`database.dbName: "App" is not a database name`,
 		}},
-		{"cache", Cache{Engine: "memcached", Version: "8", Size: PerCloud{DigitalOcean: "db-s-1vcpu-1gb"}, Shards: 1, EvictionPolicy: "allkeys-lfu"}.Validate("cache.", DigitalOcean), []string{
+		{"cache", Cache{Engine: "memcached", Version: "8", Size: PerCloud{DigitalOcean: "db-s-1vcpu-1gb"}, Shards: Same(1), EvictionPolicy: "allkeys-lfu"}.Validate("cache.", DigitalOcean), []string{
 			`cache.engine: "memcached" is not a cache engine (want one of valkey, redis)`,
 			`cache.evictionPolicy: "allkeys-lfu" is not an eviction policy on digitalocean`,
 		}},
@@ -73,4 +73,59 @@ func TestValidateReportsEveryField(t *testing.T) {
 func TestEvictionPolicySpelling(t *testing.T) {
 	t.Parallel()
 	assert.Equal(t, "allkeys_lru", Cache{EvictionPolicy: "allkeys-lru"}.DigitalOceanEvictionPolicy())
+}
+
+func TestSubnetCIDRsAreStableAndDisjoint(t *testing.T) {
+	t.Parallel()
+	n := Network{CIDR: "10.20.0.0/16", Zones: 6}
+	seen := map[string]bool{}
+	for i := range 6 {
+		private, public, err := n.SubnetCIDRs(i)
+		require.NoError(t, err)
+		assert.False(t, seen[private] || seen[public], "zone %d reuses a range", i)
+		seen[private], seen[public] = true, true
+	}
+	private, public, err := n.SubnetCIDRs(0)
+	require.NoError(t, err)
+	assert.Equal(t, "10.20.0.0/19", private)
+	assert.Equal(t, "10.20.224.0/22", public)
+	private, public, err = n.SubnetCIDRs(2)
+	require.NoError(t, err)
+	assert.Equal(t, "10.20.64.0/19", private)
+	assert.Equal(t, "10.20.232.0/22", public)
+	_, _, err = n.SubnetCIDRs(6)
+	assert.EqualError(t, err, "zone 6 is out of range (want 0 to 5)")
+}
+
+func TestZoneNames(t *testing.T) {
+	t.Parallel()
+	assert.Equal(t, []string{"us-east-1a", "us-east-1b", "us-east-1c"}, Network{Zones: 3}.ZoneNames("us-east-1"))
+	assert.Equal(t, []string{"ap-northeast-1a", "ap-northeast-1c"}, Network{Zones: 2}.ZoneNames("ap-northeast-1"))
+	assert.Equal(t, []string{"eu-west-1c", "eu-west-1a"}, Network{Zones: 2, AvailabilityZones: []string{"eu-west-1c", "eu-west-1a"}}.ZoneNames("eu-west-1"))
+
+	assert.NoError(t, Network{CIDR: DefaultCIDR, Zones: 3}.ValidateZones("network.", "eu-central-1"))
+	err := Network{CIDR: "10.0.0.0/22", Zones: 3}.ValidateZones("network.", "us-west-1")
+	assert.ErrorContains(t, err, `network.zones: 3 is more than the zones us-west-1 has for every account (want at most 2, or name them in availabilityZones)`)
+	assert.ErrorContains(t, err, `network.cidr: "10.0.0.0/22" has a /22 prefix (want /16 to /20 on aws`)
+	err = Network{CIDR: DefaultCIDR, Zones: 2, AvailabilityZones: []string{"us-east-1a", "us-east-2a"}}.ValidateZones("network.", "us-east-1")
+	assert.EqualError(t, err, `network.availabilityZones.1: "us-east-2a" is not a zone of us-east-1 (want us-east-1a, us-east-1b, ...)`)
+}
+
+func TestAWSWindows(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		m                   Maintenance
+		maintenance, backup string
+	}{
+		{DefaultMaintenance, "sun:04:00-sun:05:00", "02:00-03:00"},
+		{Maintenance{Day: "monday", StartTime: "00:30"}, "mon:00:30-mon:01:30", "22:30-23:30"},
+		{Maintenance{Day: "sunday", StartTime: "23:30"}, "sun:23:30-mon:00:30", "21:30-22:30"},
+	} {
+		maintenance, backup, err := tc.m.AWSWindows()
+		require.NoError(t, err)
+		assert.Equal(t, tc.maintenance, maintenance, tc.m)
+		assert.Equal(t, tc.backup, backup, tc.m)
+	}
+	_, _, err := Maintenance{Day: "any", StartTime: "04:00"}.AWSWindows()
+	assert.ErrorContains(t, err, `maintenance.day: "any" is not a day AWS can schedule`)
 }

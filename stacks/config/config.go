@@ -35,7 +35,7 @@ var Keys = []string{KeyCloud, KeyTier, KeyRegion, KeyDomain, KeyProtect, KeyOver
 
 // BuiltClouds are the clouds the program builds today; the others are accepted names whose
 // components have not landed, refused here with a clear message instead of half a stack.
-var BuiltClouds = []spec.Cloud{spec.DigitalOcean}
+var BuiltClouds = []spec.Cloud{spec.DigitalOcean, spec.AWS}
 
 func cloudNames(cs []spec.Cloud) string {
 	names := make([]string, len(cs))

@@ -36,6 +36,27 @@ func TestParseValid(t *testing.T) {
 			},
 		},
 		{
+			name: "aws with per-cloud counts",
+			raw: raw("scalestack:cloud", "aws", "scalestack:tier", "1m", "scalestack:region", "eu-west-1",
+				"scalestack:overrides", `{"cache":{"shards":{"digitalocean":1,"aws":6}},"database":{"standby":1,"backupDays":30},"network":{"availabilityZones":["eu-west-1a","eu-west-1b","eu-west-1c"]}}`),
+			check: func(t *testing.T, c Config) {
+				assert.Equal(t, spec.AWS, c.Cloud)
+				assert.Equal(t, "eu-west-1", c.Region)
+				assert.Equal(t, spec.PerCloudInt{DigitalOcean: 1, AWS: 6}, c.Preset.Cache.Shards)
+				assert.Equal(t, spec.Same(1), c.Preset.Database.Standby, "a plain number is every cloud's")
+				assert.Equal(t, 30, c.Preset.Database.BackupDays)
+				assert.Equal(t, "db.m7g.2xlarge", c.Preset.Database.Size.AWS)
+			},
+		},
+		{
+			name: "aws default region",
+			raw:  raw("scalestack:cloud", "aws", "scalestack:tier", "1k"),
+			check: func(t *testing.T, c Config) {
+				assert.Equal(t, "us-east-1", c.Region)
+				assert.Equal(t, 7, c.Preset.Database.BackupDays)
+			},
+		},
+		{
 			name: "provider keys are left alone",
 			raw:  raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1k", "digitalocean:token", "[secret]"),
 			check: func(t *testing.T, c Config) {
@@ -49,7 +70,7 @@ func TestParseValid(t *testing.T) {
 			check: func(t *testing.T, c Config) {
 				assert.False(t, c.Protect)
 				assert.Equal(t, 3, c.Preset.Database.Replicas)
-				assert.Equal(t, 1, c.Preset.Database.Standby, "untouched keys keep the preset")
+				assert.Equal(t, 1, c.Preset.Database.Standby.DigitalOcean, "untouched keys keep the preset")
 				assert.Equal(t, "db-s-4vcpu-8gb", c.Preset.Database.ReplicaSize.DigitalOcean, "replica size follows the overridden primary")
 			},
 		},
@@ -120,8 +141,8 @@ func TestParseInvalid(t *testing.T) {
 			raw: raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1k",
 				"scalestack:overrides", `{"database":{"replicaz":2,"standby":"one","pool":{"size":2.5}},"tier":"1m","cluster":{"ha":1}}`),
 			want: []string{
-				`stacks: config "scalestack:overrides": "database.replicaz" is not a key (want one of dbName, pool, replicaSize, replicas, size, standby, storageGiB, user, version)`,
-				`stacks: config "scalestack:overrides": "database.standby": is the string "one" (want a whole number)`,
+				`stacks: config "scalestack:overrides": "database.replicaz" is not a key (want one of backupDays, dbName, pool, replicaSize, replicas, size, standby, storageGiB, user, version)`,
+				`stacks: config "scalestack:overrides": "database.standby": is the string "one" (want a whole number for every cloud, or an object with keys aws, digitalocean)`,
 				`stacks: config "scalestack:overrides": "database.pool.size": is 2.5 (want a whole number)`,
 				`stacks: config "scalestack:overrides": "tier" cannot be overridden (set scalestack:tier instead)`,
 				`stacks: config "scalestack:overrides": "cluster.ha": is 1 (want true or false)`,
@@ -132,10 +153,31 @@ func TestParseInvalid(t *testing.T) {
 			raw: raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1k",
 				"scalestack:overrides", `{"database":{"standby":1,"pool":{"size":100}},"cache":{"size":{"digitalocean":"db-s-9vcpu"}},"cluster":{"appPools":[{"name":"app","size":{"digitalocean":"s-4vcpu-8gb"},"minNodes":4,"maxNodes":2}]}}`),
 			want: []string{
-				`stacks: tier 1k with scalestack:overrides: database.standby: 1 standby nodes need a plan with at least 2 GiB of memory, and "db-s-1vcpu-1gb" has 1 (want 0, or a larger size)`,
+				`stacks: tier 1k with scalestack:overrides: database.standby.digitalocean: 1 standby nodes need a plan with at least 2 GiB of memory, and "db-s-1vcpu-1gb" has 1 (want 0, or a larger size)`,
 				`stacks: tier 1k with scalestack:overrides: database.pool.size: 100 is above 8, the most "db-s-1vcpu-1gb" allows`,
 				`stacks: tier 1k with scalestack:overrides: cache.size.digitalocean: "db-s-9vcpu" is not a digitalocean cache size (want one of db-s-1vcpu-1gb,`,
 				`stacks: tier 1k with scalestack:overrides: cluster.appPools.0.maxNodes: 2 is below minNodes 4 (want minNodes <= maxNodes)`,
+			},
+		},
+		{
+			name: "aws limits",
+			raw: raw("scalestack:cloud", "aws", "scalestack:tier", "10k",
+				"scalestack:overrides", `{"database":{"standby":2,"backupDays":40},"cluster":{"maintenance":{"day":"any"},"admins":["root"]},"cache":{"shards":{"aws":17}}}`),
+			want: []string{
+				`cluster.maintenance.day: "any" is not a day AWS can schedule (want one of monday, tuesday, wednesday, thursday, friday, saturday, sunday)`,
+				`cluster.admins.0: "root" is not an IAM role or user ARN`,
+				`database.standby.aws: 2 is out of range (want 0, or 1 for a Multi-AZ instance: AWS keeps one standby)`,
+				`database.backupDays: 40 is out of range (want 1 to 35 days)`,
+				`cache.shards.aws: 17 is out of range (want 1 to 16)`,
+			},
+		},
+		{
+			name: "per-cloud counts are numbers or objects of clouds",
+			raw: raw("scalestack:cloud", "aws", "scalestack:tier", "10k",
+				"scalestack:overrides", `{"database":{"standby":{"gcp":1}},"cache":{"standby":[1]}}`),
+			want: []string{
+				`"cache.standby": is a list (want a whole number for every cloud, or an object with keys aws, digitalocean)`,
+				`"database.standby.gcp" is not a key (want one of aws, digitalocean)`,
 			},
 		},
 		{
@@ -143,7 +185,7 @@ func TestParseInvalid(t *testing.T) {
 			raw: raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1m",
 				"scalestack:overrides", `{"cache":{"shards":3,"engine":"redis"}}`),
 			want: []string{
-				`cache.shards: 3 needs cluster mode, which DigitalOcean's managed Valkey does not have (want 1 on digitalocean)`,
+				`cache.shards.digitalocean: 3 needs cluster mode, which DigitalOcean's managed Valkey does not have (want 1 on digitalocean)`,
 				`cache.engine: "redis" is no longer offered for new DigitalOcean clusters (want valkey)`,
 			},
 		},

@@ -11,6 +11,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/scalestack/scalestack/components/spec"
 	"github.com/scalestack/scalestack/stacks/tiers"
 )
 
@@ -71,6 +72,17 @@ func merge(base, over map[string]any) map[string]any {
 func checkValue(t reflect.Type, path string, v any, errs *[]error) {
 	bad := func(format string, args ...any) {
 		*errs = append(*errs, fmt.Errorf("stacks: config %q: %q: %s", Key(KeyOverrides), path, fmt.Sprintf(format, args...)))
+	}
+	if t == reflect.TypeFor[spec.PerCloudInt]() {
+		switch v.(type) {
+		case float64:
+			checkValue(reflect.TypeFor[int](), path, v, errs)
+			return
+		case map[string]any:
+		default:
+			bad("is %s (want a whole number for every cloud, or an object with keys %s)", describe(v), strings.Join(fieldNames(t), ", "))
+			return
+		}
 	}
 	switch t.Kind() {
 	case reflect.Struct:

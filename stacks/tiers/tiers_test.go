@@ -10,6 +10,9 @@ import (
 	"github.com/scalestack/scalestack/components/spec"
 )
 
+// sizedClouds are the clouds whose sizes every preset carries.
+var sizedClouds = []spec.Cloud{spec.DigitalOcean, spec.AWS}
+
 // Every shipped preset is valid for every cloud it carries sizes for.
 func TestPresetsValidate(t *testing.T) {
 	t.Parallel()
@@ -19,7 +22,9 @@ func TestPresetsValidate(t *testing.T) {
 			t.Parallel()
 			p, err := Load(name)
 			require.NoError(t, err)
-			assert.NoError(t, p.Validate(spec.DigitalOcean))
+			for _, c := range sizedClouds {
+				assert.NoError(t, p.Validate(c), "%s on %s", name, c)
+			}
 		})
 	}
 }
@@ -34,19 +39,20 @@ func TestPresetsCarryTheirLoad(t *testing.T) {
 			p, err := Load(name)
 			require.NoError(t, err)
 			load := capacity.Default.For(p.Users)
+			for _, c := range sizedClouds {
+				var maxCPU float64
+				for _, pool := range p.Cluster.AppPools {
+					info, err := spec.Lookup(c, spec.NodeSize, pool.Size.For(c))
+					require.NoError(t, err)
+					maxCPU += info.VCPUs * float64(pool.MaxNodes)
+				}
+				assert.GreaterOrEqual(t, maxCPU, load.APICPUCapacity, "%s: app pools' ceiling in vCPU", c)
 
-			var maxCPU float64
-			for _, pool := range p.Cluster.AppPools {
-				info, err := spec.Lookup(spec.DigitalOcean, spec.NodeSize, pool.Size.DigitalOcean)
+				limit, err := p.Database.PoolLimit(c)
 				require.NoError(t, err)
-				maxCPU += info.VCPUs * float64(pool.MaxNodes)
+				assert.GreaterOrEqual(t, p.Database.Pool.Size, load.PoolConnections, "%s: pool size against the need", c)
+				assert.LessOrEqual(t, p.Database.Pool.Size, limit, "%s: pool size against the budget", c)
 			}
-			assert.GreaterOrEqual(t, maxCPU, load.APICPUCapacity, "app pools' ceiling in vCPU")
-
-			limit, err := p.Database.PoolLimit(spec.DigitalOcean)
-			require.NoError(t, err)
-			assert.GreaterOrEqual(t, p.Database.Pool.Size, load.PoolConnections, "pool size against the need")
-			assert.LessOrEqual(t, p.Database.Pool.Size, limit, "pool size against the budget")
 		})
 	}
 }
@@ -60,15 +66,21 @@ func TestPresetsGrowWithTheTier(t *testing.T) {
 		require.NoError(t, err)
 		if i > 0 {
 			assert.Greater(t, p.Users, prev.Users, name)
-			assert.GreaterOrEqual(t, p.Database.Standby, prev.Database.Standby, name)
+			for _, c := range sizedClouds {
+				assert.GreaterOrEqual(t, p.Database.Standby.For(c), prev.Database.Standby.For(c), "%s on %s", name, c)
+				assert.GreaterOrEqual(t, p.Cache.Shards.For(c), prev.Cache.Shards.For(c), "%s on %s", name, c)
+				assert.GreaterOrEqual(t, p.Cache.Standby.For(c), prev.Cache.Standby.For(c), "%s on %s", name, c)
+			}
 			assert.GreaterOrEqual(t, p.Database.Replicas, prev.Database.Replicas, name)
 			assert.GreaterOrEqual(t, p.Database.Pool.Size, prev.Database.Pool.Size, name)
-			assert.GreaterOrEqual(t, p.Cache.Standby, prev.Cache.Standby, name)
 			assert.True(t, p.Cluster.HA || !prev.Cluster.HA, "%s: HA cannot be turned off once on", name)
 		}
 		// What forces a replacement is the same in every tier.
 		assert.Equal(t, spec.DefaultSystemPool, p.Cluster.SystemPool, name)
 		assert.Equal(t, spec.DefaultCIDR, p.Network.CIDR, name)
+		// An EKS node group's subnets force its replacement, so the zones never change either.
+		assert.Equal(t, spec.DefaultZones, p.Network.Zones, name)
+		assert.Empty(t, p.Network.AvailabilityZones, name)
 		prev = p
 	}
 }
