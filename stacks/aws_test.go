@@ -47,6 +47,8 @@ func TestAWSPlanFollowsThePreset(t *testing.T) {
 				labels, _ := g.Inputs["labels"].(map[string]any)
 				assert.Equal(t, want.Name, labels[spec.PoolLabel], "pool label")
 				assert.Contains(t, g.IgnoreChanges, "scalingConfig.desiredSize", "the autoscaler owns the desired size")
+				tags, _ := g.Inputs["tags"].(map[string]any)
+				assert.Equal(t, "owned", tags["k8s.io/cluster-autoscaler/scalestack-prod-cluster"], "auto-discovery tag")
 				capacity := "ON_DEMAND"
 				if want.Spot {
 					capacity = "SPOT"

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scalestack/scalestack/components/spec"
+	"github.com/scalestack/scalestack/cost"
 	"github.com/scalestack/scalestack/internal/forcenew"
 	"github.com/scalestack/scalestack/internal/plan"
 	"github.com/scalestack/scalestack/stacks"
@@ -83,6 +84,36 @@ func TestGoldenPlans(t *testing.T) {
 				want, err := os.ReadFile(path)
 				require.NoError(t, err, "run go test ./stacks -update to create it")
 				assert.Equal(t, string(want), string(b), "plan changed: review it, then go test ./stacks -update")
+			})
+		}
+	}
+}
+
+// Golden cost reports: every cloud and tier priced with the tier's usage assumptions. Every
+// resource the program creates is priced or known to be free: a new resource type without a
+// price fails here, not silently in a user's estimate.
+func TestGoldenCostReports(t *testing.T) {
+	prices, err := cost.Default()
+	require.NoError(t, err)
+	for _, cloud := range builtClouds {
+		for _, tier := range tiers.Names {
+			t.Run(string(cloud)+"-"+tier, func(t *testing.T) {
+				usage, err := cost.TierUsage(tier)
+				require.NoError(t, err)
+				region := config.DefaultRegions[cloud]
+				rep, err := cost.Estimate(planFor(t, cloud, tier).Resources, prices, cost.Options{Region: region, Tier: tier, Usage: usage})
+				require.NoError(t, err)
+				assert.Empty(t, rep.Unpriced, "every resource is priced or free")
+				assert.True(t, rep.Ceiling.GreaterThanOrEqual(rep.Baseline))
+				b, err := cost.JSON(rep)
+				require.NoError(t, err)
+				path := filepath.Join("testdata", fmt.Sprintf("cost-%s-%s.json", cloud, tier))
+				if *update {
+					require.NoError(t, os.WriteFile(path, b, 0o644))
+				}
+				want, err := os.ReadFile(path)
+				require.NoError(t, err, "run go test ./stacks -update to create it")
+				assert.Equal(t, string(want), string(b), "cost changed: review it, then go test ./stacks -update")
 			})
 		}
 	}

@@ -38,6 +38,7 @@ const (
 	autoscalerNamespace      = "kube-system"
 	autoscalerServiceAccount = "cluster-autoscaler"
 	ebsCSIServiceAccount     = "ebs-csi-controller-sa"
+	autoscalerTagPrefix      = "k8s.io/cluster-autoscaler/"
 )
 
 // addons are the EKS managed add-ons every cluster runs. The cluster is created without the
@@ -58,6 +59,7 @@ var addons = []struct {
 func (c *Cluster) aws(ctx *pulumi.Context, name string, s Spec, args *Args) error {
 	parent := pulumi.Parent(c)
 	policy := func(n string) pulumi.String { return pulumi.String(amazon.ManagedPolicy(s.Region, n)) }
+	clusterName := names.DNS(name, 100)
 
 	clusterRole, err := iam.NewRole(ctx, name+"-cluster", &iam.RoleArgs{
 		Description:      pulumi.String("EKS control plane of " + name),
@@ -91,7 +93,7 @@ func (c *Cluster) aws(ctx *pulumi.Context, name string, s Spec, args *Args) erro
 	}
 
 	eksCluster, err := eks.NewCluster(ctx, name+"-eks", &eks.ClusterArgs{
-		Name:    pulumi.String(names.DNS(name, 100)),
+		Name:    pulumi.String(clusterName),
 		Version: pulumi.String(s.Version.AWS),
 		RoleArn: clusterRole.Arn,
 		VpcConfig: &eks.ClusterVpcConfigArgs{
@@ -217,6 +219,12 @@ func (c *Cluster) aws(ctx *pulumi.Context, name string, s Spec, args *Args) erro
 				DesiredSize: pulumi.Int(pool.MinNodes),
 			},
 			UpdateConfig: &eks.NodeGroupUpdateConfigArgs{MaxUnavailablePercentage: pulumi.Int(maxUnavailablePercent)},
+			// EKS puts the same tags on the group's Auto Scaling group, where Cluster Autoscaler
+			// discovers it and where its IAM policy limits it to this cluster's groups.
+			Tags: pulumi.StringMap{
+				autoscalerTagPrefix + "enabled":   pulumi.String("true"),
+				autoscalerTagPrefix + clusterName: pulumi.String("owned"),
+			},
 		}, parent, pulumi.DependsOn(nodeDeps),
 			// Cluster Autoscaler owns the desired size between the bounds.
 			pulumi.IgnoreChanges([]string{"scalingConfig.desiredSize"}))
@@ -281,7 +289,7 @@ func (c *Cluster) awsAutoscaler(ctx *pulumi.Context, name string, s Spec, oidc *
 				Actions:   []string{"autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"},
 				Resources: []string{"*"},
 				Condition: map[string]any{"StringEquals": map[string]any{
-					"aws:ResourceTag/k8s.io/cluster-autoscaler/" + clusterName: "owned",
+					"aws:ResourceTag/" + autoscalerTagPrefix + clusterName: "owned",
 				}},
 			},
 		),

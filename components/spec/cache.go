@@ -13,8 +13,8 @@ type Cache struct {
 	Engine  string   `yaml:"engine"`
 	Version string   `yaml:"version"`
 	Size    PerCloud `yaml:"size"`
-	// Standby is how many replicas stand by for automatic failover (0 to 2), in each shard. A
-	// plain number applies to every cloud.
+	// Standby is how many replicas stand by for automatic failover, in each shard: 0 or 1 on
+	// DigitalOcean, 0 to 2 on AWS. A plain number applies to every cloud.
 	Standby PerCloudInt `yaml:"standby"`
 	// Shards splits the keyspace across primaries (cluster mode). AWS runs cluster mode at every
 	// tier, so that adding shards is online resharding; DigitalOcean has no cluster mode and
@@ -32,6 +32,8 @@ const (
 	DefaultEvictionPolicy = "allkeys-lru"
 	maxShards             = 16
 	maxCacheStandby       = 2
+	// maxDOCacheStandby: DigitalOcean caching clusters have at most one standby node.
+	maxDOCacheStandby = 1
 )
 
 var (
@@ -74,8 +76,12 @@ func (c Cache) Validate(prefix string, cloud Cloud) error {
 		p.addf("version", "is empty (want the engine's major version, for example %s)", DefaultCacheVersion)
 	}
 	p.requireSize("size", c.Size, cloud, CacheSize)
-	if standby := c.Standby.For(cloud); standby < 0 || standby > maxCacheStandby {
-		p.addf("standby."+string(cloud), "%d is out of range (want 0 to %d standby nodes)", standby, maxCacheStandby)
+	maxStandby := maxCacheStandby
+	if cloud == DigitalOcean {
+		maxStandby = maxDOCacheStandby
+	}
+	if standby := c.Standby.For(cloud); standby < 0 || standby > maxStandby {
+		p.addf("standby."+string(cloud), "%d is out of range (want 0 to %d standby nodes on %s)", standby, maxStandby, cloud)
 	}
 	switch shards := c.Shards.For(cloud); {
 	case shards < 1 || shards > maxShards:

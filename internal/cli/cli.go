@@ -16,7 +16,8 @@ import (
 	"github.com/scalestack/scalestack/stacks/tiers"
 )
 
-// Exit codes: 0 success, 1 a failure while running, 2 bad input (flags, config, files).
+// Exit codes: 0 success, 1 a failure while running, 2 bad input (flags, config, files), 3 a cost
+// above the budget (ExitOverBudget).
 const (
 	ExitOK    = 0
 	ExitError = 1
@@ -43,9 +44,19 @@ const help = `scalestack: the platform for a launch, planned and priced before i
 
 Usage:
   scalestack plan --cloud C --tier T [--config Pulumi.<stack>.yaml] [--format text|json]
+  scalestack cost --cloud C --tier T [--config F] [--format text|json|markdown] [--usage F] [--budget N]
+  scalestack cost diff --cloud C --from-tier A --to-tier B [--config F] [flags of cost]
+  scalestack cost diff --base-config F1 --head-config F2 [flags of cost]
+  scalestack cost diff --preview preview.json [flags of cost]
+  scalestack cost tiers [--format text|markdown]
 
 Commands:
-  plan    run the Pulumi program offline under mocks and print every resource it would create
+  plan        run the Pulumi program offline under mocks and print every resource it would create
+  cost        the monthly cost of a stack: baseline (pools at their minimum) and ceiling
+  cost diff   what a change adds or saves a month: between tiers, stack files, or a pulumi preview
+  cost tiers  every cloud and tier priced, beside the seed case's band for the tier
+
+Exit codes: 0 ok, 1 failed, 2 bad input, 3 the monthly ceiling is above --budget.
 
 Run 'scalestack <command> --help' for a command's flags.
 `
@@ -63,14 +74,19 @@ func Main(args []string, stdout, stderr io.Writer, deps Deps) int {
 		return ExitOK
 	case "plan":
 		err = runPlan(args[1:], stdout, stderr, deps)
+	case "cost":
+		err = runCost(args[1:], stdout, stderr, deps)
 	default:
-		err = usagef("scalestack: %q is not a command (want plan; see scalestack help)", args[0])
+		err = usagef("scalestack: %q is not a command (want plan or cost; see scalestack help)", args[0])
 	}
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.Is(err, flag.ErrHelp):
 		return ExitOK
+	case errors.As(err, new(overBudget)):
+		fmt.Fprintln(stderr, err)
+		return ExitOverBudget
 	case errors.As(err, new(usageError)):
 		fmt.Fprintln(stderr, err)
 		return ExitUsage

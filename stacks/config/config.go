@@ -27,11 +27,12 @@ const (
 	KeyDomain    = "domain"
 	KeyProtect   = "protect"
 	KeyOverrides = "overrides"
+	KeyBudget    = "budget"
 )
 
 // Keys lists every key this project reads. Any other scalestack:* key is an error, so that a
 // typo is never silently ignored.
-var Keys = []string{KeyCloud, KeyTier, KeyRegion, KeyDomain, KeyProtect, KeyOverrides}
+var Keys = []string{KeyCloud, KeyTier, KeyRegion, KeyDomain, KeyProtect, KeyOverrides, KeyBudget}
 
 // BuiltClouds are the clouds the program builds today; the others are accepted names whose
 // components have not landed, refused here with a clear message instead of half a stack.
@@ -73,6 +74,9 @@ type Config struct {
 	Protect bool
 	// Overrides is the scalestack:overrides object as given, merged onto the preset.
 	Overrides map[string]any
+	// Budget is the monthly ceiling `scalestack cost` holds the stack to, in whole US dollars;
+	// zero for none. The program itself does not read it.
+	Budget int
 	// Preset is the tier preset with the overrides applied and defaults filled.
 	Preset tiers.Preset
 }
@@ -147,6 +151,15 @@ func Parse(raw map[string]string) (Config, error) {
 		}
 	}
 
+	if v, ok := raw[Key(KeyBudget)]; ok && v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			bad(KeyBudget, "%q is not a whole number of dollars (want 0 for none, or a monthly ceiling such as 500)", v)
+		} else {
+			c.Budget = n
+		}
+	}
+
 	if v, ok := raw[Key(KeyOverrides)]; ok && strings.TrimSpace(v) != "" {
 		var obj any
 		if err := json.Unmarshal([]byte(v), &obj); err != nil {
@@ -182,6 +195,9 @@ func (c Config) Raw() map[string]string {
 	}
 	if c.Domain != "" {
 		raw[Key(KeyDomain)] = c.Domain
+	}
+	if c.Budget != 0 {
+		raw[Key(KeyBudget)] = strconv.Itoa(c.Budget)
 	}
 	if len(c.Overrides) > 0 {
 		b, _ := json.Marshal(c.Overrides) // a map decoded from JSON always encodes

@@ -50,8 +50,9 @@ func TestParseValid(t *testing.T) {
 		},
 		{
 			name: "aws default region",
-			raw:  raw("scalestack:cloud", "aws", "scalestack:tier", "1k"),
+			raw:  raw("scalestack:cloud", "aws", "scalestack:tier", "1k", "scalestack:budget", "400"),
 			check: func(t *testing.T, c Config) {
+				assert.Equal(t, 400, c.Budget)
 				assert.Equal(t, "us-east-1", c.Region)
 				assert.Equal(t, 7, c.Preset.Database.BackupDays)
 			},
@@ -112,9 +113,10 @@ func TestParseInvalid(t *testing.T) {
 		{
 			name: "every problem at once",
 			raw: raw("scalestack:cloud", "gcp", "scalestack:tier", "50k", "scalestack:protect", "yes",
-				"scalestack:domain", "Not A Domain", "scalestack:teir", "1k"),
+				"scalestack:domain", "Not A Domain", "scalestack:teir", "1k", "scalestack:budget", "-5"),
 			want: []string{
-				`stacks: config "scalestack:teir": not a scalestack key (want one of cloud, tier, region, domain, protect, overrides)`,
+				`stacks: config "scalestack:budget": "-5" is not a whole number of dollars (want 0 for none, or a monthly ceiling such as 500)`,
+				`stacks: config "scalestack:teir": not a scalestack key (want one of cloud, tier, region, domain, protect, overrides, budget)`,
 				`stacks: config "scalestack:cloud": "gcp" is not a cloud (want one of digitalocean, aws, local)`,
 				`stacks: config "scalestack:tier": "50k" is not a tier (want one of 1k, 10k, 100k, 1m)`,
 				`stacks: config "scalestack:protect": "yes" is not a boolean (want true or false)`,

@@ -1,0 +1,373 @@
+package cost
+
+import (
+	"fmt"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/scalestack/scalestack/internal/plan"
+)
+
+// pricers price the resource types that cost money, by type token. Each reads the plan's
+// inputs; a value the plan cannot know (a secret, a computed value) makes the resource
+// unpriced, and a size missing from the price table is an error.
+var pricers = map[string]func(*estimator, plan.Resource) ([]Part, error){
+	"digitalocean:index/kubernetesCluster:KubernetesCluster":   doKubernetesCluster,
+	"digitalocean:index/kubernetesNodePool:KubernetesNodePool": doNodePool,
+	"digitalocean:index/databaseCluster:DatabaseCluster":       doDatabaseCluster,
+	"digitalocean:index/databaseReplica:DatabaseReplica":       doDatabaseReplica,
+	"digitalocean:index/loadBalancer:LoadBalancer":             doLoadBalancer,
+	"digitalocean:index/volume:Volume":                         doVolume,
+	"aws:eks/cluster:Cluster":                                  awsEKS,
+	"aws:eks/nodeGroup:NodeGroup":                              awsNodeGroup,
+	"aws:rds/instance:Instance":                                awsRDS,
+	"aws:elasticache/replicationGroup:ReplicationGroup":        awsElastiCache,
+	"aws:ec2/natGateway:NatGateway":                            awsNAT,
+	"aws:ec2/eip:Eip":                                          awsEIP,
+	"aws:lb/loadBalancer:LoadBalancer":                         awsLoadBalancer,
+	"aws:ebs/volume:Volume":                                    awsVolume,
+	"cloudflare:index/zone:Zone":                               cloudflareZone,
+	"kubernetes:core/v1:Service":                               kubernetesService,
+}
+
+var one = decimal.NewFromInt(1)
+
+// str reads a string input that pricing depends on.
+func str(r plan.Resource, path string) (string, error) {
+	v, ok := r.Get(path)
+	if !ok {
+		return "", unpriced("%s is not set", path)
+	}
+	s, ok := v.(string)
+	switch {
+	case !ok:
+		return "", fmt.Errorf("%s: %v is not a string", path, v)
+	case s == plan.Secret || s == plan.Unknown:
+		return "", unpriced("%s is not known until the resource exists", path)
+	}
+	return s, nil
+}
+
+// count reads a whole, non-negative number input; missing gives def.
+func count(r plan.Resource, path string, def int64) (decimal.Decimal, error) {
+	v, ok := r.Get(path)
+	if !ok || v == nil {
+		return decimal.NewFromInt(def), nil
+	}
+	switch n := v.(type) {
+	case float64:
+		if n < 0 || n != float64(int64(n)) {
+			return decimal.Decimal{}, fmt.Errorf("%s: %v is not a whole number of 0 or more", path, n)
+		}
+		return decimal.NewFromInt(int64(n)), nil
+	case string:
+		if n == plan.Secret || n == plan.Unknown {
+			return decimal.Decimal{}, unpriced("%s is not known until the resource exists", path)
+		}
+	}
+	return decimal.Decimal{}, fmt.Errorf("%s: %v is not a number", path, v)
+}
+
+func flag(r plan.Resource, path string) bool {
+	v, _ := r.Get(path)
+	b, _ := v.(bool)
+	return b
+}
+
+// nodes reads a pool's bounds: min and max when it autoscales, else its fixed count.
+func nodes(r plan.Resource, prefix, autoscale, minKey, maxKey, countKey string) (lo, hi decimal.Decimal, err error) {
+	if autoscale == "" || flag(r, prefix+autoscale) {
+		if lo, err = count(r, prefix+minKey, 1); err != nil {
+			return
+		}
+		if hi, err = count(r, prefix+maxKey, lo.IntPart()); err != nil {
+			return
+		}
+		if hi.LessThan(lo) {
+			hi = lo
+		}
+		return lo, hi, nil
+	}
+	lo, err = count(r, prefix+countKey, 1)
+	return lo, lo, err
+}
+
+func doKubernetesCluster(e *estimator, r plan.Resource) ([]Part, error) {
+	var parts []Part
+	if flag(r, "ha") {
+		p, err := e.fixed("digitalocean", "HA control plane", "kubernetesHA", "", one)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, p)
+	}
+	size, err := str(r, "nodePool.size")
+	if err != nil {
+		return nil, err
+	}
+	lo, hi, err := nodes(r, "nodePool.", "autoScale", "minNodes", "maxNodes", "nodeCount")
+	if err != nil {
+		return nil, err
+	}
+	p, err := e.part("digitalocean", "default pool nodes, "+size, "node", size, lo, hi)
+	return append(parts, p), err
+}
+
+func doNodePool(e *estimator, r plan.Resource) ([]Part, error) {
+	size, err := str(r, "size")
+	if err != nil {
+		return nil, err
+	}
+	lo, hi, err := nodes(r, "", "autoScale", "minNodes", "maxNodes", "nodeCount")
+	if err != nil {
+		return nil, err
+	}
+	p, err := e.part("digitalocean", "nodes, "+size, "node", size, lo, hi)
+	return []Part{p}, err
+}
+
+// doEngines maps a DigitalOcean database engine to its price item.
+var doEngines = map[string]string{"pg": "postgres", "valkey": "valkey", "redis": "valkey", "mysql": "mysql"}
+
+func doDatabaseCluster(e *estimator, r plan.Resource) ([]Part, error) {
+	engine, err := str(r, "engine")
+	if err != nil {
+		return nil, err
+	}
+	item, ok := doEngines[engine]
+	if !ok {
+		return nil, unpriced("engine %q has no price", engine)
+	}
+	size, err := str(r, "size")
+	if err != nil {
+		return nil, err
+	}
+	n, err := count(r, "nodeCount", 1)
+	if err != nil {
+		return nil, err
+	}
+	primary, err := e.fixed("digitalocean", engine+" primary, "+size, item, size, one)
+	if err != nil {
+		return nil, err
+	}
+	parts := []Part{primary}
+	if standby := n.Sub(one); standby.IsPositive() {
+		p, err := e.fixed("digitalocean", engine+" standby nodes, "+size, item+"Standby", size, standby)
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, p)
+	}
+	return parts, nil
+}
+
+func doDatabaseReplica(e *estimator, r plan.Resource) ([]Part, error) {
+	size, err := str(r, "size")
+	if err != nil {
+		return nil, err
+	}
+	p, err := e.fixed("digitalocean", "read-only node, "+size, "postgres", size, one)
+	return []Part{p}, err
+}
+
+func doLoadBalancer(e *estimator, r plan.Resource) ([]Part, error) {
+	n, err := count(r, "sizeUnit", 1)
+	if err != nil {
+		return nil, err
+	}
+	p, err := e.fixed("digitalocean", "load balancer nodes", "loadBalancerNode", "", n)
+	return []Part{p}, err
+}
+
+func doVolume(e *estimator, r plan.Resource) ([]Part, error) {
+	gib, err := count(r, "size", 0)
+	if err != nil {
+		return nil, err
+	}
+	p, err := e.fixed("digitalocean", "block storage, GiB", "volumeGiB", "", gib)
+	return []Part{p}, err
+}
+
+func awsEKS(e *estimator, _ plan.Resource) ([]Part, error) {
+	p, err := e.fixed("aws", "EKS control plane", "eksCluster", "", one)
+	return []Part{p}, err
+}
+
+func awsNodeGroup(e *estimator, r plan.Resource) ([]Part, error) {
+	typ, err := str(r, "instanceTypes.0")
+	if err != nil {
+		return nil, err
+	}
+	lo, hi, err := nodes(r, "scalingConfig.", "", "minSize", "maxSize", "")
+	if err != nil {
+		return nil, err
+	}
+	what, keep := "nodes, "+typ, one
+	if capacity, _ := r.Get("capacityType"); capacity == "SPOT" {
+		discount, err := e.prices.Lookup("aws", e.region, "spotDiscount", "")
+		if err != nil {
+			return nil, err
+		}
+		keep = one.Sub(discount.Price)
+		what = "spot nodes, " + typ + " (on-demand less " + discount.Price.Shift(2).String() + "%)"
+	}
+	node, err := e.scaledPart("aws", what, "ec2", typ, lo, hi, keep)
+	if err != nil {
+		return nil, err
+	}
+	gb, err := count(r, "diskSize", 20)
+	if err != nil {
+		return nil, err
+	}
+	disk, err := e.part("aws", "node disks, gp3 GB", "ebsGp3", "", gb.Mul(lo), gb.Mul(hi))
+	return []Part{node, disk}, err
+}
+
+func awsRDS(e *estimator, r plan.Resource) ([]Part, error) {
+	class, err := str(r, "instanceClass")
+	if err != nil {
+		return nil, err
+	}
+	copies, what := one, "PostgreSQL, "+class
+	if flag(r, "multiAz") {
+		copies, what = decimal.NewFromInt(2), "PostgreSQL Multi-AZ (primary and standby), "+class
+	}
+	storage, err := count(r, "allocatedStorage", 0)
+	if err != nil {
+		return nil, err
+	}
+	if source, ok := r.Inputs["replicateSourceDb"].(string); ok {
+		what = "PostgreSQL read replica, " + class
+		// A replica's disk is as large as its source's.
+		if src, ok := e.byName[r.Type+"::"+source]; ok {
+			if storage, err = count(src, "allocatedStorage", 0); err != nil {
+				return nil, err
+			}
+		}
+	}
+	engine, _ := r.Inputs["engine"].(string)
+	if engine != "" && engine != "postgres" {
+		return nil, unpriced("engine %q has no price (want postgres)", engine)
+	}
+	instance, err := e.fixed("aws", what, "rdsPostgres", class, copies)
+	if err != nil {
+		return nil, err
+	}
+	disk, err := e.fixed("aws", "storage, gp3 GB", "rdsGp3", "", storage.Mul(copies))
+	return []Part{instance, disk}, err
+}
+
+func awsElastiCache(e *estimator, r plan.Resource) ([]Part, error) {
+	typ, err := str(r, "nodeType")
+	if err != nil {
+		return nil, err
+	}
+	engine, _ := r.Inputs["engine"].(string)
+	item := map[string]string{"valkey": "elasticacheValkey", "redis": "elasticacheRedis", "": "elasticacheRedis"}[engine]
+	if item == "" {
+		return nil, unpriced("engine %q has no price (want valkey or redis)", engine)
+	}
+	n, err := count(r, "numCacheClusters", 0)
+	if err != nil {
+		return nil, err
+	}
+	if _, sharded := r.Inputs["numNodeGroups"]; sharded {
+		shards, err := count(r, "numNodeGroups", 1)
+		if err != nil {
+			return nil, err
+		}
+		replicas, err := count(r, "replicasPerNodeGroup", 0)
+		if err != nil {
+			return nil, err
+		}
+		n = shards.Mul(replicas.Add(one))
+	}
+	if n.IsZero() {
+		n = one
+	}
+	p, err := e.fixed("aws", fmt.Sprintf("%s nodes, %s", engine, typ), item, typ, n)
+	return []Part{p}, err
+}
+
+func awsNAT(e *estimator, _ plan.Resource) ([]Part, error) {
+	hours, err := e.fixed("aws", "NAT gateway", "natGateway", "", one)
+	if err != nil {
+		return nil, err
+	}
+	share := dec(e.opts.Usage.NATDataGB).Div(decimal.NewFromInt(int64(max(e.nats, 1)))).Round(2)
+	data, err := e.fixed("aws", "NAT data processed, GB (usage)", "natData", "", share)
+	data.Usage = true
+	return []Part{hours, data}, err
+}
+
+func awsEIP(e *estimator, _ plan.Resource) ([]Part, error) {
+	p, err := e.fixed("aws", "public IPv4 address", "publicIPv4", "", one)
+	return []Part{p}, err
+}
+
+func awsLoadBalancer(e *estimator, r plan.Resource) ([]Part, error) {
+	kind, _ := r.Inputs["loadBalancerType"].(string)
+	prefix := map[string]string{"network": "nlb", "application": "alb", "": "alb"}[kind]
+	if prefix == "" {
+		return nil, unpriced("load balancer type %q has no price (want network or application)", kind)
+	}
+	hours, err := e.fixed("aws", prefix+" hours", prefix, "", one)
+	if err != nil {
+		return nil, err
+	}
+	lcu, err := e.fixed("aws", prefix+" capacity units (usage)", prefix+"CapacityUnit", "", dec(e.opts.Usage.LoadBalancerLCU))
+	lcu.Usage = true
+	return []Part{hours, lcu}, err
+}
+
+func awsVolume(e *estimator, r plan.Resource) ([]Part, error) {
+	gb, err := count(r, "size", 0)
+	if err != nil {
+		return nil, err
+	}
+	if t, _ := r.Inputs["type"].(string); t != "" && t != "gp3" {
+		return nil, unpriced("volume type %q has no price (want gp3)", t)
+	}
+	p, err := e.fixed("aws", "EBS gp3, GB", "ebsGp3", "", gb)
+	return []Part{p}, err
+}
+
+func (e *estimator) awsEgress() ([]Part, error) {
+	p, err := e.fixed("aws", "data out to the internet, GB (usage)", "dataTransferOut", "", dec(e.opts.Usage.EgressGB))
+	p.Usage = true
+	return []Part{p}, err
+}
+
+func cloudflareZone(e *estimator, r plan.Resource) ([]Part, error) {
+	planName := "free"
+	if v, ok := r.Inputs["plan"].(string); ok {
+		planName = v
+	}
+	p, err := e.fixed("cloudflare", "Cloudflare "+planName+" plan", "plan", planName, one)
+	return []Part{p}, err
+}
+
+// kubernetesService prices a Service of type LoadBalancer as the cloud's load balancer; every
+// other Service is free.
+func kubernetesService(e *estimator, r plan.Resource) ([]Part, error) {
+	if t, _ := r.Get("spec.type"); t != "LoadBalancer" {
+		return nil, nil
+	}
+	switch {
+	case e.clouds["aws"]:
+		return awsLoadBalancer(e, plan.Resource{Inputs: map[string]any{"loadBalancerType": "network"}})
+	case e.clouds["digitalocean"]:
+		units := int64(1)
+		if v, ok := r.Get("metadata.annotations"); ok {
+			if m, ok := v.(map[string]any); ok {
+				if s, ok := m["service.beta.kubernetes.io/do-loadbalancer-size-unit"].(string); ok {
+					if _, err := fmt.Sscanf(s, "%d", &units); err != nil || units < 1 {
+						return nil, fmt.Errorf("annotation do-loadbalancer-size-unit: %q is not a whole number of 1 or more", s)
+					}
+				}
+			}
+		}
+		return doLoadBalancer(e, plan.Resource{Inputs: map[string]any{"sizeUnit": float64(units)}})
+	}
+	return nil, unpriced("a LoadBalancer Service on a cluster whose cloud is not in the plan")
+}

@@ -1,0 +1,333 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/scalestack/scalestack/components/spec"
+	"github.com/scalestack/scalestack/cost"
+	"github.com/scalestack/scalestack/stacks/config"
+	"github.com/scalestack/scalestack/stacks/tiers"
+)
+
+// ExitOverBudget is the exit code of a cost command whose ceiling is above the budget.
+const ExitOverBudget = 3
+
+// overBudget is a report that rendered fine but breaks the budget: it exits 3.
+type overBudget struct{ ceiling, budget decimal.Decimal }
+
+func (o overBudget) Error() string {
+	return fmt.Sprintf("scalestack: the monthly ceiling %s is above the budget %s (--budget or scalestack:budget)", cost.Money(o.ceiling), cost.Money(o.budget))
+}
+
+// costFlags are the flags every cost command shares.
+type costFlags struct {
+	format, usagePath, budget string
+}
+
+func (c *costFlags) register(fs interface {
+	StringVar(*string, string, string, string)
+}) {
+	fs.StringVar(&c.format, "format", "text", "output format: text, json or markdown (a pull-request comment)")
+	fs.StringVar(&c.usagePath, "usage", "", "a usage file (YAML: natDataGB, egressGB, loadBalancerLCU) replacing the tier's usage assumptions")
+	fs.StringVar(&c.budget, "budget", "", "fail with exit code 3 when the monthly ceiling is above this many dollars (default: scalestack:budget)")
+}
+
+func (c *costFlags) check() error {
+	if err := checkFormat("format", c.format, "text", "json", "markdown"); err != nil {
+		return err
+	}
+	if c.budget != "" {
+		if d, err := decimal.NewFromString(c.budget); err != nil || d.IsNegative() {
+			return usagef("scalestack: flag --budget: %q is not an amount of dollars (want a number such as 500)", c.budget)
+		}
+	}
+	return nil
+}
+
+// usageFor is the tier's usage assumptions, replaced key by key by the usage file if one is given.
+func (c *costFlags) usageFor(tier string) (cost.Usage, error) {
+	var base cost.Usage
+	if tier != "" {
+		var err error
+		if base, err = cost.TierUsage(tier); err != nil {
+			return cost.Usage{}, usageError{err}
+		}
+	}
+	if c.usagePath == "" {
+		if tier == "" {
+			return cost.Usage{}, usagef("scalestack: no tier to take usage assumptions from (want --usage FILE)")
+		}
+		return base, nil
+	}
+	f, err := os.Open(c.usagePath)
+	if err != nil {
+		return cost.Usage{}, usageError{err}
+	}
+	defer f.Close()
+	u, err := cost.ReadUsage(f, base)
+	if err != nil {
+		return cost.Usage{}, usageError{fmt.Errorf("%s: %w", c.usagePath, err)}
+	}
+	return u, nil
+}
+
+// budgetCheck fails when the ceiling is above the flag's budget, or else the stack's.
+func (c *costFlags) budgetCheck(ceiling decimal.Decimal, stackBudget int) error {
+	budget := decimal.NewFromInt(int64(stackBudget))
+	if c.budget != "" {
+		budget, _ = decimal.NewFromString(c.budget)
+	} else if stackBudget == 0 {
+		return nil
+	}
+	if ceiling.GreaterThan(budget) {
+		return overBudget{ceiling, budget}
+	}
+	return nil
+}
+
+const costSynopsis = "cost --cloud C --tier T [--config Pulumi.<stack>.yaml] [--format text|json|markdown] [--usage FILE] [--budget N]"
+
+func runCost(args []string, stdout, stderr io.Writer, deps Deps) error {
+	if len(args) > 0 && args[0] == "diff" {
+		return runCostDiff(args[1:], stdout, stderr, deps)
+	}
+	if len(args) > 0 && args[0] == "tiers" {
+		return runCostTiers(args[1:], stdout, stderr, deps)
+	}
+	fs := newFlagSet("cost", costSynopsis, stderr)
+	var sf stackFlags
+	var cf costFlags
+	sf.register(fs)
+	cf.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := cf.check(); err != nil {
+		return err
+	}
+	file, cfg, err := sf.resolve()
+	if err != nil {
+		return err
+	}
+	rep, err := estimateStack(deps, file, cfg, &cf)
+	if err != nil {
+		return err
+	}
+	if err := writeReport(stdout, cf.format, rep, rep.Text, rep.Markdown); err != nil {
+		return err
+	}
+	return cf.budgetCheck(rep.Ceiling, cfg.Budget)
+}
+
+// estimateStack plans a stack offline and prices the plan.
+func estimateStack(deps Deps, file config.StackFile, cfg config.Config, cf *costFlags) (cost.Report, error) {
+	prices, err := cost.Default()
+	if err != nil {
+		return cost.Report{}, err
+	}
+	usage, err := cf.usageFor(cfg.Tier)
+	if err != nil {
+		return cost.Report{}, err
+	}
+	p, err := deps.Plan(file.Stack, file.Raw, file.Secrets)
+	if err != nil {
+		return cost.Report{}, fmt.Errorf("scalestack cost: %w", err)
+	}
+	rep, err := cost.Estimate(p.Resources, prices, cost.Options{Region: cfg.Region, Tier: cfg.Tier, Usage: usage})
+	if err != nil {
+		return cost.Report{}, fmt.Errorf("scalestack cost: %w", err)
+	}
+	return rep, nil
+}
+
+func writeReport(w io.Writer, format string, v any, text, markdown func() string) error {
+	switch format {
+	case "json":
+		b, err := cost.JSON(v)
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(b)
+		return err
+	case "markdown":
+		_, err := io.WriteString(w, markdown())
+		return err
+	default:
+		_, err := io.WriteString(w, text())
+		return err
+	}
+}
+
+const costDiffSynopsis = `cost diff (--cloud C --from-tier A --to-tier B [--config F] | --base-config F1 --head-config F2 | --preview preview.json)
+                  [--format text|json|markdown] [--usage FILE] [--budget N]`
+
+func runCostDiff(args []string, stdout, stderr io.Writer, deps Deps) error {
+	fs := newFlagSet("cost diff", costDiffSynopsis, stderr)
+	var cf costFlags
+	cf.register(fs)
+	var cloud, fromTier, toTier, configPath, basePath, headPath, previewPath string
+	fs.StringVar(&cloud, "cloud", "", "cloud: "+spec.CloudList()+", with --from-tier and --to-tier (overrides scalestack:cloud in --config)")
+	fs.StringVar(&fromTier, "from-tier", "", "the tier before: "+tiers.List())
+	fs.StringVar(&toTier, "to-tier", "", "the tier after: "+tiers.List())
+	fs.StringVar(&configPath, "config", "", "a Pulumi stack file, with --from-tier and --to-tier")
+	fs.StringVar(&basePath, "base-config", "", "the stack file before the change")
+	fs.StringVar(&headPath, "head-config", "", "the stack file after the change")
+	fs.StringVar(&previewPath, "preview", "", "the output of pulumi preview --json ('-' for standard input)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := cf.check(); err != nil {
+		return err
+	}
+	modes := 0
+	for _, set := range []bool{fromTier != "" || toTier != "", basePath != "" || headPath != "", previewPath != ""} {
+		if set {
+			modes++
+		}
+	}
+	if modes != 1 {
+		return usagef("scalestack cost diff: want exactly one of --from-tier with --to-tier, --base-config with --head-config, or --preview")
+	}
+
+	var diff cost.DiffReport
+	var title string
+	var budget int
+	switch {
+	case previewPath != "":
+		var err error
+		if diff, title, budget, err = previewDiff(previewPath, &cf); err != nil {
+			return err
+		}
+	default:
+		base := stackFlags{cloud: cloud, tier: fromTier, configPath: configPath}
+		head := stackFlags{cloud: cloud, tier: toTier, configPath: configPath}
+		title = fromTier + " to " + toTier
+		if basePath != "" || headPath != "" {
+			if basePath == "" || headPath == "" || cloud != "" || configPath != "" {
+				return usagef("scalestack cost diff: --base-config and --head-config go together, without --cloud or --config")
+			}
+			base, head = stackFlags{configPath: basePath}, stackFlags{configPath: headPath}
+			title = basePath + " to " + headPath
+		} else if fromTier == "" || toTier == "" {
+			return usagef("scalestack cost diff: --from-tier and --to-tier go together")
+		}
+		var reports [2]cost.Report
+		for i, s := range []stackFlags{base, head} {
+			file, cfg, err := s.resolve()
+			if err != nil {
+				return err
+			}
+			if reports[i], err = estimateStack(deps, file, cfg, &cf); err != nil {
+				return err
+			}
+			budget = cfg.Budget
+		}
+		diff = cost.Diff(reports[0], reports[1], nil)
+	}
+	if err := writeReport(stdout, cf.format, diff, diff.Text, func() string { return diff.Markdown(title) }); err != nil {
+		return err
+	}
+	return cf.budgetCheck(diff.Head.Ceiling, budget)
+}
+
+// previewDiff prices both sides of a `pulumi preview --json`.
+func previewDiff(path string, cf *costFlags) (cost.DiffReport, string, int, error) {
+	var r io.Reader = os.Stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return cost.DiffReport{}, "", 0, usageError{err}
+		}
+		defer f.Close()
+		r = f
+	}
+	pv, err := cost.ReadPreview(r)
+	if err != nil {
+		return cost.DiffReport{}, "", 0, usageError{fmt.Errorf("%s: %w", path, err)}
+	}
+	tier := pv.Config[config.Key(config.KeyTier)]
+	usage, err := cf.usageFor(tier)
+	if err != nil {
+		return cost.DiffReport{}, "", 0, err
+	}
+	region := pv.Config[config.Key(config.KeyRegion)]
+	if region == "" {
+		region = pv.Config["aws:region"]
+	}
+	budget := 0
+	if v := pv.Config[config.Key(config.KeyBudget)]; v != "" {
+		if _, err := fmt.Sscanf(v, "%d", &budget); err != nil || budget < 0 {
+			return cost.DiffReport{}, "", 0, usagef("%s: config %q: %q is not a whole number of dollars", path, config.Key(config.KeyBudget), v)
+		}
+	}
+	prices, err := cost.Default()
+	if err != nil {
+		return cost.DiffReport{}, "", 0, err
+	}
+	opts := cost.Options{Region: region, Tier: tier, Usage: usage}
+	base, err := cost.Estimate(pv.Base, prices, opts)
+	if err != nil {
+		return cost.DiffReport{}, "", 0, fmt.Errorf("%s: before the change: %w", path, err)
+	}
+	head, err := cost.Estimate(pv.Head, prices, opts)
+	if err != nil {
+		return cost.DiffReport{}, "", 0, fmt.Errorf("%s: after the change: %w", path, err)
+	}
+	title := "stack " + pv.Stack
+	if pv.Stack == "" {
+		title = strings.TrimSuffix(path, ".json")
+	}
+	return cost.Diff(base, head, pv.Replaced), title, budget, nil
+}
+
+// runCostTiers prices every preset on every cloud beside the seed case's band for its tier.
+func runCostTiers(args []string, stdout, stderr io.Writer, deps Deps) error {
+	fs := newFlagSet("cost tiers", "cost tiers [--format text|markdown]", stderr)
+	format := fs.String("format", "markdown", "output format: text or markdown")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := checkFormat("format", *format, "text", "markdown"); err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString("| cloud | tier | baseline / month | ceiling / month | seed band |\n| --- | --- | ---: | ---: | --- |\n")
+	for _, cloud := range config.BuiltClouds {
+		for _, tier := range tiers.Names {
+			sf := stackFlags{cloud: string(cloud), tier: tier}
+			file, cfg, err := sf.resolve()
+			if err != nil {
+				return err
+			}
+			rep, err := estimateStack(deps, file, cfg, &costFlags{})
+			if err != nil {
+				return err
+			}
+			band, err := cost.SeedBand(tier)
+			if err != nil {
+				return err
+			}
+			lo, hi := decimal.RequireFromString(band.Low), decimal.RequireFromString(band.High)
+			verdict := "within"
+			switch {
+			case rep.Baseline.LessThan(lo):
+				verdict = "below"
+			case rep.Baseline.GreaterThan(hi):
+				verdict = "above"
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s - %s (%s) |\n", cloud, tier, cost.Money(rep.Baseline), cost.Money(rep.Ceiling),
+				cost.Money(lo), cost.Money(hi), verdict)
+		}
+	}
+	out := b.String()
+	if *format == "text" {
+		out = strings.NewReplacer("| --- | --- | ---: | ---: | --- |\n", "", "| ", "", " |", "", " | ", "  ").Replace(out)
+	}
+	_, err := io.WriteString(stdout, out)
+	return err
+}
