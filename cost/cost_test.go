@@ -273,11 +273,17 @@ func TestDiff(t *testing.T) {
 		byName[c.Name] = c
 	}
 	assert.Equal(t, Changed, byName["app"].Action)
-	assert.Equal(t, "nodes, s-4vcpu-8gb: 3-12 -> 6-12", byName["app"].Summary)
+	assert.Equal(t, "nodes: 3-12 -> 6-12", byName["app"].Summary)
 	assert.Equal(t, Replaced, byName["db"].Action, "a replacement is reported even at the same price")
 	assert.Equal(t, Added, byName["lb"].Action)
 	assert.Equal(t, Removed, byName["replica"].Action)
 	assert.True(t, byName["replica"].Delta.Baseline.Equal(money("-60")))
+
+	bigger, err := Estimate([]plan.Resource{pool("s-8vcpu-16gb", 3, 12), db, replica}, p, Options{})
+	require.NoError(t, err)
+	resized := Diff(base, bigger, nil)
+	require.Len(t, resized.Changes, 1)
+	assert.Equal(t, "nodes: 3-12 x s-4vcpu-8gb -> 3-12 x s-8vcpu-16gb", resized.Changes[0].Summary)
 
 	same := Diff(base, base, nil)
 	assert.Empty(t, same.Changes)

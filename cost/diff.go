@@ -114,10 +114,14 @@ func partsSummary(before, after []Part) string {
 	var out []string
 	for _, p := range after {
 		o, ok := old[p.What]
+		sizeChanged := ok && o.Size != p.Size
+		qtyChanged := ok && (!o.Quantity.Equal(p.Quantity) || !o.CeilingQuantity.Equal(p.CeilingQuantity))
 		switch {
 		case !ok:
-			out = append(out, "+ "+p.What+" x "+quantity(p))
-		case !o.Quantity.Equal(p.Quantity) || !o.CeilingQuantity.Equal(p.CeilingQuantity):
+			out = append(out, "+ "+p.What+" "+sized(p))
+		case sizeChanged:
+			out = append(out, p.What+": "+sized(o)+" -> "+sized(p))
+		case qtyChanged:
 			out = append(out, p.What+": "+quantity(o)+" -> "+quantity(p))
 		}
 		delete(old, p.What)
@@ -128,6 +132,14 @@ func partsSummary(before, after []Part) string {
 		}
 	}
 	return joinSemi(out)
+}
+
+// sized is a part's quantity and size: 2 x db-s-2vcpu-4gb.
+func sized(p Part) string {
+	if p.Size == "" {
+		return "x " + quantity(p)
+	}
+	return quantity(p) + " x " + p.Size
 }
 
 func quantity(p Part) string {

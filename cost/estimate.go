@@ -49,6 +49,8 @@ type Line struct {
 // Part is one priced quantity of a resource: its nodes, its storage, its data.
 type Part struct {
 	What string `json:"what"`
+	// Size is the size priced (a slug, an instance type); empty for unsized items.
+	Size string `json:"size,omitempty"`
 	// Quantity is at baseline; CeilingQuantity where autoscaling takes it higher.
 	Quantity        decimal.Decimal `json:"quantity"`
 	CeilingQuantity decimal.Decimal `json:"ceilingQuantity"`
@@ -190,7 +192,7 @@ func (e *estimator) scaledPart(cloud, what, item, key string, qty, ceiling, fact
 	}
 	monthly := rate.Monthly().Mul(factor)
 	return Part{
-		What: what, Quantity: qty, CeilingQuantity: ceiling, Unit: rate.Unit, UnitPrice: rate.Price.Mul(factor),
+		What: what, Size: key, Quantity: qty, CeilingQuantity: ceiling, Unit: rate.Unit, UnitPrice: rate.Price.Mul(factor),
 		Baseline: monthly.Mul(qty).Round(2), Ceiling: monthly.Mul(ceiling).Round(2),
 		Source: rate.Source, AsOf: rate.AsOf,
 	}, nil

@@ -109,7 +109,7 @@ func doKubernetesCluster(e *estimator, r plan.Resource) ([]Part, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := e.part("digitalocean", "default pool nodes, "+size, "node", size, lo, hi)
+	p, err := e.part("digitalocean", "default pool nodes", "node", size, lo, hi)
 	return append(parts, p), err
 }
 
@@ -122,7 +122,7 @@ func doNodePool(e *estimator, r plan.Resource) ([]Part, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := e.part("digitalocean", "nodes, "+size, "node", size, lo, hi)
+	p, err := e.part("digitalocean", "nodes", "node", size, lo, hi)
 	return []Part{p}, err
 }
 
@@ -146,13 +146,13 @@ func doDatabaseCluster(e *estimator, r plan.Resource) ([]Part, error) {
 	if err != nil {
 		return nil, err
 	}
-	primary, err := e.fixed("digitalocean", engine+" primary, "+size, item, size, one)
+	primary, err := e.fixed("digitalocean", engine+" primary", item, size, one)
 	if err != nil {
 		return nil, err
 	}
 	parts := []Part{primary}
 	if standby := n.Sub(one); standby.IsPositive() {
-		p, err := e.fixed("digitalocean", engine+" standby nodes, "+size, item+"Standby", size, standby)
+		p, err := e.fixed("digitalocean", engine+" standby nodes", item+"Standby", size, standby)
 		if err != nil {
 			return nil, err
 		}
@@ -166,7 +166,7 @@ func doDatabaseReplica(e *estimator, r plan.Resource) ([]Part, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := e.fixed("digitalocean", "read-only node, "+size, "postgres", size, one)
+	p, err := e.fixed("digitalocean", "read-only node", "postgres", size, one)
 	return []Part{p}, err
 }
 
@@ -202,14 +202,14 @@ func awsNodeGroup(e *estimator, r plan.Resource) ([]Part, error) {
 	if err != nil {
 		return nil, err
 	}
-	what, keep := "nodes, "+typ, one
+	what, keep := "nodes", one
 	if capacity, _ := r.Get("capacityType"); capacity == "SPOT" {
 		discount, err := e.prices.Lookup("aws", e.region, "spotDiscount", "")
 		if err != nil {
 			return nil, err
 		}
 		keep = one.Sub(discount.Price)
-		what = "spot nodes, " + typ + " (on-demand less " + discount.Price.Shift(2).String() + "%)"
+		what = "spot nodes (on-demand less " + discount.Price.Shift(2).String() + "%)"
 	}
 	node, err := e.scaledPart("aws", what, "ec2", typ, lo, hi, keep)
 	if err != nil {
@@ -228,16 +228,16 @@ func awsRDS(e *estimator, r plan.Resource) ([]Part, error) {
 	if err != nil {
 		return nil, err
 	}
-	copies, what := one, "PostgreSQL, "+class
+	copies, what := one, "PostgreSQL"
 	if flag(r, "multiAz") {
-		copies, what = decimal.NewFromInt(2), "PostgreSQL Multi-AZ (primary and standby), "+class
+		copies, what = decimal.NewFromInt(2), "PostgreSQL Multi-AZ (primary and standby)"
 	}
 	storage, err := count(r, "allocatedStorage", 0)
 	if err != nil {
 		return nil, err
 	}
 	if source, ok := r.Inputs["replicateSourceDb"].(string); ok {
-		what = "PostgreSQL read replica, " + class
+		what = "PostgreSQL read replica"
 		// A replica's disk is as large as its source's.
 		if src, ok := e.byName[r.Type+"::"+source]; ok {
 			if storage, err = count(src, "allocatedStorage", 0); err != nil {
@@ -285,7 +285,7 @@ func awsElastiCache(e *estimator, r plan.Resource) ([]Part, error) {
 	if n.IsZero() {
 		n = one
 	}
-	p, err := e.fixed("aws", fmt.Sprintf("%s nodes, %s", engine, typ), item, typ, n)
+	p, err := e.fixed("aws", engine+" nodes", item, typ, n)
 	return []Part{p}, err
 }
 

@@ -70,7 +70,7 @@ func (r Report) Text() string {
 	for _, l := range r.Lines {
 		fmt.Fprintf(&b, "  %-16s %s  %s\n", span(l.Baseline, l.Ceiling), shortType(l.Type), l.Name)
 		for _, p := range l.Parts {
-			fmt.Fprintf(&b, "      %s x %s at %s/%s = %s\n", p.What, quantity(p), p.UnitPrice.String(), p.Unit, span(p.Baseline, p.Ceiling))
+			fmt.Fprintf(&b, "      %s: %s at %s/%s = %s\n", p.What, sized(p), p.UnitPrice.String(), p.Unit, span(p.Baseline, p.Ceiling))
 		}
 	}
 	if len(r.Unpriced) > 0 {
