@@ -43,8 +43,8 @@ func usagef(format string, args ...any) error { return usageError{fmt.Errorf(for
 const help = `scalestack: the platform for a launch, planned and priced before it is built.
 
 Usage:
-  scalestack plan --cloud C --tier T [--config Pulumi.<stack>.yaml] [--format text|json]
-  scalestack cost --cloud C --tier T [--config F] [--format text|json|markdown] [--usage F] [--budget N]
+  scalestack plan --cloud C --tier T [--region R] [--config Pulumi.<stack>.yaml] [--format text|json]
+  scalestack cost --cloud C --tier T [--region R] [--config F] [--format text|json|markdown] [--usage F] [--budget N]
   scalestack cost diff --cloud C --from-tier A --to-tier B [--config F] [flags of cost]
   scalestack cost diff --base-config F1 --head-config F2 [flags of cost]
   scalestack cost diff --preview preview.json [flags of cost]
@@ -98,12 +98,13 @@ func Main(args []string, stdout, stderr io.Writer, deps Deps) int {
 
 // stackFlags are the flags that choose a stack: shared by every command that reads one.
 type stackFlags struct {
-	cloud, tier, configPath string
+	cloud, tier, region, configPath string
 }
 
 func (s *stackFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&s.cloud, "cloud", "", "cloud: "+spec.CloudList()+" (overrides scalestack:cloud in --config)")
 	fs.StringVar(&s.tier, "tier", "", "tier: "+tiers.List()+" (overrides scalestack:tier in --config)")
+	fs.StringVar(&s.region, "region", "", "the cloud's region, for example fra1 or eu-central-1 (overrides scalestack:region in --config)")
 	fs.StringVar(&s.configPath, "config", "", "a Pulumi stack file (Pulumi.<stack>.yaml) whose config to use")
 }
 
@@ -121,6 +122,9 @@ func (s *stackFlags) resolve() (config.StackFile, config.Config, error) {
 	}
 	if s.tier != "" {
 		sf.Raw[config.Key(config.KeyTier)] = s.tier
+	}
+	if s.region != "" {
+		sf.Raw[config.Key(config.KeyRegion)] = s.region
 	}
 	cfg, err := config.Parse(sf.Raw)
 	if err != nil {
@@ -161,7 +165,7 @@ func checkFormat(flagName, value string, allowed ...string) error {
 }
 
 func runPlan(args []string, stdout, stderr io.Writer, deps Deps) error {
-	fs := newFlagSet("plan", "plan --cloud C --tier T [--config Pulumi.<stack>.yaml] [--format text|json]", stderr)
+	fs := newFlagSet("plan", "plan --cloud C --tier T [--region R] [--config Pulumi.<stack>.yaml] [--format text|json]", stderr)
 	var sf stackFlags
 	sf.register(fs)
 	format := fs.String("format", "text", "output format: text or json")

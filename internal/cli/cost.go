@@ -90,7 +90,7 @@ func (c *costFlags) budgetCheck(ceiling decimal.Decimal, stackBudget int) error 
 	return nil
 }
 
-const costSynopsis = "cost --cloud C --tier T [--config Pulumi.<stack>.yaml] [--format text|json|markdown] [--usage FILE] [--budget N]"
+const costSynopsis = "cost --cloud C --tier T [--region R] [--config Pulumi.<stack>.yaml] [--format text|json|markdown] [--usage FILE] [--budget N]"
 
 func runCost(args []string, stdout, stderr io.Writer, deps Deps) error {
 	if len(args) > 0 && args[0] == "diff" {

@@ -57,6 +57,10 @@ func TestCost(t *testing.T) {
 	assert.Equal(t, "144", rep.Ceiling)
 	assert.Len(t, rep.Free, 1)
 
+	code, out, _ = runCostCLI(t, "cost", "--cloud", "digitalocean", "--tier", "1k", "--region", "fra1")
+	require.Equal(t, ExitOK, code)
+	assert.Contains(t, out, "monthly cost (1k, fra1)")
+
 	code, out, _ = runCostCLI(t, "cost", "--cloud", "digitalocean", "--tier", "1k", "--format", "markdown")
 	require.Equal(t, ExitOK, code)
 	assert.True(t, strings.HasPrefix(out, "<!-- scalestack-cost -->"))
