@@ -32,8 +32,9 @@ const (
 
 // Cluster Autoscaler, from its own Helm chart, in kube-system on the system pool.
 const (
-	autoscalerChart          = "cluster-autoscaler"
-	autoscalerChartVersion   = "9.47.0" // Cluster Autoscaler 1.33
+	autoscalerChart = "cluster-autoscaler"
+	// The chart's templates; the image is set to the cluster's minor version below.
+	autoscalerChartVersion   = "9.47.0"
 	autoscalerRepo           = "https://kubernetes.github.io/autoscaler"
 	autoscalerNamespace      = "kube-system"
 	autoscalerServiceAccount = "cluster-autoscaler"

@@ -54,7 +54,11 @@ type NodePool struct {
 
 // Defaults of a Cluster.
 var (
-	DefaultKubernetesVersion = PerCloud{DigitalOcean: "1.33.1-do.0", AWS: "1.33"}
+	// The EKS version is one in standard support at the time of writing: a cluster whose
+	// version leaves standard support is upgraded by AWS (the clusters opt out of extended
+	// support), and the pinned value would then be a refused downgrade. Check the current list
+	// with `aws eks describe-cluster-versions`.
+	DefaultKubernetesVersion = PerCloud{DigitalOcean: "1.33.1-do.0", AWS: "1.35"}
 	// DefaultSystemPool is 1 to 3 nodes of 2 vCPU and 4 GiB: CoreDNS, metrics and the add-ons
 	// fit one at the 1K tier (keeping it inside the seed's $20-100 band), and it autoscales to 3
 	// as the add-ons grow. Its size never changes: on DOKS that would replace the cluster.
