@@ -16,6 +16,7 @@ import (
 	"github.com/scalestack/scalestack/cost"
 	"github.com/scalestack/scalestack/internal/forcenew"
 	"github.com/scalestack/scalestack/internal/plan"
+	"github.com/scalestack/scalestack/policies"
 	"github.com/scalestack/scalestack/stacks"
 	"github.com/scalestack/scalestack/stacks/config"
 	"github.com/scalestack/scalestack/stacks/tiers"
@@ -69,6 +70,19 @@ func preset(t *testing.T, tier string) tiers.Preset {
 	return p
 }
 
+// golden compares output with its file under testdata/, or rewrites the file with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		require.NoError(t, os.MkdirAll("testdata", 0o755))
+		require.NoError(t, os.WriteFile(path, got, 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err, "run go test ./stacks -update to create it")
+	assert.Equal(t, string(want), string(got), "%s changed: review the diff, then go test ./stacks -update", name)
+}
+
 // Golden plans: one per cloud and tier, reviewed as a diff when the program changes.
 func TestGoldenPlans(t *testing.T) {
 	for _, cloud := range builtClouds {
@@ -76,14 +90,7 @@ func TestGoldenPlans(t *testing.T) {
 			t.Run(string(cloud)+"-"+tier, func(t *testing.T) {
 				b, err := planFor(t, cloud, tier).JSON()
 				require.NoError(t, err)
-				path := filepath.Join("testdata", fmt.Sprintf("plan-%s-%s.json", cloud, tier))
-				if *update {
-					require.NoError(t, os.MkdirAll("testdata", 0o755))
-					require.NoError(t, os.WriteFile(path, b, 0o644))
-				}
-				want, err := os.ReadFile(path)
-				require.NoError(t, err, "run go test ./stacks -update to create it")
-				assert.Equal(t, string(want), string(b), "plan changed: review it, then go test ./stacks -update")
+				golden(t, fmt.Sprintf("plan-%s-%s.json", cloud, tier), b)
 			})
 		}
 	}
@@ -107,16 +114,43 @@ func TestGoldenCostReports(t *testing.T) {
 				assert.True(t, rep.Ceiling.GreaterThanOrEqual(rep.Baseline))
 				b, err := cost.JSON(rep)
 				require.NoError(t, err)
-				path := filepath.Join("testdata", fmt.Sprintf("cost-%s-%s.json", cloud, tier))
-				if *update {
-					require.NoError(t, os.WriteFile(path, b, 0o644))
-				}
-				want, err := os.ReadFile(path)
-				require.NoError(t, err, "run go test ./stacks -update to create it")
-				assert.Equal(t, string(want), string(b), "cost changed: review it, then go test ./stacks -update")
+				golden(t, fmt.Sprintf("cost-%s-%s.json", cloud, tier), b)
 			})
 		}
 	}
+}
+
+// Golden check reports: every preset, on every cloud, passes every mandatory guardrail.
+func TestGoldenCheckReports(t *testing.T) {
+	for _, cloud := range builtClouds {
+		for _, tier := range tiers.Names {
+			t.Run(string(cloud)+"-"+tier, func(t *testing.T) {
+				usage, err := cost.TierUsage(tier)
+				require.NoError(t, err)
+				rep := policies.Check(planFor(t, cloud, tier).Resources, policies.Options{
+					Tier: tier, Region: config.DefaultRegions[cloud], Usage: usage,
+				})
+				assert.False(t, rep.Failed(), "mandatory violations:\n%s", rep.Text())
+				assert.Empty(t, rep.Violations)
+				b, err := cost.JSON(rep)
+				require.NoError(t, err)
+				golden(t, fmt.Sprintf("check-%s-%s.json", cloud, tier), b)
+			})
+		}
+	}
+}
+
+// A deliberately bad stack fails the check with a readable report.
+func TestCheckCatchesABadStack(t *testing.T) {
+	p := planFor(t, spec.AWS, "100k", "scalestack:protect", "false",
+		"scalestack:overrides", `{"cluster":{"appPools":[{"name":"app","size":{"aws":"c7i.xlarge","digitalocean":"s-4vcpu-8gb"},"minNodes":3,"maxNodes":12}]}}`)
+	rep := policies.Check(p.Resources, policies.Options{Tier: "100k", Region: "us-east-1", Budget: 500})
+	require.True(t, rep.Failed())
+	text := rep.Text()
+	assert.Contains(t, text, "stateful-protected")
+	assert.Contains(t, text, "aws:Instance scalestack-prod-db-primary: is not protected")
+	assert.Contains(t, text, "budget")
+	assert.Contains(t, text, "is above the budget $500.00")
 }
 
 // The plan follows the preset: every size and count comes from the tier's data.

@@ -17,7 +17,7 @@ import (
 )
 
 // Exit codes: 0 success, 1 a failure while running, 2 bad input (flags, config, files), 3 a cost
-// above the budget (ExitOverBudget).
+// above the budget (ExitOverBudget), 4 a mandatory policy broken (ExitPolicy).
 const (
 	ExitOK    = 0
 	ExitError = 1
@@ -49,14 +49,17 @@ Usage:
   scalestack cost diff --base-config F1 --head-config F2 [flags of cost]
   scalestack cost diff --preview preview.json [flags of cost]
   scalestack cost tiers [--format text|markdown]
+  scalestack check --cloud C --tier T [--region R] [--config F] [--format text|json]
 
 Commands:
   plan        run the Pulumi program offline under mocks and print every resource it would create
   cost        the monthly cost of a stack: baseline (pools at their minimum) and ceiling
   cost diff   what a change adds or saves a month: between tiers, stack files, or a pulumi preview
   cost tiers  every cloud and tier priced, beside the seed case's band for the tier
+  check       run the guardrail policies on the offline plan
 
-Exit codes: 0 ok, 1 failed, 2 bad input, 3 the monthly ceiling is above --budget.
+Exit codes: 0 ok, 1 failed, 2 bad input, 3 the monthly ceiling is above --budget,
+4 a mandatory policy is broken.
 
 Run 'scalestack <command> --help' for a command's flags.
 `
@@ -76,8 +79,10 @@ func Main(args []string, stdout, stderr io.Writer, deps Deps) int {
 		err = runPlan(args[1:], stdout, stderr, deps)
 	case "cost":
 		err = runCost(args[1:], stdout, stderr, deps)
+	case "check":
+		err = runCheck(args[1:], stdout, stderr, deps)
 	default:
-		err = usagef("scalestack: %q is not a command (want plan or cost; see scalestack help)", args[0])
+		err = usagef("scalestack: %q is not a command (want plan, cost or check; see scalestack help)", args[0])
 	}
 	switch {
 	case err == nil:
@@ -87,6 +92,9 @@ func Main(args []string, stdout, stderr io.Writer, deps Deps) int {
 	case errors.As(err, new(overBudget)):
 		fmt.Fprintln(stderr, err)
 		return ExitOverBudget
+	case errors.As(err, new(policyFailed)):
+		fmt.Fprintln(stderr, err)
+		return ExitPolicy
 	case errors.As(err, new(usageError)):
 		fmt.Fprintln(stderr, err)
 		return ExitUsage
@@ -164,18 +172,24 @@ func checkFormat(flagName, value string, allowed ...string) error {
 	return nil
 }
 
-func runPlan(args []string, stdout, stderr io.Writer, deps Deps) error {
-	fs := newFlagSet("plan", "plan --cloud C --tier T [--region R] [--config Pulumi.<stack>.yaml] [--format text|json]", stderr)
+// stackCommand parses the flags of a command that reads one stack and prints text or JSON.
+func stackCommand(name, synopsis string, args []string, stderr io.Writer) (config.StackFile, config.Config, string, error) {
+	fs := newFlagSet(name, synopsis, stderr)
 	var sf stackFlags
 	sf.register(fs)
 	format := fs.String("format", "text", "output format: text or json")
 	if err := parseFlags(fs, args); err != nil {
-		return err
+		return config.StackFile{}, config.Config{}, "", err
 	}
 	if err := checkFormat("format", *format, "text", "json"); err != nil {
-		return err
+		return config.StackFile{}, config.Config{}, "", err
 	}
-	file, _, err := sf.resolve()
+	file, cfg, err := sf.resolve()
+	return file, cfg, *format, err
+}
+
+func runPlan(args []string, stdout, stderr io.Writer, deps Deps) error {
+	file, _, format, err := stackCommand("plan", "plan --cloud C --tier T [--region R] [--config Pulumi.<stack>.yaml] [--format text|json]", args, stderr)
 	if err != nil {
 		return err
 	}
@@ -183,7 +197,7 @@ func runPlan(args []string, stdout, stderr io.Writer, deps Deps) error {
 	if err != nil {
 		return fmt.Errorf("scalestack plan: %w", err)
 	}
-	if *format == "json" {
+	if format == "json" {
 		b, err := p.JSON()
 		if err != nil {
 			return err

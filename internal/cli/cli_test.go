@@ -96,7 +96,7 @@ func TestBadInputExitsTwo(t *testing.T) {
 		want string
 	}{
 		{"no command", nil, "Usage:"},
-		{"unknown command", []string{"deploy"}, `scalestack: "deploy" is not a command (want plan or cost; see scalestack help)`},
+		{"unknown command", []string{"deploy"}, `scalestack: "deploy" is not a command (want plan, cost or check; see scalestack help)`},
 		{"unknown flag", []string{"plan", "--tear", "1k"}, "flag provided but not defined: -tear"},
 		{"stray argument", []string{"plan", "--tier", "1k", "extra"}, `unexpected argument "extra"`},
 		{"bad tier", []string{"plan", "--cloud", "digitalocean", "--tier", "50k"}, `stacks: config "scalestack:tier": "50k" is not a tier (want one of 1k, 10k, 100k, 1m)`},

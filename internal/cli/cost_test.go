@@ -168,3 +168,22 @@ func TestCostTiers(t *testing.T) {
 	assert.Contains(t, out, "| digitalocean | 1m | $192.00 | $576.00 | $2,000.00 - $20,000.00 (below) |")
 	assert.Contains(t, out, "| aws | 100k |")
 }
+
+func TestCheck(t *testing.T) {
+	t.Parallel()
+	code, out, errOut := runCostCLI(t, "check", "--cloud", "digitalocean", "--tier", "1k")
+	require.Equal(t, ExitOK, code, errOut)
+	assert.Contains(t, out, "15 rules passed, 0 violations")
+
+	stack := writeFile(t, "Pulumi.prod.yaml", "config:\n  scalestack:cloud: digitalocean\n  scalestack:tier: 1m\n  scalestack:budget: 500\n")
+	code, out, errOut = runCostCLI(t, "check", "--config", stack)
+	assert.Equal(t, ExitPolicy, code)
+	assert.Contains(t, out, "mandatory budget")
+	assert.Contains(t, out, "the monthly ceiling $576.00 is above the budget $500.00")
+	assert.Contains(t, errOut, "scalestack check: 1 mandatory violations")
+
+	relaxed := writeFile(t, "Pulumi.prod.yaml", "config:\n  scalestack:cloud: digitalocean\n  scalestack:tier: 1m\n  scalestack:budget: 500\n  scalestack:policies:\n    budget: advisory\n")
+	code, out, _ = runCostCLI(t, "check", "--config", relaxed, "--format", "json")
+	assert.Equal(t, ExitOK, code, "an advisory violation does not fail")
+	assert.Contains(t, out, `"level": "advisory"`)
+}

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/scalestack/scalestack/components/spec"
+	"github.com/scalestack/scalestack/policies"
 	"github.com/scalestack/scalestack/stacks/tiers"
 )
 
@@ -28,11 +29,12 @@ const (
 	KeyProtect   = "protect"
 	KeyOverrides = "overrides"
 	KeyBudget    = "budget"
+	KeyPolicies  = "policies"
 )
 
 // Keys lists every key this project reads. Any other scalestack:* key is an error, so that a
 // typo is never silently ignored.
-var Keys = []string{KeyCloud, KeyTier, KeyRegion, KeyDomain, KeyProtect, KeyOverrides, KeyBudget}
+var Keys = []string{KeyCloud, KeyTier, KeyRegion, KeyDomain, KeyProtect, KeyOverrides, KeyBudget, KeyPolicies}
 
 // BuiltClouds are the clouds the program builds today; the others are accepted names whose
 // components have not landed, refused here with a clear message instead of half a stack.
@@ -77,6 +79,8 @@ type Config struct {
 	// Budget is the monthly ceiling `scalestack cost` holds the stack to, in whole US dollars;
 	// zero for none. The program itself does not read it.
 	Budget int
+	// Policies overrides guardrail rules' enforcement levels, by rule name.
+	Policies map[string]policies.Level
 	// Preset is the tier preset with the overrides applied and defaults filled.
 	Preset tiers.Preset
 }
@@ -160,6 +164,17 @@ func Parse(raw map[string]string) (Config, error) {
 		}
 	}
 
+	if v, ok := raw[Key(KeyPolicies)]; ok {
+		levels, err := policies.ParseLevels(v)
+		if err != nil {
+			for _, line := range strings.Split(err.Error(), "\n") {
+				bad(KeyPolicies, "%s", line)
+			}
+		} else {
+			c.Policies = levels
+		}
+	}
+
 	if v, ok := raw[Key(KeyOverrides)]; ok && strings.TrimSpace(v) != "" {
 		var obj any
 		if err := json.Unmarshal([]byte(v), &obj); err != nil {
@@ -198,6 +213,10 @@ func (c Config) Raw() map[string]string {
 	}
 	if c.Budget != 0 {
 		raw[Key(KeyBudget)] = strconv.Itoa(c.Budget)
+	}
+	if len(c.Policies) > 0 {
+		b, _ := json.Marshal(c.Policies) // a map of strings always encodes
+		raw[Key(KeyPolicies)] = string(b)
 	}
 	if len(c.Overrides) > 0 {
 		b, _ := json.Marshal(c.Overrides) // a map decoded from JSON always encodes

@@ -53,6 +53,7 @@ func TestParseValid(t *testing.T) {
 			raw:  raw("scalestack:cloud", "aws", "scalestack:tier", "1k", "scalestack:budget", "400"),
 			check: func(t *testing.T, c Config) {
 				assert.Equal(t, 400, c.Budget)
+				assert.Nil(t, c.Policies)
 				assert.Equal(t, "us-east-1", c.Region)
 				assert.Equal(t, 7, c.Preset.Database.BackupDays)
 			},
@@ -113,10 +114,13 @@ func TestParseInvalid(t *testing.T) {
 		{
 			name: "every problem at once",
 			raw: raw("scalestack:cloud", "gcp", "scalestack:tier", "50k", "scalestack:protect", "yes",
-				"scalestack:domain", "Not A Domain", "scalestack:teir", "1k", "scalestack:budget", "-5"),
+				"scalestack:domain", "Not A Domain", "scalestack:teir", "1k", "scalestack:budget", "-5",
+				"scalestack:policies", `{"budgets": "advisory", "budget": "warn"}`),
 			want: []string{
+				`stacks: config "scalestack:policies": "budget": warn is not a level (want one of advisory, mandatory, disabled)`,
+				`stacks: config "scalestack:policies": "budgets" is not a rule (want one of stateful-protected,`,
 				`stacks: config "scalestack:budget": "-5" is not a whole number of dollars (want 0 for none, or a monthly ceiling such as 500)`,
-				`stacks: config "scalestack:teir": not a scalestack key (want one of cloud, tier, region, domain, protect, overrides, budget)`,
+				`stacks: config "scalestack:teir": not a scalestack key (want one of cloud, tier, region, domain, protect, overrides, budget, policies)`,
 				`stacks: config "scalestack:cloud": "gcp" is not a cloud (want one of digitalocean, aws, local)`,
 				`stacks: config "scalestack:tier": "50k" is not a tier (want one of 1k, 10k, 100k, 1m)`,
 				`stacks: config "scalestack:protect": "yes" is not a boolean (want true or false)`,

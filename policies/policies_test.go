@@ -1,0 +1,269 @@
+package policies
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scalestack/scalestack/internal/plan"
+)
+
+func res(typ, name string, inputs map[string]any) plan.Resource {
+	return plan.Resource{Type: typ, Name: name, Custom: true, Inputs: inputs}
+}
+
+func protected(r plan.Resource) plan.Resource { r.Protect = true; return r }
+
+// goodContainer passes every container rule.
+func goodContainer() map[string]any {
+	return map[string]any{
+		"name": "api", "image": "ghcr.io/acme/api:1.4.2",
+		"resources": map[string]any{
+			"requests": map[string]any{"cpu": "250m", "memory": "256Mi"},
+			"limits":   map[string]any{"cpu": "1", "memory": "512Mi"},
+		},
+		"readinessProbe": map[string]any{"httpGet": map[string]any{"path": "/healthz", "port": 8080.0}},
+		"livenessProbe":  map[string]any{"httpGet": map[string]any{"path": "/healthz", "port": 8080.0}},
+		"securityContext": map[string]any{
+			"allowPrivilegeEscalation": false, "readOnlyRootFilesystem": true,
+			"capabilities": map[string]any{"drop": []any{"ALL"}},
+		},
+	}
+}
+
+func deployment(name string, replicas float64, container map[string]any) plan.Resource {
+	return res(k8sDeploy, name, map[string]any{
+		"metadata": map[string]any{"name": name},
+		"spec": map[string]any{
+			"replicas": replicas,
+			"template": map[string]any{
+				"metadata": map[string]any{"labels": map[string]any{"app": name}},
+				"spec": map[string]any{
+					"securityContext": map[string]any{"runAsNonRoot": true},
+					"containers":      []any{container},
+				},
+			},
+		},
+	})
+}
+
+func pdb(app string) plan.Resource {
+	return res(k8sPDB, app+"-pdb", map[string]any{"spec": map[string]any{"selector": map[string]any{"matchLabels": map[string]any{"app": app}}}})
+}
+
+func with(c map[string]any, key string, v any) map[string]any {
+	out := map[string]any{}
+	for k, x := range c {
+		out[k] = x
+	}
+	if v == nil {
+		delete(out, key)
+	} else {
+		out[key] = v
+	}
+	return out
+}
+
+// One table per rule: resources that pass, resources that break it, and the message.
+func TestRules(t *testing.T) {
+	t.Parallel()
+	rds := func(in map[string]any) plan.Resource { return protected(res(awsRDS, "db", in)) }
+	goodRDS := map[string]any{"deletionProtection": true, "skipFinalSnapshot": false, "finalSnapshotIdentifier": "db-final",
+		"storageEncrypted": true, "publiclyAccessible": false, "vpcSecurityGroupIds": []any{"db-sg-id"}, "parameterGroupName": "db-pg17"}
+	goodCache := map[string]any{"atRestEncryptionEnabled": true, "transitEncryptionEnabled": true, "securityGroupIds": []any{"kv-sg-id"},
+		"subnetGroupName": "kv", "snapshotRetentionLimit": 1.0}
+	tests := []struct {
+		rule string
+		opts Options
+		pass []plan.Resource
+		fail []plan.Resource
+		want string
+	}{
+		{rule: "stateful-protected",
+			pass: []plan.Resource{protected(res(doDatabase, "db", nil)), res(doPool, "pool", nil)},
+			fail: []plan.Resource{res(awsCache, "kv", nil)},
+			want: "is not protected"},
+		{rule: "deletion-safeguards",
+			pass: []plan.Resource{rds(goodRDS), res(awsRDS, "replica", map[string]any{"deletionProtection": true, "replicateSourceDb": "db", "skipFinalSnapshot": true})},
+			fail: []plan.Resource{rds(with(goodRDS, "skipFinalSnapshot", true))},
+			want: "skips the final snapshot"},
+		{rule: "deletion-safeguards",
+			fail: []plan.Resource{rds(with(goodRDS, "deletionProtection", false))},
+			want: "deletionProtection: is not true"},
+		{rule: "data-private",
+			pass: []plan.Resource{
+				res(doDatabase, "db", map[string]any{"privateNetworkUuid": "vpc-id"}),
+				res(doFirewall, "fw", map[string]any{"clusterId": "db-id", "rules": []any{map[string]any{"type": "k8s", "value": "cluster-id"}}}),
+			},
+			fail: []plan.Resource{
+				res(doDatabase, "db", map[string]any{"privateNetworkUuid": "vpc-id"}),
+				res(doFirewall, "fw", map[string]any{"clusterId": "db-id", "rules": []any{map[string]any{"type": "ip_addr", "value": "0.0.0.0/0"}}}),
+			},
+			want: "admits 0.0.0.0/0, the whole internet"},
+		{rule: "data-private",
+			fail: []plan.Resource{res(doDatabase, "db", map[string]any{"privateNetworkUuid": "vpc-id"})},
+			want: "has no database firewall"},
+		{rule: "data-private",
+			pass: []plan.Resource{rds(goodRDS), res(awsIngress, "db-sg-in", map[string]any{"securityGroupId": "db-sg-id", "referencedSecurityGroupId": "nodes"})},
+			fail: []plan.Resource{rds(goodRDS), res(awsIngress, "db-sg-in", map[string]any{"securityGroupId": "db-sg-id", "cidrIpv4": "0.0.0.0/0"})},
+			want: "cidrIpv4: admits 0.0.0.0/0, the whole internet, to a database or cache"},
+		{rule: "data-private",
+			fail: []plan.Resource{rds(with(goodRDS, "publiclyAccessible", true))},
+			want: "publiclyAccessible: is true"},
+		{rule: "data-private",
+			fail: []plan.Resource{res(awsCache, "kv", with(goodCache, "securityGroupIds", nil)), res(awsSG, "kv-sg", map[string]any{})},
+			want: "securityGroupIds: is empty"},
+		{rule: "data-encrypted",
+			pass: []plan.Resource{rds(goodRDS), res(awsCache, "kv", goodCache),
+				res(awsRDSParams, "pg", map[string]any{"family": "postgres17", "parameters": []any{map[string]any{"name": "rds.force_ssl", "value": "1"}}})},
+			fail: []plan.Resource{res(awsCache, "kv", with(goodCache, "transitEncryptionEnabled", false))},
+			want: "transitEncryptionEnabled: is not true"},
+		{rule: "data-encrypted",
+			fail: []plan.Resource{res(awsRDSParams, "pg", map[string]any{"family": "postgres17", "parameters": []any{}})},
+			want: "does not set rds.force_ssl = 1"},
+		{rule: "autoscaler-bounded",
+			pass: []plan.Resource{
+				res(doPool, "p", map[string]any{"autoScale": true, "minNodes": 1.0, "maxNodes": 3.0}),
+				res(awsNodeGroup, "g", map[string]any{"scalingConfig": map[string]any{"minSize": 1.0, "maxSize": 3.0}}),
+				res(k8sHPA, "h", map[string]any{"spec": map[string]any{"minReplicas": 3.0, "maxReplicas": 30.0}}),
+				res(kedaScaled, "k", map[string]any{"spec": map[string]any{"minReplicaCount": 1.0, "maxReplicaCount": 20.0}}),
+			},
+			fail: []plan.Resource{res(k8sHPA, "h", map[string]any{"spec": map[string]any{"minReplicas": 3.0}})},
+			want: "spec.maxReplicas: is not set"},
+		{rule: "autoscaler-bounded",
+			fail: []plan.Resource{res(awsNodeGroup, "g", map[string]any{"scalingConfig": map[string]any{"minSize": 5.0, "maxSize": 3.0}})},
+			want: "scalingConfig.minSize: is 5, above the maximum 3 (want min <= max)"},
+		{rule: "autoscaler-bounded",
+			fail: []plan.Resource{res(doCluster, "c", map[string]any{"nodePool": map[string]any{"autoScale": true, "minNodes": 1.0, "maxNodes": 500.0}})},
+			want: "nodePool.maxNodes: is 500 (want at most 100 nodes)"},
+		{rule: "container-resources",
+			pass: []plan.Resource{deployment("api", 1, goodContainer())},
+			fail: []plan.Resource{deployment("api", 1, with(goodContainer(), "resources", map[string]any{"requests": map[string]any{"cpu": "1"}}))},
+			want: "container api has no requests.memory, limits.cpu, limits.memory"},
+		{rule: "container-probes",
+			pass: []plan.Resource{deployment("api", 1, goodContainer()), res(k8sJob, "migrate", map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"containers": []any{with(goodContainer(), "livenessProbe", nil)}}}}})},
+			fail: []plan.Resource{deployment("api", 1, with(goodContainer(), "livenessProbe", nil))},
+			want: "container api has no livenessProbe"},
+		{rule: "container-security",
+			pass: []plan.Resource{deployment("api", 1, goodContainer())},
+			fail: []plan.Resource{deployment("api", 1, with(goodContainer(), "securityContext", map[string]any{"privileged": true}))},
+			want: "allowPrivilegeEscalation is not false; readOnlyRootFilesystem is not true; capabilities.drop does not list ALL; privileged is true"},
+		{rule: "image-pinned",
+			pass: []plan.Resource{deployment("api", 1, goodContainer()), deployment("w", 1, with(goodContainer(), "image", "ghcr.io/acme/w@sha256:abc")),
+				deployment("p", 1, with(goodContainer(), "image", "localhost:5000/acme/p:2.0"))},
+			fail: []plan.Resource{deployment("api", 1, with(goodContainer(), "image", "localhost:5000/acme/api"))},
+			want: `"localhost:5000/acme/api" is not pinned`},
+		{rule: "image-pinned",
+			fail: []plan.Resource{deployment("api", 1, with(goodContainer(), "image", "nginx:latest"))},
+			want: `"nginx:latest" is not pinned`},
+		{rule: "disruption-budget",
+			pass: []plan.Resource{deployment("api", 3, goodContainer()), pdb("api"), deployment("solo", 1, goodContainer())},
+			fail: []plan.Resource{deployment("api", 3, goodContainer()), pdb("other")},
+			want: "runs 3 replicas without a PodDisruptionBudget"},
+		{rule: "disruption-budget",
+			fail: []plan.Resource{deployment("api", 1, goodContainer()),
+				res(k8sHPA, "h", map[string]any{"spec": map[string]any{"minReplicas": 2.0, "maxReplicas": 4.0, "scaleTargetRef": map[string]any{"kind": "Deployment", "name": "api"}}})},
+			want: "runs 2 replicas without a PodDisruptionBudget"},
+		{rule: "min-replicas", opts: Options{Tier: "1k"},
+			pass: []plan.Resource{deployment("api", 1, goodContainer())}},
+		{rule: "min-replicas", opts: Options{Tier: "10k"},
+			pass: []plan.Resource{deployment("api", 2, goodContainer())},
+			fail: []plan.Resource{deployment("api", 1, goodContainer())},
+			want: "runs 1 replica at tier 10k (want at least 2 from 10k up"},
+		{rule: "edge-origin-locked",
+			pass: []plan.Resource{res(k8sService, "ws", map[string]any{"spec": map[string]any{"type": "LoadBalancer"}})},
+		},
+		{rule: "edge-origin-locked", opts: Options{Edge: true},
+			pass: []plan.Resource{res(k8sService, "ws", map[string]any{"spec": map[string]any{"type": "LoadBalancer", "loadBalancerSourceRanges": []any{"173.245.48.0/20", "2606:4700::/32"}}}),
+				res(k8sService, "api", map[string]any{"spec": map[string]any{"type": "ClusterIP"}})},
+			fail: []plan.Resource{res(k8sService, "ws", map[string]any{"spec": map[string]any{"type": "LoadBalancer", "loadBalancerSourceRanges": []any{"173.245.48.0/20", "10.0.0.0/8"}}})},
+			want: "admits 10.0.0.0/8, which is not a Cloudflare range"},
+		{rule: "edge-origin-locked", opts: Options{Edge: true},
+			fail: []plan.Resource{res(doLB, "lb", map[string]any{})},
+			want: "firewall.allows: admits every address"},
+		{rule: "edge-proxied", opts: Options{Edge: true},
+			pass: []plan.Resource{res(cfRecord, "www", map[string]any{"type": "CNAME", "name": "www", "proxied": true}), res(cfRecord, "mx", map[string]any{"type": "MX", "name": "@"})},
+			fail: []plan.Resource{res(cfRecord, "api", map[string]any{"type": "A", "name": "api", "proxied": false})},
+			want: `A record "api" is not proxied`},
+		{rule: "edge-ssl-strict",
+			pass: []plan.Resource{res(cfZone, "z", nil), res(cfSettings, "s", map[string]any{"settings": map[string]any{"ssl": "strict"}})},
+			fail: []plan.Resource{res(cfZone, "z", nil), res(cfSettings, "s", map[string]any{"settings": map[string]any{"ssl": "flexible"}})},
+			want: `settings.ssl: is "flexible" (want strict`},
+		{rule: "budget", opts: Options{Budget: 100},
+			pass: []plan.Resource{res(doPool, "p", map[string]any{"size": "s-4vcpu-8gb", "autoScale": true, "minNodes": 1.0, "maxNodes": 2.0})},
+			fail: []plan.Resource{res(doPool, "p", map[string]any{"size": "s-4vcpu-8gb", "autoScale": true, "minNodes": 1.0, "maxNodes": 3.0})},
+			want: "the monthly ceiling $144.00 is above the budget $100.00 (baseline $48.00)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.rule, func(t *testing.T) {
+			t.Parallel()
+			only := func(rep Report) []Violation {
+				var out []Violation
+				for _, v := range rep.Violations {
+					if v.Rule == tc.rule {
+						out = append(out, v)
+					}
+				}
+				return out
+			}
+			if tc.pass != nil {
+				assert.Empty(t, only(Check(tc.pass, tc.opts)), "passing resources")
+			}
+			if tc.fail == nil {
+				return
+			}
+			vs := only(Check(tc.fail, tc.opts))
+			require.NotEmpty(t, vs, "violating resources")
+			var msgs []string
+			for _, v := range vs {
+				assert.Equal(t, Mandatory, v.Level)
+				msgs = append(msgs, v.Property+": "+v.Message)
+			}
+			assert.Contains(t, strings.Join(msgs, "\n"), tc.want)
+		})
+	}
+}
+
+func TestEveryRuleIsTested(t *testing.T) {
+	t.Parallel()
+	for _, r := range All() {
+		assert.NotEmpty(t, r.Description, r.Name)
+		assert.Contains(t, []Level{Advisory, Mandatory}, r.Level, r.Name)
+	}
+	assert.Len(t, Names(), 15)
+}
+
+func TestLevelsFromConfig(t *testing.T) {
+	t.Parallel()
+	levels, err := ParseLevels(`{"stateful-protected": "advisory", "budget": "disabled"}`)
+	require.NoError(t, err)
+	rep := Check([]plan.Resource{res(awsCache, "kv", nil)}, Options{Levels: levels, Budget: 1})
+	require.NotEmpty(t, rep.Violations)
+	for _, v := range rep.Violations {
+		if v.Rule == "stateful-protected" {
+			assert.Equal(t, Advisory, v.Level)
+		}
+	}
+	assert.Contains(t, rep.Skipped, "budget")
+
+	_, err = ParseLevels(`{"budgte": "advisory"}`)
+	assert.ErrorContains(t, err, `"budgte" is not a rule (want one of stateful-protected,`)
+	_, err = ParseLevels(`{"budget": "off"}`)
+	assert.ErrorContains(t, err, `"budget": off is not a level (want one of advisory, mandatory, disabled)`)
+	_, err = ParseLevels(`["budget"]`)
+	assert.ErrorContains(t, err, "is not an object of rule names and levels")
+	levels, err = ParseLevels("")
+	assert.NoError(t, err)
+	assert.Nil(t, levels)
+}
+
+func TestReportText(t *testing.T) {
+	t.Parallel()
+	rep := Check([]plan.Resource{deployment("api", 3, with(goodContainer(), "image", "api:latest"))}, Options{Tier: "100k"})
+	assert.True(t, rep.Failed())
+	text := rep.Text()
+	assert.Contains(t, text, `image-pinned           kubernetes:Deployment api (spec.template.spec.containers.0.image): "api:latest" is not pinned`)
+	assert.Contains(t, text, "violations (2 mandatory)")
+}

@@ -1,0 +1,622 @@
+package policies
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/scalestack/scalestack/components/spec"
+	"github.com/scalestack/scalestack/cost"
+	"github.com/scalestack/scalestack/internal/plan"
+	"github.com/scalestack/scalestack/stacks/tiers"
+)
+
+// Resource types the rules read.
+const (
+	doCluster    = "digitalocean:index/kubernetesCluster:KubernetesCluster"
+	doPool       = "digitalocean:index/kubernetesNodePool:KubernetesNodePool"
+	doDatabase   = "digitalocean:index/databaseCluster:DatabaseCluster"
+	doReplica    = "digitalocean:index/databaseReplica:DatabaseReplica"
+	doFirewall   = "digitalocean:index/databaseFirewall:DatabaseFirewall"
+	doVolume     = "digitalocean:index/volume:Volume"
+	doLB         = "digitalocean:index/loadBalancer:LoadBalancer"
+	awsEKS       = "aws:eks/cluster:Cluster"
+	awsNodeGroup = "aws:eks/nodeGroup:NodeGroup"
+	awsRDS       = "aws:rds/instance:Instance"
+	awsRDSParams = "aws:rds/parameterGroup:ParameterGroup"
+	awsCache     = "aws:elasticache/replicationGroup:ReplicationGroup"
+	awsVolume    = "aws:ebs/volume:Volume"
+	awsSG        = "aws:ec2/securityGroup:SecurityGroup"
+	awsIngress   = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+	awsSGRule    = "aws:ec2/securityGroupRule:SecurityGroupRule"
+	awsLB        = "aws:lb/loadBalancer:LoadBalancer"
+	k8sDeploy    = "kubernetes:apps/v1:Deployment"
+	k8sSts       = "kubernetes:apps/v1:StatefulSet"
+	k8sDaemonSet = "kubernetes:apps/v1:DaemonSet"
+	k8sJob       = "kubernetes:batch/v1:Job"
+	k8sCronJob   = "kubernetes:batch/v1:CronJob"
+	k8sPVC       = "kubernetes:core/v1:PersistentVolumeClaim"
+	k8sService   = "kubernetes:core/v1:Service"
+	k8sHPA       = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
+	k8sPDB       = "kubernetes:policy/v1:PodDisruptionBudget"
+	kedaScaled   = "kubernetes:keda.sh/v1alpha1:ScaledObject"
+	cfZone       = "cloudflare:index/zone:Zone"
+	cfRecord     = "cloudflare:index/record:Record"
+	cfSettings   = "cloudflare:index/zoneSettingsOverride:ZoneSettingsOverride"
+)
+
+// statefulTypes hold data or are expensive to rebuild: they must be protected.
+var statefulTypes = []string{doCluster, doDatabase, doReplica, doVolume, awsEKS, awsRDS, awsCache, awsVolume, k8sSts, k8sPVC}
+
+// workloadTypes run containers; podSpecPath is where each keeps its pod spec.
+var podSpecPath = map[string]string{
+	k8sDeploy: "spec.template.spec", k8sSts: "spec.template.spec", k8sDaemonSet: "spec.template.spec",
+	k8sJob: "spec.template.spec", k8sCronJob: "spec.jobTemplate.spec.template.spec",
+}
+
+// longRunning workloads need probes; jobs run to completion and do not.
+var longRunning = []string{k8sDeploy, k8sSts, k8sDaemonSet}
+
+// minReplicasFrom is the first tier at which every Deployment runs at least two replicas.
+const minReplicasFrom = "10k"
+
+// All returns every rule, in the order they run.
+func All() []Rule {
+	return []Rule{
+		{"stateful-protected", "clusters, databases, replicas, caches and volumes are protected from deletion", Mandatory, statefulProtected},
+		{"deletion-safeguards", "databases have deletion protection and keep a final snapshot where the cloud offers them", Mandatory, deletionSafeguards},
+		{"data-private", "databases and caches are reachable only from the cluster: private networks, firewalls and security groups", Mandatory, dataPrivate},
+		{"data-encrypted", "databases and caches encrypt at rest and in transit where the cloud offers it", Mandatory, dataEncrypted},
+		{"autoscaler-bounded", "every autoscaler (node pools, node groups, HPAs, KEDA) has a maximum within bounds and min <= max", Mandatory, autoscalerBounded},
+		{"container-resources", "every container requests and limits CPU and memory", Mandatory, containerResources},
+		{"container-probes", "every long-running container has readiness and liveness probes", Mandatory, containerProbes},
+		{"container-security", "every container runs as non-root, without privilege escalation, on a read-only root filesystem, with all capabilities dropped", Mandatory, containerSecurity},
+		{"image-pinned", "no image uses the latest tag or no tag", Mandatory, imagePinned},
+		{"disruption-budget", "every Deployment with more than one replica has a PodDisruptionBudget", Mandatory, disruptionBudget},
+		{"min-replicas", "from " + minReplicasFrom + " up, every Deployment runs at least 2 replicas", Mandatory, minReplicas},
+		{"edge-origin-locked", "with an edge, public load balancers admit only Cloudflare's addresses", Mandatory, originLocked},
+		{"edge-proxied", "with an edge, DNS records for the app are proxied through Cloudflare", Mandatory, edgeProxied},
+		{"edge-ssl-strict", "with an edge, Cloudflare verifies the origin's certificate (SSL mode strict)", Mandatory, edgeSSLStrict},
+		{"budget", "the stack's monthly cost ceiling is within scalestack:budget", Mandatory, budget},
+	}
+}
+
+// get reads an input by dotted path; a map key may itself contain dots when written as [key].
+func get(r plan.Resource, path string) (any, bool) { return r.Get(path) }
+
+func str(r plan.Resource, path string) string {
+	v, _ := get(r, path)
+	s, _ := v.(string)
+	return s
+}
+
+func num(r plan.Resource, path string) (float64, bool) {
+	v, ok := get(r, path)
+	n, isNum := v.(float64)
+	return n, ok && isNum
+}
+
+func isTrue(r plan.Resource, path string) bool {
+	v, _ := get(r, path)
+	b, _ := v.(bool)
+	return b
+}
+
+func list(r plan.Resource, path string) []any {
+	v, _ := get(r, path)
+	l, _ := v.([]any)
+	return l
+}
+
+func known(v any) bool { return v != plan.Unknown && v != plan.Secret }
+
+func violation(r plan.Resource, property, format string, args ...any) Violation {
+	return Violation{Type: r.Type, Name: r.Name, Property: property, Message: fmt.Sprintf(format, args...)}
+}
+
+func statefulProtected(s *Stack) []Violation {
+	var out []Violation
+	for _, r := range s.OfType(statefulTypes...) {
+		if !r.Protect {
+			out = append(out, violation(r, "", "is not protected (want the protect option; scalestack:protect is true by default)"))
+		}
+	}
+	return out
+}
+
+func deletionSafeguards(s *Stack) []Violation {
+	var out []Violation
+	for _, r := range s.OfType(awsRDS) {
+		if !isTrue(r, "deletionProtection") {
+			out = append(out, violation(r, "deletionProtection", "is not true (want deletion protection on every RDS instance)"))
+		}
+		if _, replica := r.Inputs["replicateSourceDb"]; replica {
+			continue // replicas cannot take final snapshots; the primary's count
+		}
+		if isTrue(r, "skipFinalSnapshot") || str(r, "finalSnapshotIdentifier") == "" {
+			out = append(out, violation(r, "skipFinalSnapshot", "skips the final snapshot (want skipFinalSnapshot false and a finalSnapshotIdentifier)"))
+		}
+	}
+	for _, r := range s.OfType(awsCache) {
+		if n, ok := num(r, "snapshotRetentionLimit"); !ok || n < 1 {
+			out = append(out, violation(r, "snapshotRetentionLimit", "keeps no snapshots (want at least 1 day)"))
+		}
+	}
+	return out
+}
+
+// related reports whether a guard (a firewall, a security group rule) belongs to a resource:
+// it names the resource's ID, or, where IDs are not known before creation, shares its parent.
+func related(guardRef any, target plan.Resource, guard plan.Resource) bool {
+	if id, ok := guardRef.(string); ok && known(id) && id == target.Name+"-id" {
+		return true
+	}
+	return (guardRef == plan.Unknown || guardRef == nil) && guard.Parent != "" && guard.Parent == target.Parent
+}
+
+// openCIDRs are sources that mean the whole internet.
+var openCIDRs = []string{"0.0.0.0/0", "::/0"}
+
+func dataPrivate(s *Stack) []Violation {
+	var out []Violation
+	for _, db := range s.OfType(doDatabase, doReplica) {
+		if v, ok := get(db, "privateNetworkUuid"); !ok || v == "" {
+			out = append(out, violation(db, "privateNetworkUuid", "is not on a private network (want the stack's VPC)"))
+		}
+	}
+	for _, db := range s.OfType(doDatabase) {
+		guarded := false
+		for _, fw := range s.OfType(doFirewall) {
+			ref, _ := get(fw, "clusterId")
+			if !related(ref, db, fw) && ref != db.Name+"-id" {
+				continue
+			}
+			guarded = true
+			for i, rule := range list(fw, "rules") {
+				m, _ := rule.(map[string]any)
+				if m["type"] == "ip_addr" && slices.Contains(openCIDRs, fmt.Sprint(m["value"])) {
+					out = append(out, violation(fw, fmt.Sprintf("rules.%d", i), "admits %v, the whole internet (want the cluster: type k8s)", m["value"]))
+				}
+			}
+		}
+		if !guarded {
+			out = append(out, violation(db, "", "has no database firewall (want one that admits only the cluster)"))
+		}
+	}
+	for _, db := range s.OfType(awsRDS) {
+		if isTrue(db, "publiclyAccessible") {
+			out = append(out, violation(db, "publiclyAccessible", "is true (want false: reachable only inside the VPC)"))
+		}
+		if len(list(db, "vpcSecurityGroupIds")) == 0 {
+			out = append(out, violation(db, "vpcSecurityGroupIds", "is empty (want a security group that admits only the cluster's nodes)"))
+		}
+	}
+	for _, kv := range s.OfType(awsCache) {
+		if len(list(kv, "securityGroupIds")) == 0 {
+			out = append(out, violation(kv, "securityGroupIds", "is empty (want a security group that admits only the cluster's nodes)"))
+		}
+		if str(kv, "subnetGroupName") == "" {
+			out = append(out, violation(kv, "subnetGroupName", "is empty (want the private subnets)"))
+		}
+	}
+	// Security groups of the stack's databases and caches admit no address range that is the
+	// whole internet.
+	data := s.OfType(awsRDS, awsCache)
+	guards := func(sgRef any, rule plan.Resource) bool {
+		for _, d := range data {
+			for _, id := range append(list(d, "vpcSecurityGroupIds"), list(d, "securityGroupIds")...) {
+				if known(id) && id == sgRef {
+					return true
+				}
+			}
+			if related(sgRef, d, rule) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, r := range s.OfType(awsIngress) {
+		if ref, _ := get(r, "securityGroupId"); guards(ref, r) {
+			for _, k := range []string{"cidrIpv4", "cidrIpv6"} {
+				if slices.Contains(openCIDRs, str(r, k)) {
+					out = append(out, violation(r, k, "admits %s, the whole internet, to a database or cache (want the cluster's security group)", str(r, k)))
+				}
+			}
+		}
+	}
+	for _, sg := range s.OfType(awsSG) {
+		if !guards(sg.Name+"-id", sg) {
+			continue
+		}
+		for i, in := range list(sg, "ingress") {
+			m, _ := in.(map[string]any)
+			for _, k := range []string{"cidrBlocks", "ipv6CidrBlocks"} {
+				blocks, _ := m[k].([]any)
+				for _, b := range blocks {
+					if slices.Contains(openCIDRs, fmt.Sprint(b)) {
+						out = append(out, violation(sg, fmt.Sprintf("ingress.%d.%s", i, k), "admits %v, the whole internet, to a database or cache", b))
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func dataEncrypted(s *Stack) []Violation {
+	var out []Violation
+	for _, db := range s.OfType(awsRDS) {
+		if _, replica := db.Inputs["replicateSourceDb"]; !replica && !isTrue(db, "storageEncrypted") {
+			out = append(out, violation(db, "storageEncrypted", "is not true (want encrypted storage)"))
+		}
+		if str(db, "parameterGroupName") == "" {
+			out = append(out, violation(db, "parameterGroupName", "is the default group, which accepts unencrypted connections (want a group with rds.force_ssl = 1)"))
+		}
+	}
+	for _, pg := range s.OfType(awsRDSParams) {
+		if !strings.HasPrefix(str(pg, "family"), "postgres") {
+			continue
+		}
+		forced := false
+		for _, p := range list(pg, "parameters") {
+			m, _ := p.(map[string]any)
+			forced = forced || (m["name"] == "rds.force_ssl" && fmt.Sprint(m["value"]) == "1")
+		}
+		if !forced {
+			out = append(out, violation(pg, "parameters", "does not set rds.force_ssl = 1 (want TLS required for every connection)"))
+		}
+	}
+	for _, kv := range s.OfType(awsCache) {
+		for _, k := range []string{"atRestEncryptionEnabled", "transitEncryptionEnabled"} {
+			if !isTrue(kv, k) {
+				out = append(out, violation(kv, k, "is not true (want encryption at rest and in transit)"))
+			}
+		}
+	}
+	for _, v := range s.OfType(awsVolume) {
+		if !isTrue(v, "encrypted") {
+			out = append(out, violation(v, "encrypted", "is not true (want an encrypted volume)"))
+		}
+	}
+	return out
+}
+
+// bounded checks one autoscaler's minimum and maximum.
+func bounded(r plan.Resource, minPath, maxPath string, ceiling float64, what string) []Violation {
+	hi, ok := num(r, maxPath)
+	if !ok {
+		return []Violation{violation(r, maxPath, "is not set (want a maximum %s: an autoscaler without one is a budget without one)", what)}
+	}
+	var out []Violation
+	if hi > ceiling {
+		out = append(out, violation(r, maxPath, "is %g (want at most %g %s)", hi, ceiling, what))
+	}
+	if lo, ok := num(r, minPath); ok && lo > hi {
+		out = append(out, violation(r, minPath, "is %g, above the maximum %g (want min <= max)", lo, hi))
+	}
+	return out
+}
+
+// maxReplicas bounds HPAs and KEDA: far above what a tier's nodes can hold.
+const maxReplicas = 500
+
+func autoscalerBounded(s *Stack) []Violation {
+	var out []Violation
+	for _, r := range s.OfType(doCluster) {
+		if isTrue(r, "nodePool.autoScale") {
+			out = append(out, bounded(r, "nodePool.minNodes", "nodePool.maxNodes", spec.MaxPoolNodes, "nodes")...)
+		}
+	}
+	for _, r := range s.OfType(doPool) {
+		if isTrue(r, "autoScale") {
+			out = append(out, bounded(r, "minNodes", "maxNodes", spec.MaxPoolNodes, "nodes")...)
+		}
+	}
+	for _, r := range s.OfType(awsNodeGroup) {
+		out = append(out, bounded(r, "scalingConfig.minSize", "scalingConfig.maxSize", spec.MaxPoolNodes, "nodes")...)
+	}
+	for _, r := range s.OfType(k8sHPA) {
+		out = append(out, bounded(r, "spec.minReplicas", "spec.maxReplicas", maxReplicas, "replicas")...)
+	}
+	for _, r := range s.OfType(kedaScaled) {
+		out = append(out, bounded(r, "spec.minReplicaCount", "spec.maxReplicaCount", maxReplicas, "replicas")...)
+	}
+	return out
+}
+
+// containers calls f for every container (init containers too) of every workload.
+func containers(s *Stack, types []string, f func(r plan.Resource, path string, c map[string]any)) {
+	for _, r := range s.OfType(types...) {
+		podPath := podSpecPath[r.Type]
+		for _, kind := range []string{"initContainers", "containers"} {
+			for i, c := range list(r, podPath+"."+kind) {
+				m, _ := c.(map[string]any)
+				f(r, fmt.Sprintf("%s.%s.%d", podPath, kind, i), m)
+			}
+		}
+	}
+}
+
+func workloadTypes() []string {
+	out := make([]string, 0, len(podSpecPath))
+	for t := range podSpecPath {
+		out = append(out, t)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func lookup(m map[string]any, path ...string) (any, bool) {
+	var cur any = m
+	for _, p := range path {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if cur, ok = mm[p]; !ok {
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+func containerResources(s *Stack) []Violation {
+	var out []Violation
+	containers(s, workloadTypes(), func(r plan.Resource, path string, c map[string]any) {
+		var missing []string
+		for _, k := range []string{"requests.cpu", "requests.memory", "limits.cpu", "limits.memory"} {
+			parts := strings.Split(k, ".")
+			if _, ok := lookup(c, "resources", parts[0], parts[1]); !ok {
+				missing = append(missing, k)
+			}
+		}
+		if len(missing) > 0 {
+			out = append(out, violation(r, path+".resources", "container %v has no %s (want requests and limits of CPU and memory)", c["name"], strings.Join(missing, ", ")))
+		}
+	})
+	return out
+}
+
+func containerProbes(s *Stack) []Violation {
+	var out []Violation
+	containers(s, longRunning, func(r plan.Resource, path string, c map[string]any) {
+		if strings.Contains(path, "initContainers") {
+			return
+		}
+		for _, p := range []string{"readinessProbe", "livenessProbe"} {
+			if _, ok := c[p]; !ok {
+				out = append(out, violation(r, path+"."+p, "container %v has no %s", c["name"], p))
+			}
+		}
+	})
+	return out
+}
+
+func containerSecurity(s *Stack) []Violation {
+	var out []Violation
+	containers(s, workloadTypes(), func(r plan.Resource, path string, c map[string]any) {
+		podPath := podSpecPath[r.Type]
+		pod, _ := get(r, podPath+".securityContext")
+		podSC, _ := pod.(map[string]any)
+		sc, _ := c["securityContext"].(map[string]any)
+		either := func(k string) any {
+			if v, ok := sc[k]; ok {
+				return v
+			}
+			return podSC[k]
+		}
+		var bad []string
+		if either("runAsNonRoot") != true {
+			bad = append(bad, "runAsNonRoot is not true")
+		}
+		if sc["allowPrivilegeEscalation"] != false {
+			bad = append(bad, "allowPrivilegeEscalation is not false")
+		}
+		if sc["readOnlyRootFilesystem"] != true {
+			bad = append(bad, "readOnlyRootFilesystem is not true")
+		}
+		drop, _ := lookup(sc, "capabilities", "drop")
+		if l, _ := drop.([]any); !slices.Contains(l, any("ALL")) {
+			bad = append(bad, "capabilities.drop does not list ALL")
+		}
+		if sc["privileged"] == true {
+			bad = append(bad, "privileged is true")
+		}
+		if len(bad) > 0 {
+			out = append(out, violation(r, path+".securityContext", "container %v: %s", c["name"], strings.Join(bad, "; ")))
+		}
+	})
+	return out
+}
+
+func imagePinned(s *Stack) []Violation {
+	var out []Violation
+	containers(s, workloadTypes(), func(r plan.Resource, path string, c map[string]any) {
+		image, _ := c["image"].(string)
+		if !known(image) {
+			return
+		}
+		if strings.Contains(image, "@sha256:") {
+			return
+		}
+		name := image[strings.LastIndex(image, "/")+1:]
+		_, tag, hasTag := strings.Cut(name, ":")
+		if !hasTag || tag == "latest" || tag == "" {
+			out = append(out, violation(r, path+".image", "%q is not pinned (want a version tag or a digest, never latest)", image))
+		}
+	})
+	return out
+}
+
+// labelsMatch reports whether a selector's matchLabels all appear in a pod's labels.
+func labelsMatch(selector, labels any) bool {
+	sel, _ := selector.(map[string]any)
+	lab, _ := labels.(map[string]any)
+	if len(sel) == 0 {
+		return false
+	}
+	for k, v := range sel {
+		if lab[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// replicasOf is a Deployment's lowest replica count: its HPA's minimum when one targets it.
+func replicasOf(s *Stack, d plan.Resource) float64 {
+	n, ok := num(d, "spec.replicas")
+	if !ok {
+		n = 1
+	}
+	name := str(d, "metadata.name")
+	for _, h := range s.OfType(k8sHPA) {
+		if str(h, "spec.scaleTargetRef.kind") == "Deployment" && name != "" && str(h, "spec.scaleTargetRef.name") == name {
+			if lo, ok := num(h, "spec.minReplicas"); ok {
+				return lo
+			}
+			return 1
+		}
+	}
+	for _, k := range s.OfType(kedaScaled) {
+		if name != "" && str(k, "spec.scaleTargetRef.name") == name {
+			if lo, ok := num(k, "spec.minReplicaCount"); ok {
+				return lo
+			}
+			return 0
+		}
+	}
+	return n
+}
+
+func disruptionBudget(s *Stack) []Violation {
+	var out []Violation
+	for _, d := range s.OfType(k8sDeploy) {
+		if replicasOf(s, d) < 2 {
+			continue
+		}
+		labels, _ := get(d, "spec.template.metadata.labels")
+		covered := false
+		for _, pdb := range s.OfType(k8sPDB) {
+			sel, _ := get(pdb, "spec.selector.matchLabels")
+			covered = covered || labelsMatch(sel, labels)
+		}
+		if !covered {
+			out = append(out, violation(d, "", "runs %g replicas without a PodDisruptionBudget (want one whose selector matches its pods)", replicasOf(s, d)))
+		}
+	}
+	return out
+}
+
+func tierIndex(t string) int { return slices.Index(tiers.Names, t) }
+
+func minReplicas(s *Stack) []Violation {
+	if s.Tier == "" || tierIndex(s.Tier) < tierIndex(minReplicasFrom) {
+		return nil
+	}
+	var out []Violation
+	for _, d := range s.OfType(k8sDeploy) {
+		if n := replicasOf(s, d); n < 2 {
+			out = append(out, violation(d, "spec.replicas", "runs %g replica at tier %s (want at least 2 from %s up, so a node drain keeps it serving)", n, s.Tier, minReplicasFrom))
+		}
+	}
+	return out
+}
+
+// edge reports whether the stack has a Cloudflare edge.
+func (s *Stack) edge() bool { return s.Edge || len(s.OfType(cfZone)) > 0 }
+
+func originLocked(s *Stack) []Violation {
+	if !s.edge() {
+		return nil
+	}
+	var out []Violation
+	inCloudflare := func(cidrs []any) (bool, string) {
+		if len(cidrs) == 0 {
+			return false, "admits every address"
+		}
+		for _, c := range cidrs {
+			cs := strings.TrimPrefix(fmt.Sprint(c), "cidr:")
+			if !spec.InCloudflare(cs) {
+				return false, fmt.Sprintf("admits %s, which is not a Cloudflare range", cs)
+			}
+		}
+		return true, ""
+	}
+	for _, svc := range s.OfType(k8sService) {
+		if str(svc, "spec.type") != "LoadBalancer" {
+			continue
+		}
+		if ok, why := inCloudflare(list(svc, "spec.loadBalancerSourceRanges")); !ok {
+			out = append(out, violation(svc, "spec.loadBalancerSourceRanges", "%s (want only Cloudflare's ranges: the edge is configured)", why))
+		}
+	}
+	for _, lb := range s.OfType(doLB) {
+		if ok, why := inCloudflare(list(lb, "firewall.allows")); !ok {
+			out = append(out, violation(lb, "firewall.allows", "%s (want only Cloudflare's ranges: the edge is configured)", why))
+		}
+	}
+	for _, lb := range s.OfType(awsLB) {
+		if !isTrue(lb, "internal") && len(list(lb, "securityGroups")) == 0 {
+			out = append(out, violation(lb, "securityGroups", "is an internet-facing load balancer without security groups (want one that admits only Cloudflare's ranges)"))
+		}
+	}
+	return out
+}
+
+func edgeProxied(s *Stack) []Violation {
+	if !s.edge() {
+		return nil
+	}
+	var out []Violation
+	for _, r := range s.OfType(cfRecord) {
+		switch str(r, "type") {
+		case "A", "AAAA", "CNAME":
+			if !isTrue(r, "proxied") {
+				out = append(out, violation(r, "proxied", "%s record %q is not proxied (want proxied: true, so traffic goes through the edge)", str(r, "type"), str(r, "name")))
+			}
+		}
+	}
+	return out
+}
+
+func edgeSSLStrict(s *Stack) []Violation {
+	if !s.edge() {
+		return nil
+	}
+	var out []Violation
+	settings := s.OfType(cfSettings)
+	if len(s.OfType(cfZone)) > 0 && len(settings) == 0 {
+		out = append(out, Violation{Message: "the Cloudflare zone has no settings resource (want SSL mode strict set explicitly)"})
+	}
+	for _, r := range settings {
+		if mode := str(r, "settings.ssl"); mode != "strict" {
+			out = append(out, violation(r, "settings.ssl", "is %q (want strict: Cloudflare checks the origin's certificate)", mode))
+		}
+	}
+	return out
+}
+
+func budget(s *Stack) []Violation {
+	if s.Budget <= 0 {
+		return nil
+	}
+	prices := s.Prices
+	if prices == nil {
+		var err error
+		if prices, err = cost.Default(); err != nil {
+			return []Violation{{Message: "prices could not be read: " + err.Error()}}
+		}
+	}
+	rep, err := cost.Estimate(s.Resources, prices, cost.Options{Region: s.Region, Tier: s.Tier, Usage: s.Usage})
+	if err != nil {
+		return []Violation{{Message: "the stack could not be priced: " + err.Error()}}
+	}
+	limit := decimal.NewFromInt(int64(s.Budget))
+	if rep.Ceiling.GreaterThan(limit) {
+		return []Violation{{Property: "scalestack:budget", Message: fmt.Sprintf("the monthly ceiling %s is above the budget %s (baseline %s)", cost.Money(rep.Ceiling), cost.Money(limit), cost.Money(rep.Baseline))}}
+	}
+	return nil
+}
