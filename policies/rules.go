@@ -438,13 +438,8 @@ func imagePinned(s *Stack) []Violation {
 		if !known(image) {
 			return
 		}
-		if strings.Contains(image, "@sha256:") {
-			return
-		}
-		name := image[strings.LastIndex(image, "/")+1:]
-		_, tag, hasTag := strings.Cut(name, ":")
-		if !hasTag || tag == "latest" || tag == "" {
-			out = append(out, violation(r, path+".image", "%q is not pinned (want a version tag or a digest, never latest)", image))
+		if err := spec.PinnedImage(image); err != nil {
+			out = append(out, violation(r, path+".image", "%v", err))
 		}
 	})
 	return out

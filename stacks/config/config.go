@@ -30,11 +30,12 @@ const (
 	KeyOverrides = "overrides"
 	KeyBudget    = "budget"
 	KeyPolicies  = "policies"
+	KeyApp       = "app"
 )
 
 // Keys lists every key this project reads. Any other scalestack:* key is an error, so that a
 // typo is never silently ignored.
-var Keys = []string{KeyCloud, KeyTier, KeyRegion, KeyDomain, KeyProtect, KeyOverrides, KeyBudget, KeyPolicies}
+var Keys = []string{KeyCloud, KeyTier, KeyRegion, KeyDomain, KeyProtect, KeyOverrides, KeyBudget, KeyPolicies, KeyApp}
 
 // BuiltClouds are the clouds the program builds today; the others are accepted names whose
 // components have not landed, refused here with a clear message instead of half a stack.
@@ -81,6 +82,9 @@ type Config struct {
 	Budget int
 	// Policies overrides guardrail rules' enforcement levels, by rule name.
 	Policies map[string]policies.Level
+	// App is what the API, WebSocket and worker processes run (scalestack:app), with the
+	// placeholder image where it names none.
+	App spec.App
 	// Preset is the tier preset with the overrides applied and defaults filled.
 	Preset tiers.Preset
 }
@@ -164,6 +168,21 @@ func Parse(raw map[string]string) (Config, error) {
 		}
 	}
 
+	var app spec.App
+	if v, ok := raw[Key(KeyApp)]; ok && strings.TrimSpace(v) != "" {
+		dec := json.NewDecoder(strings.NewReader(v))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&app); err != nil {
+			bad(KeyApp, "is not an app object (want keys api, websocket, worker and queue; each process with image, command, port, healthPath, env): %v", err)
+		}
+	}
+	c.App = app.WithDefaults()
+	if err := c.App.Validate(""); err != nil {
+		for _, line := range strings.Split(err.Error(), "\n") {
+			bad(KeyApp, "%s", line)
+		}
+	}
+
 	if v, ok := raw[Key(KeyPolicies)]; ok {
 		levels, err := policies.ParseLevels(v)
 		if err != nil {
@@ -213,6 +232,9 @@ func (c Config) Raw() map[string]string {
 	}
 	if c.Budget != 0 {
 		raw[Key(KeyBudget)] = strconv.Itoa(c.Budget)
+	}
+	if b, err := json.Marshal(c.App); err == nil {
+		raw[Key(KeyApp)] = string(b)
 	}
 	if len(c.Policies) > 0 {
 		b, _ := json.Marshal(c.Policies) // a map of strings always encodes

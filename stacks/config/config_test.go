@@ -49,6 +49,17 @@ func TestParseValid(t *testing.T) {
 			},
 		},
 		{
+			name: "the app's processes",
+			raw: raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1k",
+				"scalestack:app", `{"api":{"image":"ghcr.io/acme/api:1.4.2","port":3000,"healthPath":"/healthz","env":{"LOG_LEVEL":"info"}},"queue":"jobs:high"}`),
+			check: func(t *testing.T, c Config) {
+				assert.Equal(t, "ghcr.io/acme/api:1.4.2", c.App.API.Image)
+				assert.Equal(t, 3000, c.App.API.Port)
+				assert.Equal(t, spec.PlaceholderImage, c.App.Worker.Image, "a process left out runs the placeholder")
+				assert.Equal(t, "jobs:high", c.App.Queue)
+			},
+		},
+		{
 			name: "aws default region",
 			raw:  raw("scalestack:cloud", "aws", "scalestack:tier", "1k", "scalestack:budget", "400"),
 			check: func(t *testing.T, c Config) {
@@ -120,7 +131,7 @@ func TestParseInvalid(t *testing.T) {
 				`stacks: config "scalestack:policies": "budget": warn is not a level (want one of advisory, mandatory, disabled)`,
 				`stacks: config "scalestack:policies": "budgets" is not a rule (want one of stateful-protected,`,
 				`stacks: config "scalestack:budget": "-5" is not a whole number of dollars (want 0 for none, or a monthly ceiling such as 500)`,
-				`stacks: config "scalestack:teir": not a scalestack key (want one of cloud, tier, region, domain, protect, overrides, budget, policies)`,
+				`stacks: config "scalestack:teir": not a scalestack key (want one of cloud, tier, region, domain, protect, overrides, budget, policies, app)`,
 				`stacks: config "scalestack:cloud": "gcp" is not a cloud (want one of digitalocean, aws, local)`,
 				`stacks: config "scalestack:tier": "50k" is not a tier (want one of 1k, 10k, 100k, 1m)`,
 				`stacks: config "scalestack:protect": "yes" is not a boolean (want true or false)`,
@@ -185,6 +196,23 @@ func TestParseInvalid(t *testing.T) {
 				`"cache.standby": is a list (want a whole number for every cloud, or an object with keys aws, digitalocean)`,
 				`"database.standby.gcp" is not a key (want one of aws, digitalocean)`,
 			},
+		},
+		{
+			name: "a bad app",
+			raw: raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1k",
+				"scalestack:app", `{"api":{"image":"acme/api:latest","port":70000,"healthPath":"healthz","env":{"DATABASE_URL":"x","1BAD":"y"}}}`),
+			want: []string{
+				`stacks: config "scalestack:app": api.image: "acme/api:latest" is not pinned (want a version tag or a digest, never latest)`,
+				`stacks: config "scalestack:app": api.port: 70000 is not a port (want 1 to 65535)`,
+				`stacks: config "scalestack:app": api.healthPath: "healthz" is not a path`,
+				`stacks: config "scalestack:app": api.env.1BAD: is not an environment variable name`,
+				`stacks: config "scalestack:app": api.env.DATABASE_URL: is set by scalestack from the stack's outputs`,
+			},
+		},
+		{
+			name: "an app with an unknown key",
+			raw: raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1k", "scalestack:app", `{"api":{"imag":"x"}}`),
+			want: []string{`stacks: config "scalestack:app": is not an app object (want keys api, websocket, worker and queue; each process with image, command, port, healthPath, env): json: unknown field "imag"`},
 		},
 		{
 			name: "DigitalOcean has no cache shards",

@@ -23,6 +23,8 @@ type Preset struct {
 	Cluster  spec.Cluster  `yaml:"cluster"`
 	Database spec.Database `yaml:"database"`
 	Cache    spec.Cache    `yaml:"cache"`
+	// Workloads size the app on Kubernetes and switch the platform add-ons.
+	Workloads spec.Workloads `yaml:"workloads"`
 }
 
 // Names lists the tiers from smallest to largest.
@@ -85,6 +87,7 @@ func (p Preset) WithDefaults() Preset {
 	p.Cluster = p.Cluster.WithDefaults()
 	p.Database = p.Database.WithDefaults()
 	p.Cache = p.Cache.WithDefaults()
+	p.Workloads = p.Workloads.WithDefaults(p.Cluster.AppPools)
 	return p
 }
 
@@ -100,6 +103,7 @@ func (p Preset) Validate(cloud spec.Cloud) error {
 		p.Cluster.Validate("cluster.", cloud),
 		p.Database.Validate("database.", cloud),
 		p.Cache.Validate("cache.", cloud),
+		p.Workloads.Validate("workloads.", p.Cluster.AppPools),
 	)
 	return errors.Join(errs...)
 }

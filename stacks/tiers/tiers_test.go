@@ -39,6 +39,23 @@ func TestPresetsCarryTheirLoad(t *testing.T) {
 			p, err := Load(name)
 			require.NoError(t, err)
 			load := capacity.Default.For(p.Users)
+			w := p.Workloads
+			apiCPU := float64(w.API.MaxReplicas*spec.MilliCPU(w.API.Resources.CPU)) / 1000 * capacity.Default.TargetCPU
+			assert.GreaterOrEqual(t, apiCPU, load.APICPU, "API pods at the HPA target carry the busy vCPUs")
+			assert.GreaterOrEqual(t, w.WebSocket.MaxReplicas*w.WebSocket.ConnectionsPerPod, load.WebSockets, "WebSocket pods hold every connection")
+			assert.GreaterOrEqual(t, w.WebSocket.LoadBalancerNodes, spec.DOLoadBalancerNodes(load.WebSockets), "the DigitalOcean load balancer takes every connection")
+			for _, c := range sizedClouds {
+				// At their ceilings, the pods of each pool fit the pool's nodes at their ceiling.
+				need := map[string]int{}
+				for _, s := range []spec.Service{w.API, w.WebSocket, w.Worker} {
+					need[s.Pool] += s.MaxReplicas * spec.MilliCPU(s.Resources.CPU)
+				}
+				for _, pool := range p.Cluster.AppPools {
+					info, err := spec.Lookup(c, spec.NodeSize, pool.Size.For(c))
+					require.NoError(t, err)
+					assert.LessOrEqual(t, need[pool.Name], int(info.VCPUs*1000)*pool.MaxNodes, "%s: pool %s holds its pods at their ceiling", c, pool.Name)
+				}
+			}
 			for _, c := range sizedClouds {
 				var maxCPU float64
 				for _, pool := range p.Cluster.AppPools {

@@ -1,0 +1,128 @@
+package spec
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// App is the stack's application, from scalestack:app: what each of the three processes runs.
+// Sizes come from the tier preset; this says which images, ports and settings.
+type App struct {
+	API       Container `json:"api"`
+	WebSocket Container `json:"websocket"`
+	Worker    Container `json:"worker"`
+	// Queue is the Redis list the workers read jobs from; KEDA scales them on its length.
+	Queue string `json:"queue"`
+}
+
+// Container is one process of the app.
+type Container struct {
+	// Image is the container image, pinned by a version tag or a digest.
+	Image string `json:"image"`
+	// Command replaces the image's entrypoint when set.
+	Command []string `json:"command,omitempty"`
+	// Port is where the process serves HTTP (the worker: its health endpoint).
+	Port int `json:"port"`
+	// HealthPath answers 200 when the process is ready; probes use it.
+	HealthPath string `json:"healthPath"`
+	// Env is plain settings, put in the app's ConfigMap. Secrets come from the stack's Secret.
+	Env map[string]string `json:"env,omitempty"`
+}
+
+// PlaceholderImage serves every process until scalestack:app names the real images: an
+// unprivileged nginx on port 8080, so that the whole platform comes up healthy on day one.
+const PlaceholderImage = "nginxinc/nginx-unprivileged:1.27-alpine"
+
+// DefaultQueue is the workers' Redis list.
+const DefaultQueue = "jobs"
+
+// Reserved are the environment variables scalestack sets from the stack's outputs.
+var Reserved = []string{
+	"DATABASE_URL", "DATABASE_PRIMARY_URL", "DATABASE_REPLICA_URLS", "CACHE_URL", "CACHE_HOST", "CACHE_PORT",
+	"CACHE_PASSWORD", "CACHE_CLUSTER_MODE", "QUEUE", "PORT", "SCALESTACK_TIER", "SCALESTACK_PROCESS",
+}
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// WithDefaults fills the placeholder app where scalestack:app leaves a process out.
+func (a App) WithDefaults() App {
+	fill := func(c Container) Container {
+		if c.Image == "" {
+			c.Image = PlaceholderImage
+			if c.Port == 0 {
+				c.Port = 8080
+			}
+			if c.HealthPath == "" {
+				c.HealthPath = "/"
+			}
+		}
+		if c.Port == 0 {
+			c.Port = 8080
+		}
+		if c.HealthPath == "" {
+			c.HealthPath = "/healthz"
+		}
+		return c
+	}
+	a.API, a.WebSocket, a.Worker = fill(a.API), fill(a.WebSocket), fill(a.Worker)
+	if a.Queue == "" {
+		a.Queue = DefaultQueue
+	}
+	return a
+}
+
+// Validate reports every problem of the app, each naming its field.
+func (a App) Validate(prefix string) error {
+	p := problems{prefix: prefix}
+	for _, c := range []struct {
+		field string
+		c     Container
+	}{{"api", a.API}, {"websocket", a.WebSocket}, {"worker", a.Worker}} {
+		if err := PinnedImage(c.c.Image); err != nil {
+			p.addf(c.field+".image", "%v", err)
+		}
+		if c.c.Port < 1 || c.c.Port > 65535 {
+			p.addf(c.field+".port", "%d is not a port (want 1 to 65535)", c.c.Port)
+		}
+		if !strings.HasPrefix(c.c.HealthPath, "/") {
+			p.addf(c.field+".healthPath", "%q is not a path (want it to start with /, for example /healthz)", c.c.HealthPath)
+		}
+		keys := make([]string, 0, len(c.c.Env))
+		for k := range c.c.Env {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			switch {
+			case !envName.MatchString(k):
+				p.addf(c.field+".env."+k, "is not an environment variable name (want letters, digits and underscores)")
+			case slices.Contains(Reserved, k):
+				p.addf(c.field+".env."+k, "is set by scalestack from the stack's outputs (want another name; reserved: %s)", oneOf(Reserved...))
+			}
+		}
+	}
+	if !envName.MatchString(a.Queue) && !regexp.MustCompile(`^[a-z0-9:_-]+$`).MatchString(a.Queue) {
+		p.addf("queue", "%q is not a Redis key name (want lowercase letters, digits, colons, dashes and underscores)", a.Queue)
+	}
+	return errors.Join(p.errs...)
+}
+
+// PinnedImage checks that an image names a version tag or a digest, never latest.
+func PinnedImage(image string) error {
+	if image == "" {
+		return errors.New("is empty (want an image such as ghcr.io/acme/api:1.4.2)")
+	}
+	if strings.Contains(image, "@sha256:") {
+		return nil
+	}
+	name := image[strings.LastIndex(image, "/")+1:]
+	_, tag, ok := strings.Cut(name, ":")
+	if !ok || tag == "" || tag == "latest" {
+		return fmt.Errorf("%q is not pinned (want a version tag or a digest, never latest)", image)
+	}
+	return nil
+}

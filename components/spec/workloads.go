@@ -1,0 +1,229 @@
+package spec
+
+import (
+	"errors"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Workloads is the app on Kubernetes, sized per tier: the API, the WebSocket service and the
+// queue workers, the in-cluster PgBouncer where the cloud has no managed pool, and the platform
+// add-ons. Images and ports come from the stack's scalestack:app, not from here.
+type Workloads struct {
+	API       Service `yaml:"api"`
+	WebSocket Service `yaml:"websocket"`
+	Worker    Service `yaml:"worker"`
+	Pooler    Pooler  `yaml:"pooler"`
+	Addons    Addons  `yaml:"addons"`
+}
+
+// Service is one Deployment and its autoscaling bounds.
+type Service struct {
+	// MinReplicas and MaxReplicas bound the HPA (the KEDA ScaledObject for the worker).
+	MinReplicas int `yaml:"minReplicas"`
+	MaxReplicas int `yaml:"maxReplicas"`
+	// Resources are each pod's requests and limits.
+	Resources Resources `yaml:"resources"`
+	// Pool is the node pool the pods run on (a cluster app pool's name).
+	Pool string `yaml:"pool"`
+	// ConnectionsPerPod is how many WebSockets a pod holds at the HPA's target (websocket only).
+	ConnectionsPerPod int `yaml:"connectionsPerPod,omitempty"`
+	// LoadBalancerNodes sizes the WebSocket load balancer where the cloud sizes it by nodes
+	// (DigitalOcean: 10,000 connections a node).
+	LoadBalancerNodes int `yaml:"loadBalancerNodes,omitempty"`
+	// QueueLength is the jobs a worker pod takes before KEDA adds another (worker only).
+	QueueLength int `yaml:"queueLength,omitempty"`
+}
+
+// Resources are a container's requests and limits, in Kubernetes quantities.
+type Resources struct {
+	CPU         string `yaml:"cpu"`
+	Memory      string `yaml:"memory"`
+	CPULimit    string `yaml:"cpuLimit"`
+	MemoryLimit string `yaml:"memoryLimit"`
+}
+
+// Pooler is the PgBouncer Deployment in front of the database where the cloud has no managed
+// pool (AWS, local). Its server pool is the database preset's pool size.
+type Pooler struct {
+	Replicas int `yaml:"replicas"`
+	// MaxClientConnections is how many app connections each PgBouncer accepts.
+	MaxClientConnections int       `yaml:"maxClientConnections"`
+	Resources            Resources `yaml:"resources"`
+}
+
+// Addons switch the platform add-ons on and off.
+type Addons struct {
+	Ingress       bool `yaml:"ingress"`
+	MetricsServer bool `yaml:"metricsServer"`
+	KEDA          bool `yaml:"keda"`
+	Monitoring    bool `yaml:"monitoring"`
+}
+
+// Defaults of Workloads.
+var (
+	DefaultResources = Resources{CPU: "250m", Memory: "256Mi", CPULimit: "1", MemoryLimit: "512Mi"}
+	// DefaultPoolerResources: PgBouncer is single-threaded and small.
+	DefaultPoolerResources = Resources{CPU: "100m", Memory: "64Mi", CPULimit: "1", MemoryLimit: "256Mi"}
+)
+
+// Limits and defaults of Workloads.
+const (
+	DefaultConnectionsPerPod  = 10000
+	DefaultQueueLength        = 20
+	DefaultMaxClientConns     = 1000
+	MaxReplicas               = 500
+	doConnectionsPerLBNode    = 10000
+	maxLoadBalancerNodes      = 100
+	defaultLoadBalancerNodes  = 1
+	defaultPoolerReplicas     = 2
+	minPoolerReplicasForSpike = 1
+)
+
+var (
+	cpuQuantity    = regexp.MustCompile(`^(\d+m|\d+(\.\d+)?)$`)
+	memoryQuantity = regexp.MustCompile(`^\d+(Ki|Mi|Gi)$`)
+)
+
+// WithDefaults fills the documented defaults.
+func (w Workloads) WithDefaults(pools []NodePool) Workloads {
+	fill := func(s Service, pool string) Service {
+		if s.Resources == (Resources{}) {
+			s.Resources = DefaultResources
+		}
+		if s.Pool == "" {
+			s.Pool = pool
+		}
+		return s
+	}
+	app := "app"
+	if len(pools) > 0 {
+		app = pools[0].Name
+	}
+	worker := app
+	for _, p := range pools {
+		if p.Name == "worker" {
+			worker = p.Name
+		}
+	}
+	w.API = fill(w.API, app)
+	w.WebSocket = fill(w.WebSocket, app)
+	w.Worker = fill(w.Worker, worker)
+	if w.WebSocket.ConnectionsPerPod == 0 {
+		w.WebSocket.ConnectionsPerPod = DefaultConnectionsPerPod
+	}
+	if w.WebSocket.LoadBalancerNodes == 0 {
+		w.WebSocket.LoadBalancerNodes = defaultLoadBalancerNodes
+	}
+	if w.Worker.QueueLength == 0 {
+		w.Worker.QueueLength = DefaultQueueLength
+	}
+	if w.Pooler.Replicas == 0 {
+		w.Pooler.Replicas = defaultPoolerReplicas
+	}
+	if w.Pooler.MaxClientConnections == 0 {
+		w.Pooler.MaxClientConnections = DefaultMaxClientConns
+	}
+	if w.Pooler.Resources == (Resources{}) {
+		w.Pooler.Resources = DefaultPoolerResources
+	}
+	return w
+}
+
+// Validate reports every problem of the workloads, each naming its field; pools are the
+// cluster's app pools, which the services must run on.
+func (w Workloads) Validate(prefix string, pools []NodePool) error {
+	p := problems{prefix: prefix}
+	var names []string
+	for _, pool := range pools {
+		names = append(names, pool.Name)
+	}
+	for _, s := range []struct {
+		field string
+		svc   Service
+	}{{"api", w.API}, {"websocket", w.WebSocket}, {"worker", w.Worker}} {
+		if s.svc.MinReplicas < 1 {
+			p.addf(s.field+".minReplicas", "%d is below 1 (want at least 1 pod)", s.svc.MinReplicas)
+		}
+		if s.svc.MaxReplicas < s.svc.MinReplicas {
+			p.addf(s.field+".maxReplicas", "%d is below minReplicas %d (want minReplicas <= maxReplicas)", s.svc.MaxReplicas, s.svc.MinReplicas)
+		}
+		if s.svc.MaxReplicas > MaxReplicas {
+			p.addf(s.field+".maxReplicas", "%d is above the bound %d (want at most %d)", s.svc.MaxReplicas, MaxReplicas, MaxReplicas)
+		}
+		if !slices.Contains(names, s.svc.Pool) {
+			p.addf(s.field+".pool", "%q is not an app pool of the cluster (want one of %s)", s.svc.Pool, oneOf(names...))
+		}
+		p.add(s.svc.Resources.Validate(p.prefix + s.field + ".resources."))
+	}
+	if w.WebSocket.ConnectionsPerPod < 1 {
+		p.addf("websocket.connectionsPerPod", "%d is below 1", w.WebSocket.ConnectionsPerPod)
+	}
+	if n := w.WebSocket.LoadBalancerNodes; n < 1 || n > maxLoadBalancerNodes {
+		p.addf("websocket.loadBalancerNodes", "%d is out of range (want 1 to %d)", n, maxLoadBalancerNodes)
+	}
+	if w.Worker.QueueLength < 1 {
+		p.addf("worker.queueLength", "%d is below 1 (want the jobs a pod takes before another is added)", w.Worker.QueueLength)
+	}
+	if w.Pooler.Replicas < minPoolerReplicasForSpike {
+		p.addf("pooler.replicas", "%d is below 1", w.Pooler.Replicas)
+	}
+	if w.Pooler.MaxClientConnections < 1 {
+		p.addf("pooler.maxClientConnections", "%d is below 1", w.Pooler.MaxClientConnections)
+	}
+	p.add(w.Pooler.Resources.Validate(p.prefix + "pooler.resources."))
+	return errors.Join(p.errs...)
+}
+
+// Validate checks the quantities and that requests do not exceed limits.
+func (r Resources) Validate(prefix string) error {
+	p := problems{prefix: prefix}
+	for _, q := range []struct{ field, v string }{{"cpu", r.CPU}, {"cpuLimit", r.CPULimit}} {
+		if !cpuQuantity.MatchString(q.v) {
+			p.addf(q.field, "%q is not a CPU quantity (want for example 250m or 1)", q.v)
+		}
+	}
+	for _, q := range []struct{ field, v string }{{"memory", r.Memory}, {"memoryLimit", r.MemoryLimit}} {
+		if !memoryQuantity.MatchString(q.v) {
+			p.addf(q.field, "%q is not a memory quantity (want for example 256Mi or 1Gi)", q.v)
+		}
+	}
+	if len(p.errs) == 0 {
+		if MilliCPU(r.CPU) > MilliCPU(r.CPULimit) {
+			p.addf("cpu", "%s is above the limit %s (want cpu <= cpuLimit)", r.CPU, r.CPULimit)
+		}
+		if MiB(r.Memory) > MiB(r.MemoryLimit) {
+			p.addf("memory", "%s is above the limit %s (want memory <= memoryLimit)", r.Memory, r.MemoryLimit)
+		}
+	}
+	return errors.Join(p.errs...)
+}
+
+// MilliCPU reads a CPU quantity (250m, 1, 1.5) as millicores; 0 when it does not parse.
+func MilliCPU(q string) int {
+	if m, ok := strings.CutSuffix(q, "m"); ok {
+		n, _ := strconv.Atoi(m)
+		return n
+	}
+	f, _ := strconv.ParseFloat(q, 64)
+	return int(f * 1000)
+}
+
+// MiB reads a memory quantity (256Mi, 1Gi, 512Ki) as MiB; 0 when it does not parse.
+func MiB(q string) float64 {
+	for suffix, scale := range map[string]float64{"Ki": 1.0 / 1024, "Mi": 1, "Gi": 1024} {
+		if n, ok := strings.CutSuffix(q, suffix); ok {
+			f, _ := strconv.ParseFloat(n, 64)
+			return f * scale
+		}
+	}
+	return 0
+}
+
+// DOLoadBalancerNodes is the smallest DigitalOcean load balancer for a number of connections.
+func DOLoadBalancerNodes(connections int) int {
+	return max(1, (connections+doConnectionsPerLBNode-1)/doConnectionsPerLBNode)
+}
+
