@@ -226,4 +226,3 @@ func MiB(q string) float64 {
 func DOLoadBalancerNodes(connections int) int {
 	return max(1, (connections+doConnectionsPerLBNode-1)/doConnectionsPerLBNode)
 }
-

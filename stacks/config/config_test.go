@@ -211,7 +211,7 @@ func TestParseInvalid(t *testing.T) {
 		},
 		{
 			name: "an app with an unknown key",
-			raw: raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1k", "scalestack:app", `{"api":{"imag":"x"}}`),
+			raw:  raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1k", "scalestack:app", `{"api":{"imag":"x"}}`),
 			want: []string{`stacks: config "scalestack:app": is not an app object (want keys api, websocket, worker and queue; each process with image, command, port, healthPath, env): json: unknown field "imag"`},
 		},
 		{
