@@ -60,7 +60,12 @@ func TestAWSPlanFollowsThePreset(t *testing.T) {
 				addons = append(addons, a.Inputs["addonName"])
 			}
 			assert.ElementsMatch(t, []any{"vpc-cni", "kube-proxy", "coredns", "aws-ebs-csi-driver"}, addons)
-			autoscaler := p.OfType(helmRelease)
+			var autoscaler []plan.Resource
+			for _, r := range p.OfType(helmRelease) {
+				if r.Inputs["chart"] == "cluster-autoscaler" {
+					autoscaler = append(autoscaler, r)
+				}
+			}
 			require.Len(t, autoscaler, 1)
 			assert.Equal(t, "cluster-autoscaler", autoscaler[0].Inputs["chart"])
 			maxTotal := spec.DefaultSystemPool.MaxNodes

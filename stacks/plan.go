@@ -81,10 +81,17 @@ func mockOutputs(typ, name string, inputs resource.PropertyMap) resource.Propert
 		if _, replica := inputs["replicateSourceDb"]; replica {
 			// A replica inherits the primary's role; the provider reports it, not the program.
 			out["username"] = resource.NewProperty("app")
+		} else {
+			// The password kept in state: the program makes a new one each run, which the
+			// instance ignores, so what the app gets is the stored one.
+			out["password"] = secret("password of " + name)
 		}
 		return out
 	case "aws:elasticache/replicationGroup:ReplicationGroup":
-		return resource.PropertyMap{"configurationEndpointAddress": resource.NewProperty(name + ".cache.example")}
+		return resource.PropertyMap{
+			"configurationEndpointAddress": resource.NewProperty(name + ".cache.example"),
+			"authToken":                    secret("token of " + name),
+		}
 	case "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "aws:iam/role:Role":
 		return resource.PropertyMap{"arn": resource.NewProperty("arn:aws:iam::123456789012:" + name)}
 	case "aws:ec2/eip:Eip":

@@ -18,6 +18,7 @@ import (
 	"github.com/scalestack/scalestack/components/network"
 	"github.com/scalestack/scalestack/components/spec"
 	"github.com/scalestack/scalestack/stacks/config"
+	"github.com/scalestack/scalestack/workloads"
 )
 
 // Load reads the stack's configuration from the Pulumi context. Under `pulumi up` the language
@@ -50,6 +51,8 @@ type Platform struct {
 	Cluster  *cluster.Cluster
 	Database *database.Database
 	Cache    *cache.Cache
+	Addons   *workloads.Platform
+	App      *workloads.App
 }
 
 // Deploy builds the platform a configuration describes.
@@ -85,6 +88,30 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Platform, error) {
 		return nil, err
 	}
 
+	plat, err := workloads.NewPlatform(ctx, base+"-platform", workloads.PlatformSpec{
+		Placement: place, Addons: p.Workloads.Addons, SystemPool: p.Cluster.SystemPool.Name,
+	}, cl.Provider)
+	if err != nil {
+		return nil, err
+	}
+	var addons []pulumi.Resource
+	if plat.KEDA != nil {
+		addons = append(addons, plat.KEDA)
+	}
+	app, err := workloads.New(ctx, base+"-app", workloads.Spec{
+		Placement: place, Tier: cfg.Tier, Workloads: p.Workloads, App: cfg.App,
+		PoolSize: p.Database.Pool.Size, PoolMode: p.Database.Pool.Mode, NetworkCIDR: p.Network.CIDR, Edge: cfg.Domain != "",
+	}, &workloads.Args{
+		Provider:  cl.Provider,
+		PooledURL: db.PooledURL, PrimaryURL: db.PrimaryURL, ReplicaURLs: db.ReplicaURLs,
+		DatabaseHost: db.PrivateHost, DatabasePort: db.Port, DatabaseUser: db.User, DatabasePassword: db.Password, DatabaseName: p.Database.DBName,
+		CacheURL: kv.URL, CacheHost: kv.PrivateHost, CachePort: kv.Port, CachePassword: kv.Password, CacheClusterMode: kv.ClusterMode,
+		DependsOn: addons,
+	})
+	if err != nil {
+		return nil, err
+	}
+
 	ctx.Export("cloud", pulumi.String(cfg.Cloud))
 	ctx.Export("tier", pulumi.String(cfg.Tier))
 	ctx.Export("region", pulumi.String(cfg.Region))
@@ -93,7 +120,8 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Platform, error) {
 	ctx.Export("databasePooledUrl", db.PooledURL)
 	ctx.Export("cacheUrl", kv.URL)
 	ctx.Export("cacheClusterMode", kv.ClusterMode)
-	return &Platform{Network: net, Cluster: cl, Database: db, Cache: kv}, nil
+	ctx.Export("websocketHost", app.WebSocketHost)
+	return &Platform{Network: net, Cluster: cl, Database: db, Cache: kv, Addons: plat, App: app}, nil
 }
 
 // Program is the Pulumi program: load the configuration, then deploy it.

@@ -102,6 +102,7 @@ func (c *Cache) aws(ctx *pulumi.Context, name string, s Spec, args *Args) error 
 	c.PrivateHost = group.ConfigurationEndpointAddress
 	c.Port = pulumi.Int(cachePort).ToIntOutput()
 	c.ClusterMode = pulumi.Bool(true).ToBoolOutput()
+	c.Password = pulumi.ToSecret(group.AuthToken.Elem()).(pulumi.StringOutput)
 	c.URL = pulumi.ToSecret(pulumi.All(group.AuthToken, group.ConfigurationEndpointAddress).ApplyT(func(v []any) string {
 		t := ""
 		if p, ok := v[0].(*string); ok && p != nil {

@@ -65,6 +65,8 @@ type Cache struct {
 	Port        pulumi.IntOutput    `pulumi:"port"`
 	// URL is the private, TLS connection URL with credentials, secret.
 	URL pulumi.StringOutput `pulumi:"url"`
+	// Password is the cache's credential, secret (KEDA reads it to watch the worker queue).
+	Password pulumi.StringOutput `pulumi:"password"`
 	// ClusterMode says the cache speaks the Redis Cluster protocol (AWS): clients must use a
 	// cluster client with the URL's host as the configuration endpoint.
 	ClusterMode pulumi.BoolOutput `pulumi:"clusterMode"`
@@ -104,6 +106,7 @@ func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.Re
 		"port":        c.Port,
 		"url":         c.URL,
 		"clusterMode": c.ClusterMode,
+		"password":    c.Password,
 	})
 }
 
@@ -129,5 +132,6 @@ func (c *Cache) digitalOcean(ctx *pulumi.Context, name string, s Spec, args *Arg
 	c.Port = valkey.Port
 	// DigitalOcean's managed Valkey speaks TLS only: rediss://.
 	c.URL = pulumi.ToSecret(pulumi.Sprintf("rediss://%s:%s@%s:%d", valkey.User, valkey.Password, valkey.PrivateHost, valkey.Port)).(pulumi.StringOutput)
+	c.Password = pulumi.ToSecret(valkey.Password).(pulumi.StringOutput)
 	return nil
 }

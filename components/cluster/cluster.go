@@ -66,8 +66,8 @@ type Cluster struct {
 	// OIDCProviderARN is the IAM OIDC provider for service-account roles (AWS; empty elsewhere).
 	OIDCProviderARN pulumi.StringOutput `pulumi:"oidcProviderArn"`
 
-	// Provider deploys into the cluster (AWS: Cluster Autoscaler). Nil where the component
-	// installs nothing into the cluster itself.
+	// Provider deploys into the cluster: the explicit Kubernetes provider every workload uses,
+	// built from the cluster's own kubeconfig.
 	Provider *kubernetes.Provider
 }
 
@@ -94,6 +94,11 @@ func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.Re
 		}
 		c.NodeSecurityGroupID = pulumi.String("").ToStringOutput()
 		c.OIDCProviderARN = pulumi.String("").ToStringOutput()
+		k8s, err := kubernetes.NewProvider(ctx, name+"-k8s", &kubernetes.ProviderArgs{Kubeconfig: c.Kubeconfig}, pulumi.Parent(c))
+		if err != nil {
+			return nil, err
+		}
+		c.Provider = k8s
 	case spec.AWS:
 		if err := c.aws(ctx, name, s, args); err != nil {
 			return nil, err

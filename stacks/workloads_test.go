@@ -1,0 +1,167 @@
+package stacks_test
+
+import (
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scalestack/scalestack/components/spec"
+	"github.com/scalestack/scalestack/internal/plan"
+	"github.com/scalestack/scalestack/stacks/tiers"
+)
+
+const (
+	k8sDeployment = "kubernetes:apps/v1:Deployment"
+	k8sService    = "kubernetes:core/v1:Service"
+	k8sHPA        = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
+	k8sPDB        = "kubernetes:policy/v1:PodDisruptionBudget"
+	k8sSecret     = "kubernetes:core/v1:Secret"
+	k8sNetpol     = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+	kedaScaled    = "kubernetes:keda.sh/v1alpha1:ScaledObject"
+)
+
+func byMetaName(p plan.Plan, typ, name string) (plan.Resource, bool) {
+	for _, r := range p.OfType(typ) {
+		if v, _ := r.Get("metadata.name"); v == name {
+			return r, true
+		}
+	}
+	return plan.Resource{}, false
+}
+
+// The app follows the preset on every cloud and tier: Deployments with restricted, probed,
+// sized containers spread over nodes and zones, HPAs and KEDA within the preset's bounds, a PDB
+// each, the WebSocket service on its own load balancer, the Secret secret.
+func TestWorkloadsFollowThePreset(t *testing.T) {
+	for _, cloud := range builtClouds {
+		for _, tier := range tiers.Names {
+			t.Run(string(cloud)+"-"+tier, func(t *testing.T) {
+				p := planFor(t, cloud, tier)
+				w := preset(t, tier).Workloads
+				processes := map[string]spec.Service{"api": w.API, "websocket": w.WebSocket, "worker": w.Worker}
+				for name, svc := range processes {
+					dep, ok := byMetaName(p, k8sDeployment, name)
+					require.True(t, ok, name)
+					assert.Equal(t, float64(svc.MinReplicas), must(dep.Get("spec.replicas")), name)
+					assert.Contains(t, dep.IgnoreChanges, "spec.replicas", "%s: the autoscaler owns the count", name)
+					selector, _ := dep.Get("spec.template.spec.nodeSelector")
+					assert.Equal(t, svc.Pool, selector.(map[string]any)[spec.PoolLabel], name)
+					c, _ := dep.Get("spec.template.spec.containers.0")
+					container, _ := c.(map[string]any)
+					require.NotNil(t, container, name)
+					for _, k := range []string{"readinessProbe", "livenessProbe", "startupProbe", "resources", "securityContext", "lifecycle"} {
+						assert.Contains(t, container, k, "%s %s", name, k)
+					}
+					assert.Equal(t, svc.Resources.CPU, must(dep.Get("spec.template.spec.containers.0.resources.requests.cpu")), name)
+					assert.Equal(t, svc.Resources.MemoryLimit, must(dep.Get("spec.template.spec.containers.0.resources.limits.memory")), name)
+					assert.Equal(t, true, must(dep.Get("spec.template.spec.containers.0.securityContext.readOnlyRootFilesystem")), name)
+					assert.Len(t, must(dep.Get("spec.template.spec.topologySpreadConstraints")), 2, "%s spreads over nodes and zones", name)
+					_, hasPDB := byMetaName(p, k8sPDB, name)
+					assert.True(t, hasPDB, "%s has a PodDisruptionBudget", name)
+				}
+				for _, name := range []string{"api", "websocket"} {
+					hpa, ok := byMetaName(p, k8sHPA, name)
+					require.True(t, ok, name)
+					assert.Equal(t, float64(processes[name].MinReplicas), must(hpa.Get("spec.minReplicas")))
+					assert.Equal(t, float64(processes[name].MaxReplicas), must(hpa.Get("spec.maxReplicas")))
+					assert.Equal(t, 60.0, must(hpa.Get("spec.metrics.0.resource.target.averageUtilization")))
+					assert.Equal(t, 0.0, must(hpa.Get("spec.behavior.scaleUp.stabilizationWindowSeconds")), "%s scales up at once", name)
+				}
+				scaled := p.OfType(kedaScaled)
+				require.Len(t, scaled, 1)
+				assert.Equal(t, float64(w.Worker.MinReplicas), must(scaled[0].Get("spec.minReplicaCount")))
+				assert.Equal(t, float64(w.Worker.MaxReplicas), must(scaled[0].Get("spec.maxReplicaCount")))
+				wantTrigger := map[spec.Cloud]string{spec.DigitalOcean: "redis", spec.AWS: "redis-cluster"}[cloud]
+				assert.Equal(t, wantTrigger, must(scaled[0].Get("spec.triggers.0.type")))
+
+				ws, ok := byMetaName(p, k8sService, "websocket")
+				require.True(t, ok)
+				assert.Equal(t, "LoadBalancer", must(ws.Get("spec.type")), "the WebSocket service has its own load balancer")
+				assert.Equal(t, "Local", must(ws.Get("spec.externalTrafficPolicy")))
+				annotations, _ := ws.Get("metadata.annotations")
+				a, _ := annotations.(map[string]any)
+				switch cloud {
+				case spec.DigitalOcean:
+					assert.Equal(t, fmtInt(w.WebSocket.LoadBalancerNodes), a["service.beta.kubernetes.io/do-loadbalancer-size-unit"])
+				case spec.AWS:
+					assert.Equal(t, "nlb", a["service.beta.kubernetes.io/aws-load-balancer-type"])
+				}
+				api, ok := byMetaName(p, k8sService, "api")
+				require.True(t, ok)
+				assert.Equal(t, "ClusterIP", must(api.Get("spec.type")), "the API is reached through the ingress")
+
+				secret, ok := byMetaName(p, k8sSecret, "app")
+				require.True(t, ok)
+				switch data := secret.Inputs["stringData"].(type) {
+				case string:
+					assert.Equal(t, plan.Secret, data, "the Secret's data is secret as a whole")
+				case map[string]any:
+					require.NotEmpty(t, data)
+					for k, v := range data {
+						assert.Equal(t, plan.Secret, v, "Secret key %s is secret", k)
+					}
+				default:
+					t.Fatalf("stringData is %T", data)
+				}
+				_, deny := byMetaName(p, k8sNetpol, "default-deny")
+				assert.True(t, deny)
+				_, dns := byMetaName(p, k8sNetpol, "allow-dns")
+				assert.True(t, dns)
+
+				pgb, inCluster := byMetaName(p, k8sDeployment, "pgbouncer")
+				assert.Equal(t, cloud == spec.AWS, inCluster, "PgBouncer runs in the cluster where the cloud has no managed pool")
+				if inCluster {
+					env, _ := pgb.Get("spec.template.spec.containers.0.env")
+					found := false
+					for _, e := range env.([]any) {
+						m := e.(map[string]any)
+						if m["name"] == "DEFAULT_POOL_SIZE" {
+							found = true
+							assert.Equal(t, fmtInt(preset(t, tier).Database.Pool.Size), m["value"])
+						}
+					}
+					assert.True(t, found)
+				}
+
+				var charts []any
+				for _, r := range p.OfType(helmRelease) {
+					charts = append(charts, r.Inputs["chart"])
+				}
+				assert.Contains(t, charts, "ingress-nginx")
+				assert.Contains(t, charts, "metrics-server")
+				assert.Contains(t, charts, "keda")
+				if w.Addons.Monitoring {
+					assert.Contains(t, charts, "kube-prometheus-stack")
+				} else {
+					assert.NotContains(t, charts, "kube-prometheus-stack")
+				}
+			})
+		}
+	}
+}
+
+// Add-ons switch off in config, and the app's images come from scalestack:app.
+func TestWorkloadsConfig(t *testing.T) {
+	p := planFor(t, spec.DigitalOcean, "100k",
+		"scalestack:overrides", `{"workloads":{"addons":{"monitoring":false,"keda":false}}}`,
+		"scalestack:app", `{"api":{"image":"ghcr.io/acme/api:1.4.2","port":3000,"healthPath":"/healthz","env":{"LOG_LEVEL":"info"}}}`)
+	for _, r := range p.OfType(helmRelease) {
+		assert.NotContains(t, []any{"kube-prometheus-stack", "keda"}, r.Inputs["chart"])
+	}
+	assert.Empty(t, p.OfType(kedaScaled), "without KEDA the worker scales on CPU")
+	_, ok := byMetaName(p, k8sHPA, "worker")
+	assert.True(t, ok)
+	api, _ := byMetaName(p, k8sDeployment, "api")
+	assert.Equal(t, "ghcr.io/acme/api:1.4.2", must(api.Get("spec.template.spec.containers.0.image")))
+	assert.Equal(t, 3000.0, must(api.Get("spec.template.spec.containers.0.ports.0.containerPort")))
+	assert.Equal(t, "/healthz", must(api.Get("spec.template.spec.containers.0.readinessProbe.httpGet.path")))
+
+	edge := planFor(t, spec.DigitalOcean, "1k", "scalestack:domain", "example.com")
+	ws, _ := byMetaName(edge, k8sService, "websocket")
+	ranges, _ := ws.Get("spec.loadBalancerSourceRanges")
+	assert.NotEmpty(t, ranges, "with an edge the WebSocket load balancer admits only Cloudflare")
+}
+
+func fmtInt(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,455 @@
+// Package workloads is the Kubernetes side of a stack: the app (API, WebSocket service and
+// queue workers), PgBouncer where the cloud has no managed pool, the app's configuration, its
+// network policies, and the platform add-ons. It deploys through the cluster's explicit
+// Kubernetes provider, never the ambient kubeconfig.
+package workloads
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
+	autoscalingv2 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/autoscaling/v2"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/scalestack/scalestack/components/spec"
+)
+
+// AppType is the app component's type token.
+const AppType = "scalestack:workloads:App"
+
+// Namespace is where the app runs (the pooler's DNS name depends on it).
+const Namespace = spec.PoolerNamespace
+
+// Settings that are the same at every tier.
+const (
+	hpaCPUTarget = 60
+	// The seed case went from 3 to 11 API pods in about 90 seconds: scale up by up to 4 pods or
+	// 100% every 30 s with no stabilization, scale down by at most half a minute after 5 quiet
+	// minutes.
+	scaleUpPods, scaleUpPercent, scaleUpPeriod = 4, 100, 30
+	scaleDownPercent, scaleDownPeriod          = 50, 60
+	scaleDownWindow                            = 300
+	// Shutdown: the load balancer stops sending before the process stops; WebSockets get longer
+	// to drain and reconnect elsewhere.
+	preStopSeconds         = 10
+	graceSeconds           = 30
+	websocketGraceSeconds  = 60
+	processLabel           = "scalestack.dev/process"
+	appLabel               = "app.kubernetes.io/name"
+	partOfLabel            = "app.kubernetes.io/part-of"
+	configHashAnnotation   = "scalestack.dev/config-hash"
+	nonRootUID             = 10001
+	websocketPortName      = "ws"
+	httpPortName           = "http"
+	poolerPortName         = "postgres"
+	zoneTopologyKey        = "topology.kubernetes.io/zone"
+	hostnameTopologyKey    = "kubernetes.io/hostname"
+	defaultIngressCIDRNote = "any address: the WebSocket load balancer is the public entry"
+)
+
+// Spec is the app and where it runs.
+type Spec struct {
+	spec.Placement
+	Tier      string
+	Workloads spec.Workloads
+	App       spec.App
+	// PoolSize is the database pool's server connections (PgBouncer's default_pool_size).
+	PoolSize int
+	PoolMode string
+	// NetworkCIDR is the private network the managed database and cache live in.
+	NetworkCIDR string
+	// Edge locks the WebSocket load balancer to Cloudflare's addresses.
+	Edge bool
+}
+
+// Validate reports every problem, each naming its field.
+func (s Spec) Validate() error {
+	return errors.Join(s.Placement.Validate(), s.App.Validate("app."))
+}
+
+// Args are the stack's outputs the app connects to.
+type Args struct {
+	Provider pulumi.ProviderResource
+	// Database: the URLs the app uses, and what PgBouncer needs to reach the primary.
+	PooledURL, PrimaryURL pulumi.StringInput
+	ReplicaURLs           pulumi.StringArrayInput
+	DatabaseHost          pulumi.StringInput
+	DatabasePort          pulumi.IntInput
+	DatabaseUser          pulumi.StringInput
+	DatabasePassword      pulumi.StringInput
+	DatabaseName          string
+	// Cache: its URL and parts (KEDA reads the host and password), and whether it is a cluster.
+	CacheURL         pulumi.StringInput
+	CacheHost        pulumi.StringInput
+	CachePort        pulumi.IntInput
+	CachePassword    pulumi.StringInput
+	CacheClusterMode pulumi.BoolInput
+	// DependsOn are add-ons the app's custom resources need first (KEDA's CRDs).
+	DependsOn []pulumi.Resource
+}
+
+// App is the component.
+type App struct {
+	pulumi.ResourceState
+
+	// Namespace is the app's namespace.
+	Namespace pulumi.StringOutput `pulumi:"namespace"`
+	// WebSocketHost is the WebSocket load balancer's address once the cloud assigns it.
+	WebSocketHost pulumi.StringOutput `pulumi:"websocketHost"`
+}
+
+// New deploys the app.
+func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.ResourceOption) (*App, error) {
+	if err := s.Validate(); err != nil {
+		return nil, fmt.Errorf("app %q: %w", name, err)
+	}
+	if args == nil || args.Provider == nil {
+		return nil, fmt.Errorf("app %q: args.Provider is required: the app deploys only through the cluster's explicit provider", name)
+	}
+	a := &App{}
+	if err := ctx.RegisterComponentResource(AppType, name, a, append(opts, pulumi.Providers(args.Provider))...); err != nil {
+		return nil, err
+	}
+	b := &builder{ctx: ctx, name: name, s: s, args: args, parent: a}
+	if err := b.build(); err != nil {
+		return nil, err
+	}
+	a.Namespace = pulumi.String(Namespace).ToStringOutput()
+	a.WebSocketHost = b.wsHost
+	return a, ctx.RegisterResourceOutputs(a, pulumi.Map{"namespace": a.Namespace, "websocketHost": a.WebSocketHost})
+}
+
+type builder struct {
+	ctx    *pulumi.Context
+	name   string
+	s      Spec
+	args   *Args
+	parent pulumi.Resource
+	ns     pulumi.Resource
+
+	secret, config pulumi.StringOutput
+	configHash     pulumi.StringOutput
+	wsHost         pulumi.StringOutput
+}
+
+func (b *builder) opts(more ...pulumi.ResourceOption) []pulumi.ResourceOption {
+	out := []pulumi.ResourceOption{pulumi.Parent(b.parent)}
+	if b.ns != nil {
+		out = append(out, pulumi.DependsOn([]pulumi.Resource{b.ns}))
+	}
+	return append(out, more...)
+}
+
+func labels(process string) pulumi.StringMap {
+	return pulumi.StringMap{appLabel: pulumi.String("scalestack-" + process), processLabel: pulumi.String(process), partOfLabel: pulumi.String("scalestack")}
+}
+
+func meta(name string, ls pulumi.StringMap) *metav1.ObjectMetaArgs {
+	return &metav1.ObjectMetaArgs{Name: pulumi.String(name), Namespace: pulumi.String(Namespace), Labels: ls}
+}
+
+func (b *builder) build() error {
+	ns, err := corev1.NewNamespace(b.ctx, b.name+"-ns", &corev1.NamespaceArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Name: pulumi.String(Namespace),
+			Labels: pulumi.StringMap{
+				partOfLabel: pulumi.String("scalestack"),
+				// Pod Security Admission: the restricted profile, enforced.
+				"pod-security.kubernetes.io/enforce": pulumi.String("restricted"),
+				"pod-security.kubernetes.io/audit":   pulumi.String("restricted"),
+			},
+		},
+	}, b.opts()...)
+	if err != nil {
+		return err
+	}
+	b.ns = ns // everything else is in the namespace: create it first, delete it last
+	if err := b.configuration(); err != nil {
+		return err
+	}
+	inCluster := b.s.Cloud != spec.DigitalOcean
+	if inCluster {
+		if err := b.pooler(); err != nil {
+			return err
+		}
+	}
+	for _, p := range []struct {
+		process string
+		svc     spec.Service
+		c       spec.Container
+	}{{"api", b.s.Workloads.API, b.s.App.API}, {"websocket", b.s.Workloads.WebSocket, b.s.App.WebSocket}, {"worker", b.s.Workloads.Worker, b.s.App.Worker}} {
+		if err := b.process(p.process, p.svc, p.c); err != nil {
+			return err
+		}
+	}
+	return b.networkPolicies(inCluster)
+}
+
+// configuration is one Secret with every URL and credential, and one ConfigMap of settings.
+func (b *builder) configuration() error {
+	a := b.args
+	replicas := pulumi.ToSecret(a.ReplicaURLs.ToStringArrayOutput().ApplyT(func(urls []string) string { return strings.Join(urls, ",") })).(pulumi.StringOutput)
+	data := pulumi.StringMap{
+		"DATABASE_URL":          a.PooledURL,
+		"DATABASE_PRIMARY_URL":  a.PrimaryURL,
+		"DATABASE_REPLICA_URLS": replicas,
+		"CACHE_URL":             a.CacheURL,
+		"CACHE_PASSWORD":        a.CachePassword,
+	}
+	secret, err := corev1.NewSecret(b.ctx, b.name+"-secret", &corev1.SecretArgs{
+		Metadata:   meta("app", labels("config")),
+		Type:       pulumi.String("Opaque"),
+		StringData: data,
+	}, b.opts(pulumi.AdditionalSecretOutputs([]string{"data", "stringData"}))...)
+	if err != nil {
+		return err
+	}
+	settings := pulumi.StringMap{
+		"SCALESTACK_TIER":    pulumi.String(b.s.Tier),
+		"QUEUE":              pulumi.String(b.s.App.Queue),
+		"CACHE_HOST":         a.CacheHost,
+		"CACHE_PORT":         pulumi.Sprintf("%d", a.CachePort),
+		"CACHE_CLUSTER_MODE": pulumi.Sprintf("%t", a.CacheClusterMode),
+	}
+	cm, err := corev1.NewConfigMap(b.ctx, b.name+"-config", &corev1.ConfigMapArgs{
+		Metadata: meta("app", labels("config")),
+		Data:     settings,
+	}, b.opts()...)
+	if err != nil {
+		return err
+	}
+	b.secret, b.config = secret.Metadata.Name().Elem(), cm.Metadata.Name().Elem()
+	// Pods roll when a URL or setting changes (a DigitalOcean pool of a new size has a new URL):
+	// the hash of both goes in the pod template. Only the hash is kept, not the values.
+	all := pulumi.All(a.PooledURL, a.PrimaryURL, replicas, a.CacheURL, a.CachePassword, a.CacheHost, a.CachePort, a.CacheClusterMode)
+	b.configHash = pulumi.Unsecret(all.ApplyT(func(v []any) string {
+		h := sha256.Sum256([]byte(fmt.Sprint(v...) + b.s.Tier + b.s.App.Queue))
+		return hex.EncodeToString(h[:8])
+	})).(pulumi.StringOutput)
+	return nil
+}
+
+// resources turns a preset's sizes into requests and limits.
+func resources(r spec.Resources) *corev1.ResourceRequirementsArgs {
+	return &corev1.ResourceRequirementsArgs{
+		Requests: pulumi.StringMap{"cpu": pulumi.String(r.CPU), "memory": pulumi.String(r.Memory)},
+		Limits:   pulumi.StringMap{"cpu": pulumi.String(r.CPULimit), "memory": pulumi.String(r.MemoryLimit)},
+	}
+}
+
+// restricted is the container security context of the restricted Pod Security Standard, with a
+// read-only root filesystem on top.
+func restricted() *corev1.SecurityContextArgs {
+	return &corev1.SecurityContextArgs{
+		RunAsNonRoot:             pulumi.Bool(true),
+		AllowPrivilegeEscalation: pulumi.Bool(false),
+		ReadOnlyRootFilesystem:   pulumi.Bool(true),
+		Privileged:               pulumi.Bool(false),
+		Capabilities:             &corev1.CapabilitiesArgs{Drop: pulumi.StringArray{pulumi.String("ALL")}},
+		SeccompProfile:           &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
+	}
+}
+
+func podSecurity() *corev1.PodSecurityContextArgs {
+	return &corev1.PodSecurityContextArgs{
+		RunAsNonRoot:   pulumi.Bool(true),
+		RunAsUser:      pulumi.Int(nonRootUID),
+		RunAsGroup:     pulumi.Int(nonRootUID),
+		FsGroup:        pulumi.Int(nonRootUID),
+		SeccompProfile: &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
+	}
+}
+
+func httpProbe(path string, port int, period, failures int) *corev1.ProbeArgs {
+	return &corev1.ProbeArgs{
+		HttpGet:          &corev1.HTTPGetActionArgs{Path: pulumi.String(path), Port: pulumi.Int(port)},
+		PeriodSeconds:    pulumi.Int(period),
+		FailureThreshold: pulumi.Int(failures),
+		TimeoutSeconds:   pulumi.Int(2),
+	}
+}
+
+// spread keeps a process's pods on different nodes and zones where it can.
+func spread(ls pulumi.StringMap) corev1.TopologySpreadConstraintArray {
+	var out corev1.TopologySpreadConstraintArray
+	for _, key := range []string{hostnameTopologyKey, zoneTopologyKey} {
+		out = append(out, &corev1.TopologySpreadConstraintArgs{
+			MaxSkew:           pulumi.Int(1),
+			TopologyKey:       pulumi.String(key),
+			WhenUnsatisfiable: pulumi.String("ScheduleAnyway"),
+			LabelSelector:     &metav1.LabelSelectorArgs{MatchLabels: ls},
+		})
+	}
+	return out
+}
+
+// podTemplate is a process's pods: restricted, probed, sized, spread, on its node pool, with
+// the app's Secret and ConfigMap as its environment and a writable /tmp.
+func (b *builder) podTemplate(process string, svc spec.Service, c spec.Container, portName string, grace int) *corev1.PodTemplateSpecArgs {
+	ls := labels(process)
+	env := corev1.EnvVarArray{
+		&corev1.EnvVarArgs{Name: pulumi.String("PORT"), Value: pulumi.String(fmt.Sprint(c.Port))},
+		&corev1.EnvVarArgs{Name: pulumi.String("SCALESTACK_PROCESS"), Value: pulumi.String(process)},
+	}
+	for _, k := range sortedKeys(c.Env) {
+		env = append(env, &corev1.EnvVarArgs{Name: pulumi.String(k), Value: pulumi.String(c.Env[k])})
+	}
+	container := &corev1.ContainerArgs{
+		Name:            pulumi.String(process),
+		Image:           pulumi.String(c.Image),
+		ImagePullPolicy: pulumi.String("IfNotPresent"),
+		Ports:           corev1.ContainerPortArray{&corev1.ContainerPortArgs{Name: pulumi.String(portName), ContainerPort: pulumi.Int(c.Port)}},
+		Env:             env,
+		EnvFrom: corev1.EnvFromSourceArray{
+			&corev1.EnvFromSourceArgs{SecretRef: &corev1.SecretEnvSourceArgs{Name: b.secret}},
+			&corev1.EnvFromSourceArgs{ConfigMapRef: &corev1.ConfigMapEnvSourceArgs{Name: b.config}},
+		},
+		Resources:       resources(svc.Resources),
+		SecurityContext: restricted(),
+		StartupProbe:    httpProbe(c.HealthPath, c.Port, 2, 30),
+		ReadinessProbe:  httpProbe(c.HealthPath, c.Port, 5, 3),
+		LivenessProbe:   httpProbe(c.HealthPath, c.Port, 10, 3),
+		Lifecycle: &corev1.LifecycleArgs{PreStop: &corev1.LifecycleHandlerArgs{
+			Sleep: &corev1.SleepActionArgs{Seconds: pulumi.Int(preStopSeconds)},
+		}},
+		VolumeMounts: corev1.VolumeMountArray{&corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")}},
+	}
+	if len(c.Command) > 0 {
+		container.Command = pulumi.ToStringArray(c.Command)
+	}
+	return &corev1.PodTemplateSpecArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Labels:      ls,
+			Annotations: pulumi.StringMap{configHashAnnotation: b.configHash},
+		},
+		Spec: &corev1.PodSpecArgs{
+			Containers:                    corev1.ContainerArray{container},
+			SecurityContext:               podSecurity(),
+			AutomountServiceAccountToken:  pulumi.Bool(false),
+			TerminationGracePeriodSeconds: pulumi.Int(grace),
+			NodeSelector:                  pulumi.StringMap{spec.PoolLabel: pulumi.String(svc.Pool)},
+			TopologySpreadConstraints:     spread(ls),
+			Volumes:                       corev1.VolumeArray{&corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}}},
+		},
+	}
+}
+
+// process is one of the app's Deployments with its Service, autoscaler and disruption budget.
+func (b *builder) process(process string, svc spec.Service, c spec.Container) error {
+	ls := labels(process)
+	portName, grace := httpPortName, graceSeconds
+	if process == "websocket" {
+		portName, grace = websocketPortName, websocketGraceSeconds
+	}
+	dep, err := appsv1.NewDeployment(b.ctx, b.name+"-"+process, &appsv1.DeploymentArgs{
+		Metadata: meta(process, ls),
+		Spec: &appsv1.DeploymentSpecArgs{
+			Replicas: pulumi.Int(svc.MinReplicas),
+			Selector: &metav1.LabelSelectorArgs{MatchLabels: ls},
+			Strategy: &appsv1.DeploymentStrategyArgs{
+				Type: pulumi.String("RollingUpdate"),
+				// A new pod is ready before an old one goes.
+				RollingUpdate: &appsv1.RollingUpdateDeploymentArgs{MaxSurge: pulumi.String("25%"), MaxUnavailable: pulumi.Int(0)},
+			},
+			Template: b.podTemplate(process, svc, c, portName, grace),
+		},
+	}, b.opts(
+		// The autoscaler owns the replica count once the Deployment exists.
+		pulumi.IgnoreChanges([]string{"spec.replicas"}),
+	)...)
+	if err != nil {
+		return err
+	}
+	if _, err := policyv1.NewPodDisruptionBudget(b.ctx, b.name+"-"+process, &policyv1.PodDisruptionBudgetArgs{
+		Metadata: meta(process, ls),
+		Spec: &policyv1.PodDisruptionBudgetSpecArgs{
+			// One pod at a time: a drain never takes a process down, and a single pod can
+			// still be moved.
+			MaxUnavailable: pulumi.Int(1),
+			Selector:       &metav1.LabelSelectorArgs{MatchLabels: ls},
+		},
+	}, b.opts()...); err != nil {
+		return err
+	}
+	switch process {
+	case "api":
+		if err := b.service(process, "ClusterIP", c.Port, portName, nil); err != nil {
+			return err
+		}
+		return b.hpa(process, svc, dep)
+	case "websocket":
+		if err := b.websocketService(c.Port); err != nil {
+			return err
+		}
+		return b.hpa(process, svc, dep)
+	default:
+		if b.s.Workloads.Addons.KEDA {
+			return b.scaledObject(svc, dep)
+		}
+		return b.hpa(process, svc, dep)
+	}
+}
+
+func (b *builder) service(process, typ string, port int, portName string, annotations pulumi.StringMap) error {
+	m := meta(process, labels(process))
+	m.Annotations = annotations
+	_, err := corev1.NewService(b.ctx, b.name+"-"+process, &corev1.ServiceArgs{
+		Metadata: m,
+		Spec: &corev1.ServiceSpecArgs{
+			Type:     pulumi.String(typ),
+			Selector: labels(process),
+			Ports: corev1.ServicePortArray{&corev1.ServicePortArgs{
+				Name: pulumi.String(portName), Port: pulumi.Int(port), TargetPort: pulumi.String(portName), Protocol: pulumi.String("TCP"),
+			}},
+		},
+	}, b.opts()...)
+	return err
+}
+
+func (b *builder) hpa(process string, svc spec.Service, dep *appsv1.Deployment) error {
+	_, err := autoscalingv2.NewHorizontalPodAutoscaler(b.ctx, b.name+"-"+process, &autoscalingv2.HorizontalPodAutoscalerArgs{
+		Metadata: meta(process, labels(process)),
+		Spec: &autoscalingv2.HorizontalPodAutoscalerSpecArgs{
+			ScaleTargetRef: &autoscalingv2.CrossVersionObjectReferenceArgs{
+				ApiVersion: pulumi.String("apps/v1"), Kind: pulumi.String("Deployment"), Name: dep.Metadata.Name().Elem(),
+			},
+			MinReplicas: pulumi.Int(svc.MinReplicas),
+			MaxReplicas: pulumi.Int(svc.MaxReplicas),
+			Metrics: autoscalingv2.MetricSpecArray{&autoscalingv2.MetricSpecArgs{
+				Type: pulumi.String("Resource"),
+				Resource: &autoscalingv2.ResourceMetricSourceArgs{
+					Name:   pulumi.String("cpu"),
+					Target: &autoscalingv2.MetricTargetArgs{Type: pulumi.String("Utilization"), AverageUtilization: pulumi.Int(hpaCPUTarget)},
+				},
+			}},
+			Behavior: &autoscalingv2.HorizontalPodAutoscalerBehaviorArgs{
+				ScaleUp: &autoscalingv2.HPAScalingRulesArgs{
+					StabilizationWindowSeconds: pulumi.Int(0),
+					SelectPolicy:               pulumi.String("Max"),
+					Policies: autoscalingv2.HPAScalingPolicyArray{
+						&autoscalingv2.HPAScalingPolicyArgs{Type: pulumi.String("Pods"), Value: pulumi.Int(scaleUpPods), PeriodSeconds: pulumi.Int(scaleUpPeriod)},
+						&autoscalingv2.HPAScalingPolicyArgs{Type: pulumi.String("Percent"), Value: pulumi.Int(scaleUpPercent), PeriodSeconds: pulumi.Int(scaleUpPeriod)},
+					},
+				},
+				ScaleDown: &autoscalingv2.HPAScalingRulesArgs{
+					StabilizationWindowSeconds: pulumi.Int(scaleDownWindow),
+					Policies: autoscalingv2.HPAScalingPolicyArray{
+						&autoscalingv2.HPAScalingPolicyArgs{Type: pulumi.String("Percent"), Value: pulumi.Int(scaleDownPercent), PeriodSeconds: pulumi.Int(scaleDownPeriod)},
+					},
+				},
+			},
+		},
+	}, b.opts()...)
+	return err
+}
+
+func sortedKeys(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }

@@ -1,0 +1,321 @@
+package workloads
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
+	appsv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apps/v1"
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
+	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/scalestack/scalestack/components/spec"
+)
+
+// PgBouncer, run where the cloud has no managed pool.
+const (
+	poolerImage = "edoburu/pgbouncer:v1.24.1-p1"
+	poolerUID   = 70 // the image's postgres user
+)
+
+// websocketService is the WebSocket Deployment's own load balancer: long-lived connections do
+// not go through the ingress (the seed case nearly failed at 100K connections through it).
+// Traffic stays on the node that received it, so a draining pod's connections are its own.
+func (b *builder) websocketService(port int) error {
+	ws := b.s.Workloads.WebSocket
+	annotations := pulumi.StringMap{}
+	switch b.s.Cloud {
+	case spec.DigitalOcean:
+		annotations["service.beta.kubernetes.io/do-loadbalancer-size-unit"] = pulumi.String(fmt.Sprint(ws.LoadBalancerNodes))
+		annotations["service.beta.kubernetes.io/do-loadbalancer-protocol"] = pulumi.String("tcp")
+		annotations["service.beta.kubernetes.io/do-loadbalancer-healthcheck-protocol"] = pulumi.String("http")
+		annotations["service.beta.kubernetes.io/do-loadbalancer-healthcheck-path"] = pulumi.String(b.s.App.WebSocket.HealthPath)
+		annotations["service.beta.kubernetes.io/do-loadbalancer-healthcheck-port"] = pulumi.String(fmt.Sprint(port))
+		// Idle WebSockets stay open for 10 minutes, DigitalOcean's longest.
+		annotations["service.beta.kubernetes.io/do-loadbalancer-http-idle-timeout-seconds"] = pulumi.String("600")
+	case spec.AWS:
+		annotations["service.beta.kubernetes.io/aws-load-balancer-type"] = pulumi.String("nlb")
+		annotations["service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled"] = pulumi.String("true")
+	}
+	m := meta("websocket", labels("websocket"))
+	m.Annotations = annotations
+	sp := &corev1.ServiceSpecArgs{
+		Type:                  pulumi.String("LoadBalancer"),
+		ExternalTrafficPolicy: pulumi.String("Local"),
+		Selector:              labels("websocket"),
+		Ports: corev1.ServicePortArray{&corev1.ServicePortArgs{
+			Name: pulumi.String(websocketPortName), Port: pulumi.Int(443), TargetPort: pulumi.String(websocketPortName), Protocol: pulumi.String("TCP"),
+		}},
+	}
+	if b.s.Edge {
+		ranges, err := spec.CloudflareRanges()
+		if err != nil {
+			return err
+		}
+		var cidrs pulumi.StringArray
+		for _, r := range ranges {
+			cidrs = append(cidrs, pulumi.String(r.String()))
+		}
+		sp.LoadBalancerSourceRanges = cidrs
+	}
+	svc, err := corev1.NewService(b.ctx, b.name+"-websocket", &corev1.ServiceArgs{Metadata: m, Spec: sp}, b.opts()...)
+	if err != nil {
+		return err
+	}
+	b.wsHost = svc.Status.ApplyT(func(st *corev1.ServiceStatus) string {
+		if st == nil || st.LoadBalancer == nil || len(st.LoadBalancer.Ingress) == 0 {
+			return ""
+		}
+		in := st.LoadBalancer.Ingress[0]
+		if in.Hostname != nil {
+			return *in.Hostname
+		}
+		if in.Ip != nil {
+			return *in.Ip
+		}
+		return ""
+	}).(pulumi.StringOutput)
+	return nil
+}
+
+// scaledObject scales the workers on the length of their Redis queue, through KEDA.
+func (b *builder) scaledObject(svc spec.Service, dep *appsv1.Deployment) error {
+	auth, err := apiextensions.NewCustomResource(b.ctx, b.name+"-worker-auth", &apiextensions.CustomResourceArgs{
+		ApiVersion: pulumi.String("keda.sh/v1alpha1"),
+		Kind:       pulumi.String("TriggerAuthentication"),
+		Metadata:   meta("worker-cache", labels("worker")),
+		OtherFields: kubernetes.UntypedArgs{
+			"spec": pulumi.Map{"secretTargetRef": pulumi.Array{pulumi.Map{
+				"parameter": pulumi.String("password"), "name": b.secret, "key": pulumi.String("CACHE_PASSWORD"),
+			}}},
+		},
+	}, b.opts(pulumi.DependsOn(b.args.DependsOn))...)
+	if err != nil {
+		return err
+	}
+	address := pulumi.Sprintf("%s:%d", b.args.CacheHost, b.args.CachePort)
+	trigger := b.args.CacheClusterMode.ToBoolOutput().ApplyT(func(cluster bool) map[string]any {
+		t := map[string]any{"type": "redis", "metadata": map[string]any{
+			"listName": b.s.App.Queue, "listLength": fmt.Sprint(svc.QueueLength), "enableTLS": "true",
+		}}
+		if cluster {
+			t["type"] = "redis-cluster"
+		}
+		return t
+	})
+	triggers := pulumi.All(trigger, address).ApplyT(func(v []any) []any {
+		t := v[0].(map[string]any)
+		md := t["metadata"].(map[string]any)
+		key := "address"
+		if t["type"] == "redis-cluster" {
+			key = "addresses"
+		}
+		md[key] = v[1].(string)
+		t["authenticationRef"] = map[string]any{"name": "worker-cache"}
+		return []any{t}
+	})
+	_, err = apiextensions.NewCustomResource(b.ctx, b.name+"-worker", &apiextensions.CustomResourceArgs{
+		ApiVersion: pulumi.String("keda.sh/v1alpha1"),
+		Kind:       pulumi.String("ScaledObject"),
+		Metadata:   meta("worker", labels("worker")),
+		OtherFields: kubernetes.UntypedArgs{
+			"spec": pulumi.Map{
+				"scaleTargetRef":  pulumi.Map{"name": dep.Metadata.Name().Elem()},
+				"minReplicaCount": pulumi.Int(svc.MinReplicas),
+				"maxReplicaCount": pulumi.Int(svc.MaxReplicas),
+				"pollingInterval": pulumi.Int(15),
+				"cooldownPeriod":  pulumi.Int(scaleDownWindow),
+				"triggers":        triggers,
+			},
+		},
+	}, b.opts(pulumi.DependsOn(append([]pulumi.Resource{auth}, b.args.DependsOn...)))...)
+	return err
+}
+
+// pooler is PgBouncer in transaction mode in front of the primary, where the cloud has no
+// managed pool. Its server pool is the preset's pool size; it takes the app's connections at
+// the Service the database component's pooled URL names.
+func (b *builder) pooler() error {
+	w := b.s.Workloads.Pooler
+	ls := labels("pgbouncer")
+	secret, err := corev1.NewSecret(b.ctx, b.name+"-pgbouncer", &corev1.SecretArgs{
+		Metadata:   meta("pgbouncer", ls),
+		Type:       pulumi.String("Opaque"),
+		StringData: pulumi.StringMap{"DB_PASSWORD": b.args.DatabasePassword},
+	}, b.opts(pulumi.AdditionalSecretOutputs([]string{"data", "stringData"}))...)
+	if err != nil {
+		return err
+	}
+	pool := fmt.Sprint(b.s.PoolSize)
+	container := &corev1.ContainerArgs{
+		Name:  pulumi.String("pgbouncer"),
+		Image: pulumi.String(poolerImage),
+		Ports: corev1.ContainerPortArray{&corev1.ContainerPortArgs{Name: pulumi.String(poolerPortName), ContainerPort: pulumi.Int(spec.PoolerPort)}},
+		Env: corev1.EnvVarArray{
+			&corev1.EnvVarArgs{Name: pulumi.String("DB_HOST"), Value: b.args.DatabaseHost},
+			&corev1.EnvVarArgs{Name: pulumi.String("DB_PORT"), Value: pulumi.Sprintf("%d", b.args.DatabasePort)},
+			&corev1.EnvVarArgs{Name: pulumi.String("DB_USER"), Value: b.args.DatabaseUser},
+			&corev1.EnvVarArgs{Name: pulumi.String("DB_NAME"), Value: pulumi.String(b.args.DatabaseName)},
+			&corev1.EnvVarArgs{Name: pulumi.String("DB_PASSWORD"), ValueFrom: &corev1.EnvVarSourceArgs{
+				SecretKeyRef: &corev1.SecretKeySelectorArgs{Name: secret.Metadata.Name().Elem(), Key: pulumi.String("DB_PASSWORD")},
+			}},
+			&corev1.EnvVarArgs{Name: pulumi.String("LISTEN_PORT"), Value: pulumi.String(fmt.Sprint(spec.PoolerPort))},
+			&corev1.EnvVarArgs{Name: pulumi.String("POOL_MODE"), Value: pulumi.String(b.s.PoolMode)},
+			&corev1.EnvVarArgs{Name: pulumi.String("DEFAULT_POOL_SIZE"), Value: pulumi.String(pool)},
+			&corev1.EnvVarArgs{Name: pulumi.String("MAX_DB_CONNECTIONS"), Value: pulumi.String(pool)},
+			&corev1.EnvVarArgs{Name: pulumi.String("MAX_CLIENT_CONN"), Value: pulumi.String(fmt.Sprint(w.MaxClientConnections))},
+			&corev1.EnvVarArgs{Name: pulumi.String("AUTH_TYPE"), Value: pulumi.String("scram-sha-256")},
+			&corev1.EnvVarArgs{Name: pulumi.String("SERVER_TLS_SSLMODE"), Value: pulumi.String("require")},
+		},
+		Resources:       resources(w.Resources),
+		SecurityContext: restricted(),
+		ReadinessProbe:  &corev1.ProbeArgs{TcpSocket: &corev1.TCPSocketActionArgs{Port: pulumi.Int(spec.PoolerPort)}, PeriodSeconds: pulumi.Int(5)},
+		LivenessProbe:   &corev1.ProbeArgs{TcpSocket: &corev1.TCPSocketActionArgs{Port: pulumi.Int(spec.PoolerPort)}, PeriodSeconds: pulumi.Int(10)},
+		Lifecycle: &corev1.LifecycleArgs{PreStop: &corev1.LifecycleHandlerArgs{
+			Sleep: &corev1.SleepActionArgs{Seconds: pulumi.Int(preStopSeconds)},
+		}},
+		VolumeMounts: corev1.VolumeMountArray{
+			&corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")},
+			&corev1.VolumeMountArgs{Name: pulumi.String("config"), MountPath: pulumi.String("/etc/pgbouncer")},
+		},
+	}
+	sec := podSecurity()
+	sec.RunAsUser, sec.RunAsGroup, sec.FsGroup = pulumi.Int(poolerUID), pulumi.Int(poolerUID), pulumi.Int(poolerUID)
+	if _, err := appsv1.NewDeployment(b.ctx, b.name+"-pgbouncer", &appsv1.DeploymentArgs{
+		Metadata: meta(spec.PoolerService, ls),
+		Spec: &appsv1.DeploymentSpecArgs{
+			Replicas: pulumi.Int(w.Replicas),
+			Selector: &metav1.LabelSelectorArgs{MatchLabels: ls},
+			Strategy: &appsv1.DeploymentStrategyArgs{
+				Type:          pulumi.String("RollingUpdate"),
+				RollingUpdate: &appsv1.RollingUpdateDeploymentArgs{MaxSurge: pulumi.Int(1), MaxUnavailable: pulumi.Int(0)},
+			},
+			Template: &corev1.PodTemplateSpecArgs{
+				Metadata: &metav1.ObjectMetaArgs{Labels: ls},
+				Spec: &corev1.PodSpecArgs{
+					Containers:                    corev1.ContainerArray{container},
+					SecurityContext:               sec,
+					AutomountServiceAccountToken:  pulumi.Bool(false),
+					TerminationGracePeriodSeconds: pulumi.Int(graceSeconds),
+					NodeSelector:                  pulumi.StringMap{spec.PoolLabel: pulumi.String(b.s.Workloads.API.Pool)},
+					TopologySpreadConstraints:     spread(ls),
+					Volumes: corev1.VolumeArray{
+						&corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
+						&corev1.VolumeArgs{Name: pulumi.String("config"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
+					},
+				},
+			},
+		},
+	}, b.opts()...); err != nil {
+		return err
+	}
+	if _, err := policyv1.NewPodDisruptionBudget(b.ctx, b.name+"-pgbouncer", &policyv1.PodDisruptionBudgetArgs{
+		Metadata: meta(spec.PoolerService, ls),
+		Spec:     &policyv1.PodDisruptionBudgetSpecArgs{MaxUnavailable: pulumi.Int(1), Selector: &metav1.LabelSelectorArgs{MatchLabels: ls}},
+	}, b.opts()...); err != nil {
+		return err
+	}
+	_, err = corev1.NewService(b.ctx, b.name+"-pgbouncer", &corev1.ServiceArgs{
+		Metadata: meta(spec.PoolerService, ls),
+		Spec: &corev1.ServiceSpecArgs{
+			Type:     pulumi.String("ClusterIP"),
+			Selector: ls,
+			Ports: corev1.ServicePortArray{&corev1.ServicePortArgs{
+				Name: pulumi.String(poolerPortName), Port: pulumi.Int(spec.PoolerPort), TargetPort: pulumi.String(poolerPortName), Protocol: pulumi.String("TCP"),
+			}},
+		},
+	}, b.opts()...)
+	return err
+}
+
+// networkPolicies deny everything in the namespace, then allow what the app needs: DNS; the
+// ingress controller to the API; the load balancer to the WebSocket pods; the app to the
+// database, cache and pooler; the pooler to the database.
+func (b *builder) networkPolicies(inCluster bool) error {
+	np := func(name string, sel pulumi.StringMap, types []string, ingress networkingv1.NetworkPolicyIngressRuleArray, egress networkingv1.NetworkPolicyEgressRuleArray) error {
+		_, err := networkingv1.NewNetworkPolicy(b.ctx, b.name+"-"+name, &networkingv1.NetworkPolicyArgs{
+			Metadata: meta(name, labels("network")),
+			Spec: &networkingv1.NetworkPolicySpecArgs{
+				PodSelector: &metav1.LabelSelectorArgs{MatchLabels: sel},
+				PolicyTypes: pulumi.ToStringArray(types),
+				Ingress:     ingress,
+				Egress:      egress,
+			},
+		}, b.opts()...)
+		return err
+	}
+	port := func(p pulumi.Input) networkingv1.NetworkPolicyPortArray {
+		return networkingv1.NetworkPolicyPortArray{&networkingv1.NetworkPolicyPortArgs{Port: p, Protocol: pulumi.String("TCP")}}
+	}
+	nsPeer := func(ns string) *networkingv1.NetworkPolicyPeerArgs {
+		return &networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: &metav1.LabelSelectorArgs{
+			MatchLabels: pulumi.StringMap{"kubernetes.io/metadata.name": pulumi.String(ns)},
+		}}
+	}
+	vpc := &networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(b.s.NetworkCIDR)}}
+	if err := np("default-deny", pulumi.StringMap{}, []string{"Ingress", "Egress"}, nil, nil); err != nil {
+		return err
+	}
+	dns := networkingv1.NetworkPolicyPortArray{
+		&networkingv1.NetworkPolicyPortArgs{Port: pulumi.Int(53), Protocol: pulumi.String("UDP")},
+		&networkingv1.NetworkPolicyPortArgs{Port: pulumi.Int(53), Protocol: pulumi.String("TCP")},
+	}
+	if err := np("allow-dns", pulumi.StringMap{}, []string{"Egress"}, nil, networkingv1.NetworkPolicyEgressRuleArray{
+		&networkingv1.NetworkPolicyEgressRuleArgs{To: networkingv1.NetworkPolicyPeerArray{nsPeer("kube-system")}, Ports: dns},
+	}); err != nil {
+		return err
+	}
+	if err := np("allow-ingress-to-api", labels("api"), []string{"Ingress"}, networkingv1.NetworkPolicyIngressRuleArray{
+		&networkingv1.NetworkPolicyIngressRuleArgs{From: networkingv1.NetworkPolicyPeerArray{nsPeer(ingressNamespace)}, Ports: port(pulumi.Int(b.s.App.API.Port))},
+	}, nil); err != nil {
+		return err
+	}
+	// The WebSocket load balancer keeps the client's address (externalTrafficPolicy Local):
+	// admit Cloudflare's ranges with an edge, any address without one.
+	var from networkingv1.NetworkPolicyPeerArray
+	if b.s.Edge {
+		ranges, err := spec.CloudflareRanges()
+		if err != nil {
+			return err
+		}
+		for _, r := range ranges {
+			from = append(from, &networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(r.String())}})
+		}
+	} else {
+		from = networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String("0.0.0.0/0")}}}
+	}
+	if err := np("allow-lb-to-websocket", labels("websocket"), []string{"Ingress"}, networkingv1.NetworkPolicyIngressRuleArray{
+		&networkingv1.NetworkPolicyIngressRuleArgs{From: from, Ports: port(pulumi.Int(b.s.App.WebSocket.Port))},
+	}, nil); err != nil {
+		return err
+	}
+	// The app reaches the database and the cache on the private network, and the pooler in the
+	// namespace where it runs there.
+	appEgress := networkingv1.NetworkPolicyEgressRuleArray{
+		&networkingv1.NetworkPolicyEgressRuleArgs{To: networkingv1.NetworkPolicyPeerArray{vpc}, Ports: append(port(b.args.DatabasePort), port(b.args.CachePort)...)},
+	}
+	if inCluster {
+		appEgress = append(appEgress, &networkingv1.NetworkPolicyEgressRuleArgs{
+			To:    networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{PodSelector: &metav1.LabelSelectorArgs{MatchLabels: labels("pgbouncer")}}},
+			Ports: port(pulumi.Int(spec.PoolerPort)),
+		})
+	}
+	app := pulumi.StringMap{partOfLabel: pulumi.String("scalestack")}
+	if err := np("allow-app-to-data", app, []string{"Egress"}, nil, appEgress); err != nil {
+		return err
+	}
+	if !inCluster {
+		return nil
+	}
+	return np("allow-pooler", labels("pgbouncer"), []string{"Ingress", "Egress"},
+		networkingv1.NetworkPolicyIngressRuleArray{&networkingv1.NetworkPolicyIngressRuleArgs{
+			From:  networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{PodSelector: &metav1.LabelSelectorArgs{MatchLabels: app}}},
+			Ports: port(pulumi.Int(spec.PoolerPort)),
+		}},
+		networkingv1.NetworkPolicyEgressRuleArray{&networkingv1.NetworkPolicyEgressRuleArgs{
+			To: networkingv1.NetworkPolicyPeerArray{vpc}, Ports: port(b.args.DatabasePort),
+		}})
+}

@@ -1,0 +1,107 @@
+package workloads
+
+import (
+	helm "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/scalestack/scalestack/components/spec"
+)
+
+// PlatformType is the platform add-ons component's type token.
+const PlatformType = "scalestack:workloads:Platform"
+
+// ingressNamespace is where ingress-nginx runs; the API admits traffic from it.
+const ingressNamespace = "ingress-nginx"
+
+// chart is a pinned Helm chart.
+type chart struct {
+	name, repo, version, namespace string
+}
+
+// The add-ons' charts, pinned. A chart upgrade is a reviewed change of one of these lines.
+var (
+	ingressChart    = chart{"ingress-nginx", "https://kubernetes.github.io/ingress-nginx", "4.13.0", ingressNamespace}
+	metricsChart    = chart{"metrics-server", "https://kubernetes-sigs.github.io/metrics-server/", "3.12.2", "kube-system"}
+	kedaChart       = chart{"keda", "https://kedacore.github.io/charts", "2.17.0", "keda"}
+	monitoringChart = chart{"kube-prometheus-stack", "https://prometheus-community.github.io/helm-charts", "70.4.2", "monitoring"}
+)
+
+// PlatformSpec is which add-ons a stack runs and where.
+type PlatformSpec struct {
+	spec.Placement
+	Addons spec.Addons
+	// SystemPool is the node pool the add-ons run on, away from the app.
+	SystemPool string
+}
+
+// Platform is the component.
+type Platform struct {
+	pulumi.ResourceState
+
+	// KEDA is KEDA's release when it is on: its CRDs must exist before a ScaledObject.
+	KEDA pulumi.Resource
+}
+
+// NewPlatform installs the add-ons the spec switches on, each as a Helm release with a pinned
+// chart, on the system pool.
+func NewPlatform(ctx *pulumi.Context, name string, s PlatformSpec, provider pulumi.ProviderResource, opts ...pulumi.ResourceOption) (*Platform, error) {
+	p := &Platform{}
+	if err := ctx.RegisterComponentResource(PlatformType, name, p, append(opts, pulumi.Providers(provider))...); err != nil {
+		return nil, err
+	}
+	onSystem := pulumi.Map{spec.PoolLabel: pulumi.String(s.SystemPool)}
+	release := func(c chart, values pulumi.Map) (*helm.Release, error) {
+		return helm.NewRelease(ctx, name+"-"+c.name, &helm.ReleaseArgs{
+			Name:            pulumi.String(c.name),
+			Chart:           pulumi.String(c.name),
+			Version:         pulumi.String(c.version),
+			Namespace:       pulumi.String(c.namespace),
+			CreateNamespace: pulumi.Bool(c.namespace != "kube-system"),
+			RepositoryOpts:  &helm.RepositoryOptsArgs{Repo: pulumi.String(c.repo)},
+			Atomic:          pulumi.Bool(true),
+			Values:          values,
+		}, pulumi.Parent(p))
+	}
+	if s.Addons.MetricsServer {
+		if _, err := release(metricsChart, pulumi.Map{"nodeSelector": onSystem, "replicas": pulumi.Int(2)}); err != nil {
+			return nil, err
+		}
+	}
+	if s.Addons.Ingress {
+		service := pulumi.Map{"externalTrafficPolicy": pulumi.String("Local")}
+		if s.Cloud == spec.AWS {
+			// A Network Load Balancer, not the in-tree default Classic one.
+			service["annotations"] = pulumi.Map{"service.beta.kubernetes.io/aws-load-balancer-type": pulumi.String("nlb")}
+		}
+		if _, err := release(ingressChart, pulumi.Map{"controller": pulumi.Map{
+			"replicaCount": pulumi.Int(2),
+			"nodeSelector": onSystem,
+			"service":      service,
+			"metrics":      pulumi.Map{"enabled": pulumi.Bool(true)},
+			"config":       pulumi.Map{"use-forwarded-headers": pulumi.String("true")},
+		}}); err != nil {
+			return nil, err
+		}
+	}
+	if s.Addons.KEDA {
+		keda, err := release(kedaChart, pulumi.Map{"nodeSelector": onSystem})
+		if err != nil {
+			return nil, err
+		}
+		p.KEDA = keda
+	}
+	if s.Addons.Monitoring {
+		if _, err := release(monitoringChart, pulumi.Map{
+			"prometheus": pulumi.Map{"prometheusSpec": pulumi.Map{
+				"nodeSelector": onSystem,
+				"retention":    pulumi.String("15d"),
+				"serviceMonitorSelectorNilUsesHelmValues": pulumi.Bool(false),
+			}},
+			"grafana":      pulumi.Map{"nodeSelector": onSystem},
+			"alertmanager": pulumi.Map{"alertmanagerSpec": pulumi.Map{"nodeSelector": onSystem}},
+		}); err != nil {
+			return nil, err
+		}
+	}
+	return p, ctx.RegisterResourceOutputs(p, pulumi.Map{})
+}
