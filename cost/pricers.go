@@ -384,5 +384,5 @@ func kubernetesService(e *estimator, r plan.Resource) ([]Part, error) {
 		}
 		return doLoadBalancer(e, plan.Resource{Inputs: map[string]any{"sizeUnit": float64(units)}})
 	}
-	return nil, unpriced("a LoadBalancer Service on a cluster whose cloud is not in the plan")
+	return nil, unpriced("a LoadBalancer on an existing cluster: it costs what that cluster's load balancers cost, which the plan does not say")
 }

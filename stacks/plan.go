@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"encoding/base64"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
@@ -94,6 +95,14 @@ func mockOutputs(typ, name string, inputs resource.PropertyMap) resource.Propert
 		}
 	case "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "aws:iam/role:Role":
 		return resource.PropertyMap{"arn": resource.NewProperty("arn:aws:iam::123456789012:" + name)}
+	case "kubernetes:core/v1:Secret":
+		if sd, ok := inputs["stringData"]; ok && sd.ContainsSecrets() {
+			// The in-cluster data services' generated passwords: the stored value, as the
+			// API server returns it (base64 in data).
+			return resource.PropertyMap{"data": resource.MakeSecret(resource.NewProperty(resource.PropertyMap{
+				"password": resource.NewProperty(base64.StdEncoding.EncodeToString([]byte("password of " + name))),
+			}))}
+		}
 	case "aws:ec2/eip:Eip":
 		return resource.PropertyMap{"allocationId": resource.NewProperty(name + "-allocation")}
 	}

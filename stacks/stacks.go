@@ -73,7 +73,7 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Platform, error) {
 		return nil, err
 	}
 	cl, err := cluster.New(ctx, base+"-cluster", cluster.Spec{Placement: place, Cluster: p.Cluster},
-		&cluster.Args{VpcID: net.VpcID, PrivateSubnetIDs: net.PrivateSubnetIDs}, opts...)
+		&cluster.Args{VpcID: net.VpcID, PrivateSubnetIDs: net.PrivateSubnetIDs, Kubeconfig: kubeconfig(cfg)}, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -105,7 +105,7 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Platform, error) {
 		Provider:  cl.Provider,
 		PooledURL: db.PooledURL, PrimaryURL: db.PrimaryURL, ReplicaURLs: db.ReplicaURLs,
 		DatabaseHost: db.PrivateHost, DatabasePort: db.Port, DatabaseUser: db.User, DatabasePassword: db.Password, DatabaseName: p.Database.DBName,
-		CacheURL: kv.URL, CacheHost: kv.PrivateHost, CachePort: kv.Port, CachePassword: kv.Password, CacheClusterMode: kv.ClusterMode,
+		CacheURL: kv.URL, CacheHost: kv.PrivateHost, CachePort: kv.Port, CachePassword: kv.Password, CacheClusterMode: kv.ClusterMode, CacheTLS: kv.TLS,
 		DependsOn: addons,
 	})
 	if err != nil {
@@ -122,6 +122,14 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Platform, error) {
 	ctx.Export("cacheClusterMode", kv.ClusterMode)
 	ctx.Export("websocketHost", app.WebSocketHost)
 	return &Platform{Network: net, Cluster: cl, Database: db, Cache: kv, Addons: plat, App: app}, nil
+}
+
+// kubeconfig is the local cloud's kubeconfig as a secret input; nil elsewhere.
+func kubeconfig(cfg config.Config) pulumi.StringInput {
+	if cfg.Cloud != spec.Local {
+		return nil
+	}
+	return pulumi.ToSecret(pulumi.String(cfg.Kubeconfig)).(pulumi.StringOutput)
 }
 
 // Program is the Pulumi program: load the configuration, then deploy it.

@@ -47,7 +47,11 @@ func TestWorkloadsFollowThePreset(t *testing.T) {
 					assert.Equal(t, float64(svc.MinReplicas), must(dep.Get("spec.replicas")), name)
 					assert.Contains(t, dep.IgnoreChanges, "spec.replicas", "%s: the autoscaler owns the count", name)
 					selector, _ := dep.Get("spec.template.spec.nodeSelector")
-					assert.Equal(t, svc.Pool, selector.(map[string]any)[spec.PoolLabel], name)
+					if cloud == spec.Local {
+						assert.Nil(t, selector, "%s: an existing cluster's nodes carry no pool label", name)
+					} else {
+						assert.Equal(t, svc.Pool, selector.(map[string]any)[spec.PoolLabel], name)
+					}
 					c, _ := dep.Get("spec.template.spec.containers.0")
 					container, _ := c.(map[string]any)
 					require.NotNil(t, container, name)
@@ -73,7 +77,7 @@ func TestWorkloadsFollowThePreset(t *testing.T) {
 				require.Len(t, scaled, 1)
 				assert.Equal(t, float64(w.Worker.MinReplicas), must(scaled[0].Get("spec.minReplicaCount")))
 				assert.Equal(t, float64(w.Worker.MaxReplicas), must(scaled[0].Get("spec.maxReplicaCount")))
-				wantTrigger := map[spec.Cloud]string{spec.DigitalOcean: "redis", spec.AWS: "redis-cluster"}[cloud]
+				wantTrigger := map[spec.Cloud]string{spec.DigitalOcean: "redis", spec.AWS: "redis-cluster", spec.Local: "redis"}[cloud]
 				assert.Equal(t, wantTrigger, must(scaled[0].Get("spec.triggers.0.type")))
 
 				ws, ok := byMetaName(p, k8sService, "websocket")
@@ -111,7 +115,7 @@ func TestWorkloadsFollowThePreset(t *testing.T) {
 				assert.True(t, dns)
 
 				pgb, inCluster := byMetaName(p, k8sDeployment, "pgbouncer")
-				assert.Equal(t, cloud == spec.AWS, inCluster, "PgBouncer runs in the cluster where the cloud has no managed pool")
+				assert.Equal(t, cloud != spec.DigitalOcean, inCluster, "PgBouncer runs in the cluster where the cloud has no managed pool")
 				if inCluster {
 					env, _ := pgb.Get("spec.template.spec.containers.0.env")
 					found := false

@@ -21,6 +21,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scalestack/scalestack/components/spec"
+	"github.com/scalestack/scalestack/internal/kube"
 )
 
 // AppType is the app component's type token.
@@ -93,6 +94,7 @@ type Args struct {
 	CachePort        pulumi.IntInput
 	CachePassword    pulumi.StringInput
 	CacheClusterMode pulumi.BoolInput
+	CacheTLS         pulumi.BoolInput
 	// DependsOn are add-ons the app's custom resources need first (KEDA's CRDs).
 	DependsOn []pulumi.Resource
 }
@@ -240,34 +242,12 @@ func (b *builder) configuration() error {
 
 // resources turns a preset's sizes into requests and limits.
 func resources(r spec.Resources) *corev1.ResourceRequirementsArgs {
-	return &corev1.ResourceRequirementsArgs{
-		Requests: pulumi.StringMap{"cpu": pulumi.String(r.CPU), "memory": pulumi.String(r.Memory)},
-		Limits:   pulumi.StringMap{"cpu": pulumi.String(r.CPULimit), "memory": pulumi.String(r.MemoryLimit)},
-	}
+	return kube.Resources(r.CPU, r.Memory, r.CPULimit, r.MemoryLimit)
 }
 
-// restricted is the container security context of the restricted Pod Security Standard, with a
-// read-only root filesystem on top.
-func restricted() *corev1.SecurityContextArgs {
-	return &corev1.SecurityContextArgs{
-		RunAsNonRoot:             pulumi.Bool(true),
-		AllowPrivilegeEscalation: pulumi.Bool(false),
-		ReadOnlyRootFilesystem:   pulumi.Bool(true),
-		Privileged:               pulumi.Bool(false),
-		Capabilities:             &corev1.CapabilitiesArgs{Drop: pulumi.StringArray{pulumi.String("ALL")}},
-		SeccompProfile:           &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
-	}
-}
+func restricted() *corev1.SecurityContextArgs { return kube.Restricted() }
 
-func podSecurity() *corev1.PodSecurityContextArgs {
-	return &corev1.PodSecurityContextArgs{
-		RunAsNonRoot:   pulumi.Bool(true),
-		RunAsUser:      pulumi.Int(nonRootUID),
-		RunAsGroup:     pulumi.Int(nonRootUID),
-		FsGroup:        pulumi.Int(nonRootUID),
-		SeccompProfile: &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
-	}
-}
+func podSecurity() *corev1.PodSecurityContextArgs { return kube.PodSecurity(nonRootUID) }
 
 func httpProbe(path string, port int, period, failures int) *corev1.ProbeArgs {
 	return &corev1.ProbeArgs{
@@ -336,7 +316,7 @@ func (b *builder) podTemplate(process string, svc spec.Service, c spec.Container
 			SecurityContext:               podSecurity(),
 			AutomountServiceAccountToken:  pulumi.Bool(false),
 			TerminationGracePeriodSeconds: pulumi.Int(grace),
-			NodeSelector:                  pulumi.StringMap{spec.PoolLabel: pulumi.String(svc.Pool)},
+			NodeSelector:                  nodeSelector(b.s.Cloud, svc.Pool),
 			TopologySpreadConstraints:     spread(ls),
 			Volumes:                       corev1.VolumeArray{&corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}}},
 		},
@@ -450,6 +430,15 @@ func (b *builder) hpa(process string, svc spec.Service, dep *appsv1.Deployment) 
 		},
 	}, b.opts()...)
 	return err
+}
+
+// nodeSelector places pods on a node pool; an existing (local) cluster's nodes carry no pool
+// label, so there pods go anywhere.
+func nodeSelector(cloud spec.Cloud, pool string) pulumi.StringMap {
+	if cloud == spec.Local {
+		return nil
+	}
+	return pulumi.StringMap{spec.PoolLabel: pulumi.String(pool)}
 }
 
 func sortedKeys(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }

@@ -21,6 +21,15 @@ const (
 	poolerUID   = 70 // the image's postgres user
 )
 
+// serverTLS is how PgBouncer connects to the database: TLS to a managed database; plain text to
+// the local cloud's in-cluster PostgreSQL, which only its network policies reach.
+func serverTLS(cloud spec.Cloud) string {
+	if cloud == spec.Local {
+		return "disable"
+	}
+	return "require"
+}
+
 // websocketService is the WebSocket Deployment's own load balancer: long-lived connections do
 // not go through the ingress (the seed case nearly failed at 100K connections through it).
 // Traffic stays on the node that received it, so a draining pod's connections are its own.
@@ -97,11 +106,11 @@ func (b *builder) scaledObject(svc spec.Service, dep *appsv1.Deployment) error {
 		return err
 	}
 	address := pulumi.Sprintf("%s:%d", b.args.CacheHost, b.args.CachePort)
-	trigger := b.args.CacheClusterMode.ToBoolOutput().ApplyT(func(cluster bool) map[string]any {
+	trigger := pulumi.All(b.args.CacheClusterMode, b.args.CacheTLS).ApplyT(func(v []any) map[string]any {
 		t := map[string]any{"type": "redis", "metadata": map[string]any{
-			"listName": b.s.App.Queue, "listLength": fmt.Sprint(svc.QueueLength), "enableTLS": "true",
+			"listName": b.s.App.Queue, "listLength": fmt.Sprint(svc.QueueLength), "enableTLS": fmt.Sprint(v[1].(bool)),
 		}}
-		if cluster {
+		if v[0].(bool) {
 			t["type"] = "redis-cluster"
 		}
 		return t
@@ -168,7 +177,7 @@ func (b *builder) pooler() error {
 			&corev1.EnvVarArgs{Name: pulumi.String("MAX_DB_CONNECTIONS"), Value: pulumi.String(pool)},
 			&corev1.EnvVarArgs{Name: pulumi.String("MAX_CLIENT_CONN"), Value: pulumi.String(fmt.Sprint(w.MaxClientConnections))},
 			&corev1.EnvVarArgs{Name: pulumi.String("AUTH_TYPE"), Value: pulumi.String("scram-sha-256")},
-			&corev1.EnvVarArgs{Name: pulumi.String("SERVER_TLS_SSLMODE"), Value: pulumi.String("require")},
+			&corev1.EnvVarArgs{Name: pulumi.String("SERVER_TLS_SSLMODE"), Value: pulumi.String(serverTLS(b.s.Cloud))},
 		},
 		Resources:       resources(w.Resources),
 		SecurityContext: restricted(),
@@ -200,7 +209,7 @@ func (b *builder) pooler() error {
 					SecurityContext:               sec,
 					AutomountServiceAccountToken:  pulumi.Bool(false),
 					TerminationGracePeriodSeconds: pulumi.Int(graceSeconds),
-					NodeSelector:                  pulumi.StringMap{spec.PoolLabel: pulumi.String(b.s.Workloads.API.Pool)},
+					NodeSelector:                  nodeSelector(b.s.Cloud, b.s.Workloads.API.Pool),
 					TopologySpreadConstraints:     spread(ls),
 					Volumes: corev1.VolumeArray{
 						&corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
@@ -294,8 +303,13 @@ func (b *builder) networkPolicies(inCluster bool) error {
 	}
 	// The app reaches the database and the cache on the private network, and the pooler in the
 	// namespace where it runs there.
+	data := networkingv1.NetworkPolicyPeerArray{vpc}
+	if b.s.Cloud == spec.Local {
+		// The local cloud's database and cache run in their own namespaces of this cluster.
+		data = networkingv1.NetworkPolicyPeerArray{nsPeer("scalestack-postgres"), nsPeer("scalestack-valkey")}
+	}
 	appEgress := networkingv1.NetworkPolicyEgressRuleArray{
-		&networkingv1.NetworkPolicyEgressRuleArgs{To: networkingv1.NetworkPolicyPeerArray{vpc}, Ports: append(port(b.args.DatabasePort), port(b.args.CachePort)...)},
+		&networkingv1.NetworkPolicyEgressRuleArgs{To: data, Ports: append(port(b.args.DatabasePort), port(b.args.CachePort)...)},
 	}
 	if inCluster {
 		appEgress = append(appEgress, &networkingv1.NetworkPolicyEgressRuleArgs{
@@ -316,6 +330,6 @@ func (b *builder) networkPolicies(inCluster bool) error {
 			Ports: port(pulumi.Int(spec.PoolerPort)),
 		}},
 		networkingv1.NetworkPolicyEgressRuleArray{&networkingv1.NetworkPolicyEgressRuleArgs{
-			To: networkingv1.NetworkPolicyPeerArray{vpc}, Ports: port(b.args.DatabasePort),
+			To: data, Ports: port(b.args.DatabasePort),
 		}})
 }

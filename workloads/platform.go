@@ -50,6 +50,9 @@ func NewPlatform(ctx *pulumi.Context, name string, s PlatformSpec, provider pulu
 		return nil, err
 	}
 	onSystem := pulumi.Map{spec.PoolLabel: pulumi.String(s.SystemPool)}
+	if s.Cloud == spec.Local {
+		onSystem = pulumi.Map{} // an existing cluster's nodes carry no pool label
+	}
 	release := func(c chart, values pulumi.Map) (*helm.Release, error) {
 		return helm.NewRelease(ctx, name+"-"+c.name, &helm.ReleaseArgs{
 			Name:            pulumi.String(c.name),

@@ -8,6 +8,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scalestack/scalestack/components/internal/amazon"
+	"github.com/scalestack/scalestack/internal/generated"
 	"github.com/scalestack/scalestack/components/internal/names"
 )
 
@@ -58,7 +59,7 @@ func (c *Cache) aws(ctx *pulumi.Context, name string, s Spec, args *Args) error 
 	if err != nil {
 		return err
 	}
-	token, err := amazon.GeneratedSecret()
+	token, err := generated.Password()
 	if err != nil {
 		return fmt.Errorf("cache %q: %w", name, err)
 	}

@@ -70,6 +70,9 @@ type Cache struct {
 	// ClusterMode says the cache speaks the Redis Cluster protocol (AWS): clients must use a
 	// cluster client with the URL's host as the configuration endpoint.
 	ClusterMode pulumi.BoolOutput `pulumi:"clusterMode"`
+	// TLS says connections are encrypted (managed caches); the local cloud's in-cluster cache
+	// is reached in plain text inside its network policies.
+	TLS pulumi.BoolOutput `pulumi:"tls"`
 }
 
 // New builds the cache.
@@ -94,12 +97,18 @@ func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.Re
 			return nil, err
 		}
 		c.ClusterMode = pulumi.Bool(false).ToBoolOutput()
+		c.TLS = pulumi.Bool(true).ToBoolOutput()
 	case spec.AWS:
 		if err := c.aws(ctx, name, s, args); err != nil {
 			return nil, err
 		}
+		c.TLS = pulumi.Bool(true).ToBoolOutput()
+	case spec.Local:
+		if err := c.local(ctx, name, s); err != nil {
+			return nil, err
+		}
 	default:
-		return nil, fmt.Errorf("cache %q: cloud %q is not built by this component yet (want digitalocean or aws)", name, s.Cloud)
+		return nil, fmt.Errorf("cache %q: cloud %q is not built by this component yet (want digitalocean, aws or local)", name, s.Cloud)
 	}
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"privateHost": c.PrivateHost,
@@ -107,6 +116,7 @@ func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.Re
 		"url":         c.URL,
 		"clusterMode": c.ClusterMode,
 		"password":    c.Password,
+		"tls":         c.TLS,
 	})
 }
 

@@ -47,6 +47,8 @@ type Args struct {
 	VpcID pulumi.StringInput
 	// PrivateSubnetIDs are where EKS puts its nodes and control-plane interfaces (AWS).
 	PrivateSubnetIDs pulumi.StringArrayInput
+	// Kubeconfig is the existing cluster of the local cloud: a path or the contents.
+	Kubeconfig pulumi.StringInput
 }
 
 // Cluster is the component.
@@ -103,8 +105,23 @@ func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.Re
 		if err := c.aws(ctx, name, s, args); err != nil {
 			return nil, err
 		}
+	case spec.Local:
+		if args.Kubeconfig == nil {
+			return nil, fmt.Errorf("cluster %q: args.Kubeconfig is required on local", name)
+		}
+		// The existing cluster, reached only through this explicit provider.
+		k8s, err := kubernetes.NewProvider(ctx, name+"-k8s", &kubernetes.ProviderArgs{Kubeconfig: args.Kubeconfig}, pulumi.Parent(c))
+		if err != nil {
+			return nil, err
+		}
+		c.Provider = k8s
+		c.ClusterID = pulumi.String("local").ToStringOutput()
+		c.Endpoint = pulumi.String("").ToStringOutput()
+		c.Kubeconfig = pulumi.ToSecret(args.Kubeconfig.ToStringOutput()).(pulumi.StringOutput)
+		c.NodeSecurityGroupID = pulumi.String("").ToStringOutput()
+		c.OIDCProviderARN = pulumi.String("").ToStringOutput()
 	default:
-		return nil, fmt.Errorf("cluster %q: cloud %q is not built by this component yet (want digitalocean or aws)", name, s.Cloud)
+		return nil, fmt.Errorf("cluster %q: cloud %q is not built by this component yet (want digitalocean, aws or local)", name, s.Cloud)
 	}
 	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{
 		"clusterId":           c.ClusterID,

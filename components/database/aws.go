@@ -7,6 +7,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scalestack/scalestack/components/internal/amazon"
+	"github.com/scalestack/scalestack/internal/generated"
 	"github.com/scalestack/scalestack/components/internal/names"
 	"github.com/scalestack/scalestack/components/spec"
 )
@@ -59,7 +60,7 @@ func (d *Database) aws(ctx *pulumi.Context, name string, s Spec, args *Args) err
 	if err != nil {
 		return err
 	}
-	password, err := amazon.GeneratedSecret()
+	password, err := generated.Password()
 	if err != nil {
 		return fmt.Errorf("database %q: %w", name, err)
 	}

@@ -102,8 +102,12 @@ func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.Re
 		if err := d.aws(ctx, name, s, args); err != nil {
 			return nil, err
 		}
+	case spec.Local:
+		if err := d.local(ctx, name, s); err != nil {
+			return nil, err
+		}
 	default:
-		return nil, fmt.Errorf("database %q: cloud %q is not built by this component yet (want digitalocean or aws)", name, s.Cloud)
+		return nil, fmt.Errorf("database %q: cloud %q is not built by this component yet (want digitalocean, aws or local)", name, s.Cloud)
 	}
 	return d, ctx.RegisterResourceOutputs(d, pulumi.Map{
 		"privateHost": d.PrivateHost,

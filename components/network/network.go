@@ -81,8 +81,13 @@ func New(ctx *pulumi.Context, name string, s Spec, opts ...pulumi.ResourceOption
 		if err := n.aws(ctx, name, s); err != nil {
 			return nil, err
 		}
+	case spec.Local:
+		// An existing cluster brings its own network; the data services run inside it.
+		n.VpcID = pulumi.String("").ToStringOutput()
+		n.PrivateSubnetIDs = pulumi.StringArray{}.ToStringArrayOutput()
+		n.PublicSubnetIDs = pulumi.StringArray{}.ToStringArrayOutput()
 	default:
-		return nil, fmt.Errorf("network %q: cloud %q is not built by this component yet (want digitalocean or aws)", name, s.Cloud)
+		return nil, fmt.Errorf("network %q: cloud %q is not built by this component yet (want digitalocean, aws or local)", name, s.Cloud)
 	}
 	n.CIDR = pulumi.String(s.CIDR).ToStringOutput()
 	return n, ctx.RegisterResourceOutputs(n, pulumi.Map{

@@ -104,6 +104,9 @@ func Main(args []string, stdout, stderr io.Writer, deps Deps) int {
 	}
 }
 
+// OfflineKubeconfig stands in for a local stack's kubeconfig in offline commands.
+const OfflineKubeconfig = "(offline plan: no cluster is contacted)"
+
 // stackFlags are the flags that choose a stack: shared by every command that reads one.
 type stackFlags struct {
 	cloud, tier, region, configPath string
@@ -133,6 +136,11 @@ func (s *stackFlags) resolve() (config.StackFile, config.Config, error) {
 	}
 	if s.region != "" {
 		sf.Raw[config.Key(config.KeyRegion)] = s.region
+	}
+	// The commands here plan offline and contact no cluster, so a local stack needs no
+	// kubeconfig; the plan shows this placeholder where `pulumi up` uses the real one.
+	if sf.Raw[config.Key(config.KeyCloud)] == string(spec.Local) && sf.Raw[config.Key(config.KeyKubeconfig)] == "" {
+		sf.Raw[config.Key(config.KeyKubeconfig)] = OfflineKubeconfig
 	}
 	cfg, err := config.Parse(sf.Raw)
 	if err != nil {

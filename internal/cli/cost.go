@@ -298,6 +298,9 @@ func runCostTiers(args []string, stdout, stderr io.Writer, deps Deps) error {
 	var b strings.Builder
 	b.WriteString("| cloud | tier | baseline / month | ceiling / month | seed band |\n| --- | --- | ---: | ---: | --- |\n")
 	for _, cloud := range config.BuiltClouds {
+		if cloud == spec.Local {
+			continue // an existing cluster: no cloud bill to price
+		}
 		for _, tier := range tiers.Names {
 			sf := stackFlags{cloud: string(cloud), tier: tier}
 			file, cfg, err := sf.resolve()

@@ -22,24 +22,25 @@ const Namespace = "scalestack"
 
 // The keys of a stack, without the namespace.
 const (
-	KeyCloud     = "cloud"
-	KeyTier      = "tier"
-	KeyRegion    = "region"
-	KeyDomain    = "domain"
-	KeyProtect   = "protect"
-	KeyOverrides = "overrides"
-	KeyBudget    = "budget"
-	KeyPolicies  = "policies"
-	KeyApp       = "app"
+	KeyCloud      = "cloud"
+	KeyTier       = "tier"
+	KeyRegion     = "region"
+	KeyDomain     = "domain"
+	KeyProtect    = "protect"
+	KeyOverrides  = "overrides"
+	KeyBudget     = "budget"
+	KeyPolicies   = "policies"
+	KeyApp        = "app"
+	KeyKubeconfig = "kubeconfig"
 )
 
 // Keys lists every key this project reads. Any other scalestack:* key is an error, so that a
 // typo is never silently ignored.
-var Keys = []string{KeyCloud, KeyTier, KeyRegion, KeyDomain, KeyProtect, KeyOverrides, KeyBudget, KeyPolicies, KeyApp}
+var Keys = []string{KeyCloud, KeyTier, KeyRegion, KeyDomain, KeyProtect, KeyOverrides, KeyBudget, KeyPolicies, KeyApp, KeyKubeconfig}
 
 // BuiltClouds are the clouds the program builds today; the others are accepted names whose
 // components have not landed, refused here with a clear message instead of half a stack.
-var BuiltClouds = []spec.Cloud{spec.DigitalOcean, spec.AWS}
+var BuiltClouds = []spec.Cloud{spec.DigitalOcean, spec.AWS, spec.Local}
 
 func cloudNames(cs []spec.Cloud) string {
 	names := make([]string, len(cs))
@@ -85,6 +86,9 @@ type Config struct {
 	// App is what the API, WebSocket and worker processes run (scalestack:app), with the
 	// placeholder image where it names none.
 	App spec.App
+	// Kubeconfig is the local cloud's cluster: a kubeconfig's path or contents, handed to the
+	// Kubernetes provider as it is. The provider never falls back to ~/.kube/config.
+	Kubeconfig string
 	// Preset is the tier preset with the overrides applied and defaults filled.
 	Preset tiers.Preset
 }
@@ -168,6 +172,14 @@ func Parse(raw map[string]string) (Config, error) {
 		}
 	}
 
+	c.Kubeconfig = raw[Key(KeyKubeconfig)]
+	switch {
+	case c.Cloud == spec.Local && strings.TrimSpace(c.Kubeconfig) == "":
+		bad(KeyKubeconfig, "is not set (want the path of a kubeconfig, or its contents, for the local cloud: scalestack never falls back to ~/.kube/config)")
+	case c.Cloud != "" && c.Cloud != spec.Local && c.Kubeconfig != "":
+		bad(KeyKubeconfig, "is set for %s (want it only for the local cloud: %s clusters come with their own kubeconfig)", c.Cloud, c.Cloud)
+	}
+
 	var app spec.App
 	if v, ok := raw[Key(KeyApp)]; ok && strings.TrimSpace(v) != "" {
 		dec := json.NewDecoder(strings.NewReader(v))
@@ -233,6 +245,9 @@ func (c Config) Raw() map[string]string {
 	if c.Budget != 0 {
 		raw[Key(KeyBudget)] = strconv.Itoa(c.Budget)
 	}
+	if c.Kubeconfig != "" {
+		raw[Key(KeyKubeconfig)] = c.Kubeconfig
+	}
 	if b, err := json.Marshal(c.App); err == nil {
 		raw[Key(KeyApp)] = string(b)
 	}
@@ -256,6 +271,10 @@ func checkRegion(c spec.Cloud, region string) error {
 	case spec.AWS:
 		if !awsRegion.MatchString(region) {
 			return fmt.Errorf("%q is not an AWS region (want the form us-east-1)", region)
+		}
+	case spec.Local:
+		if region != DefaultRegions[spec.Local] {
+			return fmt.Errorf("%q is not the local cloud's region (want %s, or leave it unset)", region, DefaultRegions[spec.Local])
 		}
 	}
 	return nil

@@ -3,9 +3,7 @@
 package amazon
 
 import (
-	"crypto/rand"
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
@@ -114,20 +112,4 @@ func ClusterOnlySecurityGroup(ctx *pulumi.Context, name, description string, vpc
 		Description:               pulumi.String("the Kubernetes cluster's nodes and pods"),
 	}, pulumi.Parent(sg))
 	return sg, err
-}
-
-// GeneratedSecret is a new random password of 40 letters and digits (no characters RDS or a URL
-// would refuse). A program run makes a new one each time, so the resource that takes it must
-// ignore later changes and callers must read it back from the resource's output: the value kept
-// in state, as a secret, is the one made when the resource was created.
-func GeneratedSecret() (pulumi.StringOutput, error) {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-	b := make([]byte, 40)
-	if _, err := rand.Read(b); err != nil {
-		return pulumi.StringOutput{}, fmt.Errorf("generating a password: %w", err)
-	}
-	for i := range b {
-		b[i] = alphabet[int(b[i])%len(alphabet)]
-	}
-	return pulumi.ToSecret(pulumi.String(string(b))).(pulumi.StringOutput), nil
 }

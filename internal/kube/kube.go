@@ -1,0 +1,131 @@
+// Package kube holds what the local cloud's database and cache build the same way in the
+// cluster: a namespace that admits only the app, a generated password kept in a Secret, and the
+// restricted security context.
+package kube
+
+import (
+	"encoding/base64"
+
+	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
+	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/scalestack/scalestack/components/spec"
+	"github.com/scalestack/scalestack/internal/generated"
+)
+
+// AppNamespace is the namespace the app runs in; data namespaces admit it and nothing else.
+const AppNamespace = spec.PoolerNamespace
+
+// Namespace creates a namespace under the restricted Pod Security Standard whose pods accept
+// connections only from each other and from the app's namespace, on the given port.
+func Namespace(ctx *pulumi.Context, name, namespace string, port int, parent pulumi.Resource) (*corev1.Namespace, error) {
+	ns, err := corev1.NewNamespace(ctx, name+"-ns", &corev1.NamespaceArgs{
+		Metadata: &metav1.ObjectMetaArgs{
+			Name: pulumi.String(namespace),
+			Labels: pulumi.StringMap{
+				"app.kubernetes.io/part-of":          pulumi.String("scalestack"),
+				"pod-security.kubernetes.io/enforce": pulumi.String("restricted"),
+			},
+		},
+	}, pulumi.Parent(parent))
+	if err != nil {
+		return nil, err
+	}
+	peer := func(ns string) *networkingv1.NetworkPolicyPeerArgs {
+		return &networkingv1.NetworkPolicyPeerArgs{NamespaceSelector: &metav1.LabelSelectorArgs{
+			MatchLabels: pulumi.StringMap{"kubernetes.io/metadata.name": pulumi.String(ns)},
+		}}
+	}
+	_, err = networkingv1.NewNetworkPolicy(ctx, name+"-admit-app", &networkingv1.NetworkPolicyArgs{
+		Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String("admit-app"), Namespace: pulumi.String(namespace)},
+		Spec: &networkingv1.NetworkPolicySpecArgs{
+			PodSelector: &metav1.LabelSelectorArgs{},
+			PolicyTypes: pulumi.ToStringArray([]string{"Ingress"}),
+			Ingress: networkingv1.NetworkPolicyIngressRuleArray{&networkingv1.NetworkPolicyIngressRuleArgs{
+				From:  networkingv1.NetworkPolicyPeerArray{peer(namespace), peer(AppNamespace)},
+				Ports: networkingv1.NetworkPolicyPortArray{&networkingv1.NetworkPolicyPortArgs{Port: pulumi.Int(port), Protocol: pulumi.String("TCP")}},
+			}},
+		},
+	}, pulumi.Parent(parent), pulumi.DependsOn([]pulumi.Resource{ns}))
+	return ns, err
+}
+
+// Password keeps a generated password in a Secret. The program makes a new one each run; the
+// Secret ignores it after creation, and the value returned is read back from the Secret, so
+// it is the one the database was initialised with.
+func Password(ctx *pulumi.Context, name, namespace, key string, protect bool, parent, ns pulumi.Resource) (*corev1.Secret, pulumi.StringOutput, error) {
+	generated, err := generated.Password()
+	if err != nil {
+		return nil, pulumi.StringOutput{}, err
+	}
+	secret, err := corev1.NewSecret(ctx, name, &corev1.SecretArgs{
+		Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(key), Namespace: pulumi.String(namespace)},
+		Type:       pulumi.String("Opaque"),
+		StringData: pulumi.StringMap{"password": generated},
+	}, pulumi.Parent(parent), pulumi.DependsOn([]pulumi.Resource{ns}), pulumi.Protect(protect),
+		pulumi.IgnoreChanges([]string{"stringData", "data"}),
+		pulumi.AdditionalSecretOutputs([]string{"data", "stringData"}))
+	if err != nil {
+		return nil, pulumi.StringOutput{}, err
+	}
+	password := pulumi.All(secret.Data, secret.StringData).ApplyT(func(v []any) string {
+		if data, ok := v[0].(map[string]string); ok {
+			if b, err := base64.StdEncoding.DecodeString(data["password"]); err == nil && len(b) > 0 {
+				return string(b)
+			}
+		}
+		if sd, ok := v[1].(map[string]string); ok {
+			return sd["password"]
+		}
+		return ""
+	}).(pulumi.StringOutput)
+	return secret, pulumi.ToSecret(password).(pulumi.StringOutput), nil
+}
+
+// Restricted is the restricted container security context with a read-only root filesystem.
+func Restricted() *corev1.SecurityContextArgs {
+	return &corev1.SecurityContextArgs{
+		RunAsNonRoot:             pulumi.Bool(true),
+		AllowPrivilegeEscalation: pulumi.Bool(false),
+		ReadOnlyRootFilesystem:   pulumi.Bool(true),
+		Privileged:               pulumi.Bool(false),
+		Capabilities:             &corev1.CapabilitiesArgs{Drop: pulumi.StringArray{pulumi.String("ALL")}},
+		SeccompProfile:           &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
+	}
+}
+
+// PodSecurity runs a pod as a fixed non-root user that owns its volumes.
+func PodSecurity(uid int) *corev1.PodSecurityContextArgs {
+	return &corev1.PodSecurityContextArgs{
+		RunAsNonRoot:   pulumi.Bool(true),
+		RunAsUser:      pulumi.Int(uid),
+		RunAsGroup:     pulumi.Int(uid),
+		FsGroup:        pulumi.Int(uid),
+		SeccompProfile: &corev1.SeccompProfileArgs{Type: pulumi.String("RuntimeDefault")},
+	}
+}
+
+// Resources are a container's requests and limits.
+func Resources(cpu, memory, cpuLimit, memoryLimit string) *corev1.ResourceRequirementsArgs {
+	return &corev1.ResourceRequirementsArgs{
+		Requests: pulumi.StringMap{"cpu": pulumi.String(cpu), "memory": pulumi.String(memory)},
+		Limits:   pulumi.StringMap{"cpu": pulumi.String(cpuLimit), "memory": pulumi.String(memoryLimit)},
+	}
+}
+
+// EmptyDirs are writable scratch volumes for a read-only root filesystem, with their mounts.
+func EmptyDirs(paths map[string]string) (corev1.VolumeArray, corev1.VolumeMountArray) {
+	var vols corev1.VolumeArray
+	var mounts corev1.VolumeMountArray
+	for _, name := range []string{"tmp", "run"} {
+		path, ok := paths[name]
+		if !ok {
+			continue
+		}
+		vols = append(vols, &corev1.VolumeArgs{Name: pulumi.String(name), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}})
+		mounts = append(mounts, &corev1.VolumeMountArgs{Name: pulumi.String(name), MountPath: pulumi.String(path)})
+	}
+	return vols, mounts
+}
