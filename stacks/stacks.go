@@ -100,7 +100,7 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Platform, error) {
 	}
 	app, err := workloads.New(ctx, base+"-app", workloads.Spec{
 		Placement: place, Tier: cfg.Tier, Workloads: p.Workloads, App: cfg.App,
-		PoolSize: p.Database.Pool.Size, PoolMode: p.Database.Pool.Mode, NetworkCIDR: p.Network.CIDR, Edge: cfg.Domain != "",
+		PoolSize: p.Database.Pool.Size, PoolMode: p.Database.Pool.Mode, NetworkCIDR: p.Network.CIDR, Edge: cfg.Domain != "", Domain: cfg.Domain,
 	}, &workloads.Args{
 		Provider:  cl.Provider,
 		PooledURL: db.PooledURL, PrimaryURL: db.PrimaryURL, ReplicaURLs: db.ReplicaURLs,

@@ -95,6 +95,9 @@ func TestWorkloadsFollowThePreset(t *testing.T) {
 				api, ok := byMetaName(p, k8sService, "api")
 				require.True(t, ok)
 				assert.Equal(t, "ClusterIP", must(api.Get("spec.type")), "the API is reached through the ingress")
+				ing, ok := byMetaName(p, "kubernetes:networking.k8s.io/v1:Ingress", "api")
+				require.True(t, ok)
+				assert.Equal(t, "api", must(ing.Get("spec.rules.0.http.paths.0.backend.service.name")))
 
 				secret, ok := byMetaName(p, k8sSecret, "app")
 				require.True(t, ok)

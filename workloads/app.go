@@ -17,6 +17,7 @@ import (
 	autoscalingv2 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/autoscaling/v2"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
+	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -70,6 +71,8 @@ type Spec struct {
 	NetworkCIDR string
 	// Edge locks the WebSocket load balancer to Cloudflare's addresses.
 	Edge bool
+	// Domain is the host the API's Ingress answers for; empty answers any host.
+	Domain string
 }
 
 // Validate reports every problem, each naming its field.
@@ -365,6 +368,9 @@ func (b *builder) process(process string, svc spec.Service, c spec.Container) er
 		if err := b.service(process, "ClusterIP", c.Port, portName, nil); err != nil {
 			return err
 		}
+		if err := b.ingress(portName); err != nil {
+			return err
+		}
 		return b.hpa(process, svc, dep)
 	case "websocket":
 		if err := b.websocketService(c.Port); err != nil {
@@ -390,6 +396,34 @@ func (b *builder) service(process, typ string, port int, portName string, annota
 			Ports: corev1.ServicePortArray{&corev1.ServicePortArgs{
 				Name: pulumi.String(portName), Port: pulumi.Int(port), TargetPort: pulumi.String(portName), Protocol: pulumi.String("TCP"),
 			}},
+		},
+	}, b.opts()...)
+	return err
+}
+
+// ingress routes the domain's HTTP traffic through ingress-nginx to the API.
+func (b *builder) ingress(portName string) error {
+	if !b.s.Workloads.Addons.Ingress {
+		return nil
+	}
+	rule := &networkingv1.IngressRuleArgs{Http: &networkingv1.HTTPIngressRuleValueArgs{
+		Paths: networkingv1.HTTPIngressPathArray{&networkingv1.HTTPIngressPathArgs{
+			Path:     pulumi.String("/"),
+			PathType: pulumi.String("Prefix"),
+			Backend: &networkingv1.IngressBackendArgs{Service: &networkingv1.IngressServiceBackendArgs{
+				Name: pulumi.String("api"),
+				Port: &networkingv1.ServiceBackendPortArgs{Name: pulumi.String(portName)},
+			}},
+		}},
+	}}
+	if b.s.Domain != "" {
+		rule.Host = pulumi.String(b.s.Domain)
+	}
+	_, err := networkingv1.NewIngress(b.ctx, b.name+"-api", &networkingv1.IngressArgs{
+		Metadata: meta("api", labels("api")),
+		Spec: &networkingv1.IngressSpecArgs{
+			IngressClassName: pulumi.String("nginx"),
+			Rules:            networkingv1.IngressRuleArray{rule},
 		},
 	}, b.opts()...)
 	return err
