@@ -7,9 +7,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scalestack/scalestack/components/internal/amazon"
-	"github.com/scalestack/scalestack/internal/generated"
 	"github.com/scalestack/scalestack/components/internal/names"
 	"github.com/scalestack/scalestack/components/spec"
+	"github.com/scalestack/scalestack/internal/generated"
 )
 
 // RDS settings that are the same for every tier.
