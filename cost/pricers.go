@@ -2,7 +2,6 @@ package cost
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/shopspring/decimal"
 
@@ -29,7 +28,6 @@ var pricers = map[string]func(*estimator, plan.Resource) ([]Part, error){
 	"aws:ebs/volume:Volume":                                    awsVolume,
 	"cloudflare:index/zone:Zone":                               cloudflareZone,
 	"kubernetes:core/v1:Service":                               kubernetesService,
-	"kubernetes:helm.sh/v3:Release":                            helmRelease,
 }
 
 var one = decimal.NewFromInt(1)
@@ -347,19 +345,6 @@ func cloudflareZone(e *estimator, r plan.Resource) ([]Part, error) {
 	}
 	p, err := e.fixed("cloudflare", "Cloudflare "+planName+" plan", "plan", planName, one)
 	return []Part{p}, err
-}
-
-// loadBalancerCharts are Helm charts whose release creates a cloud load balancer by default.
-var loadBalancerCharts = []string{"ingress-nginx"}
-
-// helmRelease prices the load balancer an ingress controller's release creates; the rest of a
-// release runs on the nodes priced above.
-func helmRelease(e *estimator, r plan.Resource) ([]Part, error) {
-	chart, _ := r.Inputs["chart"].(string)
-	if !slices.Contains(loadBalancerCharts, chart) {
-		return nil, nil
-	}
-	return kubernetesService(e, plan.Resource{Type: r.Type, Name: r.Name, Inputs: map[string]any{"spec": map[string]any{"type": "LoadBalancer"}}})
 }
 
 // kubernetesService prices a Service of type LoadBalancer as the cloud's load balancer; every

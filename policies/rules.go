@@ -568,7 +568,7 @@ func edgeProxied(s *Stack) []Violation {
 	var out []Violation
 	for _, r := range s.OfType(cfRecord) {
 		switch str(r, "type") {
-		case "A", "AAAA", "CNAME":
+		case "A", "AAAA", "CNAME", plan.Unknown: // a type that follows a load balancer's address
 			if !isTrue(r, "proxied") {
 				out = append(out, violation(r, "proxied", "%s record %q is not proxied (want proxied: true, so traffic goes through the edge)", str(r, "type"), str(r, "name")))
 			}

@@ -95,6 +95,26 @@ func mockOutputs(typ, name string, inputs resource.PropertyMap) resource.Propert
 		}
 	case "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "aws:iam/role:Role":
 		return resource.PropertyMap{"arn": resource.NewProperty("arn:aws:iam::123456789012:" + name)}
+	case "kubernetes:core/v1:Service":
+		// A load balancer's address, as the cloud reports it in the Service's status: a name on
+		// AWS, an address elsewhere (from the documentation range).
+		spec := inputs["spec"]
+		if !spec.IsObject() || spec.ObjectValue()["type"].V != "LoadBalancer" {
+			return nil
+		}
+		in := resource.PropertyMap{"ip": resource.NewProperty("203.0.113.10")}
+		if meta := inputs["metadata"]; meta.IsObject() {
+			if ann := meta.ObjectValue()["annotations"]; ann.IsObject() {
+				if _, aws := ann.ObjectValue()["service.beta.kubernetes.io/aws-load-balancer-type"]; aws {
+					in = resource.PropertyMap{"hostname": resource.NewProperty(name + ".elb.example")}
+				}
+			}
+		}
+		return resource.PropertyMap{"status": resource.NewProperty(resource.PropertyMap{
+			"loadBalancer": resource.NewProperty(resource.PropertyMap{
+				"ingress": resource.NewProperty([]resource.PropertyValue{resource.NewProperty(in)}),
+			}),
+		})}
 	case "kubernetes:core/v1:Secret":
 		if sd, ok := inputs["stringData"]; ok && sd.ContainsSecrets() {
 			// The in-cluster data services' generated passwords: the stored value, as the

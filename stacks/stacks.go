@@ -15,6 +15,7 @@ import (
 	"github.com/scalestack/scalestack/components/cache"
 	"github.com/scalestack/scalestack/components/cluster"
 	"github.com/scalestack/scalestack/components/database"
+	"github.com/scalestack/scalestack/components/edge"
 	"github.com/scalestack/scalestack/components/network"
 	"github.com/scalestack/scalestack/components/spec"
 	"github.com/scalestack/scalestack/stacks/config"
@@ -89,7 +90,7 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Platform, error) {
 	}
 
 	plat, err := workloads.NewPlatform(ctx, base+"-platform", workloads.PlatformSpec{
-		Placement: place, Addons: p.Workloads.Addons, SystemPool: p.Cluster.SystemPool.Name,
+		Placement: place, Addons: p.Workloads.Addons, SystemPool: p.Cluster.SystemPool.Name, Edge: cfg.Domain != "",
 	}, cl.Provider)
 	if err != nil {
 		return nil, err
@@ -110,6 +111,13 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Platform, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+
+	if cfg.Domain != "" {
+		if _, err := edge.New(ctx, base+"-edge", edge.Spec{Edge: p.Edge, Domain: cfg.Domain, ZoneID: cfg.ZoneID},
+			&edge.Args{IngressHost: plat.IngressHost, WebSocketHost: app.WebSocketHost}); err != nil {
+			return nil, err
+		}
 	}
 
 	ctx.Export("cloud", pulumi.String(cfg.Cloud))
@@ -164,6 +172,11 @@ func TagMap(project, stack string) map[string]string {
 func tagTransform(list []string, kv map[string]string) pulumi.ResourceTransformation {
 	values := pulumi.ToStringArray(list)
 	return func(args *pulumi.ResourceTransformationArgs) *pulumi.ResourceTransformationResult {
+		if strings.HasPrefix(args.Type, "cloudflare:") {
+			// Cloudflare record tags are name:value pairs on paid plans only; its resources
+			// carry a comment instead.
+			return nil
+		}
 		v := reflect.ValueOf(args.Props)
 		if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {
 			return nil

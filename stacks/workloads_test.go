@@ -165,7 +165,7 @@ func TestWorkloadsConfig(t *testing.T) {
 	assert.Equal(t, 3000.0, must(api.Get("spec.template.spec.containers.0.ports.0.containerPort")))
 	assert.Equal(t, "/healthz", must(api.Get("spec.template.spec.containers.0.readinessProbe.httpGet.path")))
 
-	edge := planFor(t, spec.DigitalOcean, "1k", "scalestack:domain", "example.com")
+	edge := planFor(t, spec.DigitalOcean, "1k", "scalestack:domain", "example.com", "scalestack:cloudflareZoneId", zoneID)
 	ws, _ := byMetaName(edge, k8sService, "websocket")
 	ranges, _ := ws.Get("spec.loadBalancerSourceRanges")
 	assert.NotEmpty(t, ranges, "with an edge the WebSocket load balancer admits only Cloudflare")

@@ -35,58 +35,24 @@ func serverTLS(cloud spec.Cloud) string {
 // Traffic stays on the node that received it, so a draining pod's connections are its own.
 func (b *builder) websocketService(port int) error {
 	ws := b.s.Workloads.WebSocket
-	annotations := pulumi.StringMap{}
-	switch b.s.Cloud {
-	case spec.DigitalOcean:
-		annotations["service.beta.kubernetes.io/do-loadbalancer-size-unit"] = pulumi.String(fmt.Sprint(ws.LoadBalancerNodes))
-		annotations["service.beta.kubernetes.io/do-loadbalancer-protocol"] = pulumi.String("tcp")
-		annotations["service.beta.kubernetes.io/do-loadbalancer-healthcheck-protocol"] = pulumi.String("http")
-		annotations["service.beta.kubernetes.io/do-loadbalancer-healthcheck-path"] = pulumi.String(b.s.App.WebSocket.HealthPath)
-		annotations["service.beta.kubernetes.io/do-loadbalancer-healthcheck-port"] = pulumi.String(fmt.Sprint(port))
+	annotations := map[string]string{}
+	if b.s.Cloud == spec.DigitalOcean {
+		annotations["service.beta.kubernetes.io/do-loadbalancer-size-unit"] = fmt.Sprint(ws.LoadBalancerNodes)
+		annotations["service.beta.kubernetes.io/do-loadbalancer-protocol"] = "tcp"
+		annotations["service.beta.kubernetes.io/do-loadbalancer-healthcheck-protocol"] = "http"
+		annotations["service.beta.kubernetes.io/do-loadbalancer-healthcheck-path"] = b.s.App.WebSocket.HealthPath
+		annotations["service.beta.kubernetes.io/do-loadbalancer-healthcheck-port"] = fmt.Sprint(port)
 		// Idle WebSockets stay open for 10 minutes, DigitalOcean's longest.
-		annotations["service.beta.kubernetes.io/do-loadbalancer-http-idle-timeout-seconds"] = pulumi.String("600")
-	case spec.AWS:
-		annotations["service.beta.kubernetes.io/aws-load-balancer-type"] = pulumi.String("nlb")
-		annotations["service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled"] = pulumi.String("true")
+		annotations["service.beta.kubernetes.io/do-loadbalancer-http-idle-timeout-seconds"] = "600"
 	}
-	m := meta("websocket", labels("websocket"))
-	m.Annotations = annotations
-	sp := &corev1.ServiceSpecArgs{
-		Type:                  pulumi.String("LoadBalancer"),
-		ExternalTrafficPolicy: pulumi.String("Local"),
-		Selector:              labels("websocket"),
-		Ports: corev1.ServicePortArray{&corev1.ServicePortArgs{
-			Name: pulumi.String(websocketPortName), Port: pulumi.Int(443), TargetPort: pulumi.String(websocketPortName), Protocol: pulumi.String("TCP"),
-		}},
-	}
-	if b.s.Edge {
-		ranges, err := spec.CloudflareRanges()
-		if err != nil {
-			return err
-		}
-		var cidrs pulumi.StringArray
-		for _, r := range ranges {
-			cidrs = append(cidrs, pulumi.String(r.String()))
-		}
-		sp.LoadBalancerSourceRanges = cidrs
-	}
-	svc, err := corev1.NewService(b.ctx, b.name+"-websocket", &corev1.ServiceArgs{Metadata: m, Spec: sp}, b.opts()...)
+	lb, err := LoadBalancer(b.ctx, b.name+"-websocket", LoadBalancerArgs{
+		Cloud: b.s.Cloud, Namespace: Namespace, Name: "websocket", Selector: labels("websocket"), Labels: labels("websocket"),
+		Ports: map[string]int{websocketPortName: 443}, Edge: b.s.Edge, Annotations: annotations,
+	}, b.opts()...)
 	if err != nil {
 		return err
 	}
-	b.wsHost = svc.Status.ApplyT(func(st *corev1.ServiceStatus) string {
-		if st == nil || st.LoadBalancer == nil || len(st.LoadBalancer.Ingress) == 0 {
-			return ""
-		}
-		in := st.LoadBalancer.Ingress[0]
-		if in.Hostname != nil {
-			return *in.Hostname
-		}
-		if in.Ip != nil {
-			return *in.Ip
-		}
-		return ""
-	}).(pulumi.StringOutput)
+	b.wsHost = lb.Host
 	return nil
 }
 

@@ -30,6 +30,8 @@ var (
 type PlatformSpec struct {
 	spec.Placement
 	Addons spec.Addons
+	// Edge locks the ingress load balancer to Cloudflare's addresses.
+	Edge bool
 	// SystemPool is the node pool the add-ons run on, away from the app.
 	SystemPool string
 }
@@ -40,6 +42,9 @@ type Platform struct {
 
 	// KEDA is KEDA's release when it is on: its CRDs must exist before a ScaledObject.
 	KEDA pulumi.Resource
+	// IngressHost is the ingress load balancer's address once the cloud assigns it; empty
+	// without the ingress add-on.
+	IngressHost pulumi.StringOutput `pulumi:"ingressHost"`
 }
 
 // NewPlatform installs the add-ons the spec switches on, each as a Helm release with a pinned
@@ -70,21 +75,33 @@ func NewPlatform(ctx *pulumi.Context, name string, s PlatformSpec, provider pulu
 			return nil, err
 		}
 	}
+	p.IngressHost = pulumi.String("").ToStringOutput()
 	if s.Addons.Ingress {
-		service := pulumi.Map{"externalTrafficPolicy": pulumi.String("Local")}
-		if s.Cloud == spec.AWS {
-			// A Network Load Balancer, not the in-tree default Classic one.
-			service["annotations"] = pulumi.Map{"service.beta.kubernetes.io/aws-load-balancer-type": pulumi.String("nlb")}
-		}
-		if _, err := release(ingressChart, pulumi.Map{"controller": pulumi.Map{
+		// The chart's own Service is off: the load balancer is a Service of this program, so
+		// its address feeds the edge's records and its source ranges lock it to the edge.
+		rel, err := release(ingressChart, pulumi.Map{"controller": pulumi.Map{
 			"replicaCount": pulumi.Int(2),
 			"nodeSelector": onSystem,
-			"service":      service,
+			"service":      pulumi.Map{"enabled": pulumi.Bool(false)},
 			"metrics":      pulumi.Map{"enabled": pulumi.Bool(true)},
 			"config":       pulumi.Map{"use-forwarded-headers": pulumi.String("true")},
-		}}); err != nil {
+		}})
+		if err != nil {
 			return nil, err
 		}
+		svc, err := LoadBalancer(ctx, name+"-ingress", LoadBalancerArgs{
+			Cloud: s.Cloud, Namespace: ingressNamespace, Name: "ingress-nginx-controller", Edge: s.Edge,
+			Selector: pulumi.StringMap{
+				"app.kubernetes.io/name":      pulumi.String("ingress-nginx"),
+				"app.kubernetes.io/instance":  pulumi.String("ingress-nginx"),
+				"app.kubernetes.io/component": pulumi.String("controller"),
+			},
+			Ports: map[string]int{"http": 80, "https": 443},
+		}, pulumi.Parent(p), pulumi.DependsOn([]pulumi.Resource{rel}))
+		if err != nil {
+			return nil, err
+		}
+		p.IngressHost = svc.Host
 	}
 	if s.Addons.KEDA {
 		keda, err := release(kedaChart, pulumi.Map{"nodeSelector": onSystem})
@@ -106,5 +123,5 @@ func NewPlatform(ctx *pulumi.Context, name string, s PlatformSpec, provider pulu
 			return nil, err
 		}
 	}
-	return p, ctx.RegisterResourceOutputs(p, pulumi.Map{})
+	return p, ctx.RegisterResourceOutputs(p, pulumi.Map{"ingressHost": p.IngressHost})
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/scalestack/scalestack/components/spec"
 	"github.com/scalestack/scalestack/cost"
+	"github.com/scalestack/scalestack/internal/plan"
 	"github.com/scalestack/scalestack/stacks/config"
 	"github.com/scalestack/scalestack/stacks/tiers"
 )
@@ -138,7 +139,14 @@ func estimateStack(deps Deps, file config.StackFile, cfg config.Config, cf *cost
 	if err != nil {
 		return cost.Report{}, fmt.Errorf("scalestack cost: %w", err)
 	}
-	rep, err := cost.Estimate(p.Resources, prices, cost.Options{Region: cfg.Region, Tier: cfg.Tier, Usage: usage})
+	resources := p.Resources
+	if cfg.Domain != "" {
+		// The stack configures a Cloudflare zone it does not create; the zone's plan, from the
+		// preset, is still part of the bill.
+		resources = append(resources, plan.Resource{Type: "cloudflare:index/zone:Zone", Name: cfg.Domain, Custom: true,
+			Inputs: map[string]any{"plan": cfg.Preset.Edge.Plan}})
+	}
+	rep, err := cost.Estimate(resources, prices, cost.Options{Region: cfg.Region, Tier: cfg.Tier, Usage: usage})
 	if err != nil {
 		return cost.Report{}, fmt.Errorf("scalestack cost: %w", err)
 	}

@@ -32,11 +32,12 @@ const (
 	KeyPolicies   = "policies"
 	KeyApp        = "app"
 	KeyKubeconfig = "kubeconfig"
+	KeyZoneID     = "cloudflareZoneId"
 )
 
 // Keys lists every key this project reads. Any other scalestack:* key is an error, so that a
 // typo is never silently ignored.
-var Keys = []string{KeyCloud, KeyTier, KeyRegion, KeyDomain, KeyProtect, KeyOverrides, KeyBudget, KeyPolicies, KeyApp, KeyKubeconfig}
+var Keys = []string{KeyCloud, KeyTier, KeyRegion, KeyDomain, KeyProtect, KeyOverrides, KeyBudget, KeyPolicies, KeyApp, KeyKubeconfig, KeyZoneID}
 
 // BuiltClouds are the clouds the program builds today; the others are accepted names whose
 // components have not landed, refused here with a clear message instead of half a stack.
@@ -63,6 +64,7 @@ var doRegions = []string{"ams3", "atl1", "blr1", "fra1", "lon1", "nyc1", "nyc2",
 
 var (
 	awsRegion = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-\d$`)
+	zoneID    = regexp.MustCompile(`^[0-9a-f]{32}$`)
 	hostname  = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 )
 
@@ -89,6 +91,9 @@ type Config struct {
 	// Kubeconfig is the local cloud's cluster: a kubeconfig's path or contents, handed to the
 	// Kubernetes provider as it is. The provider never falls back to ~/.kube/config.
 	Kubeconfig string
+	// ZoneID is the Cloudflare zone of Domain: the edge is built when both are set. Given, not
+	// looked up, so that a preview needs no Cloudflare call.
+	ZoneID string
 	// Preset is the tier preset with the overrides applied and defaults filled.
 	Preset tiers.Preset
 }
@@ -172,6 +177,16 @@ func Parse(raw map[string]string) (Config, error) {
 		}
 	}
 
+	c.ZoneID = raw[Key(KeyZoneID)]
+	switch {
+	case c.Domain != "" && c.ZoneID == "":
+		bad(KeyZoneID, "is not set, and scalestack:domain is %q (want the zone's 32-character id from the Cloudflare dashboard: the edge needs both)", c.Domain)
+	case c.ZoneID != "" && c.Domain == "":
+		bad(KeyZoneID, "is set without scalestack:domain (want both, or neither for no edge)")
+	case c.ZoneID != "" && !zoneID.MatchString(c.ZoneID):
+		bad(KeyZoneID, "%q is not a Cloudflare zone id (want 32 lowercase hexadecimal characters)", c.ZoneID)
+	}
+
 	c.Kubeconfig = raw[Key(KeyKubeconfig)]
 	switch {
 	case c.Cloud == spec.Local && strings.TrimSpace(c.Kubeconfig) == "":
@@ -227,6 +242,9 @@ func Parse(raw map[string]string) (Config, error) {
 	if err := preset.Validate(c.Cloud); err != nil {
 		return Config{}, prefixEach(err, fmt.Sprintf("stacks: tier %s", c.Tier), len(c.Overrides) > 0)
 	}
+	if c.Domain != "" && !preset.Workloads.Addons.Ingress {
+		return Config{}, fmt.Errorf("stacks: config %q: the edge for %q needs the ingress add-on, which workloads.addons.ingress turns off (want it on, or no domain)", Key(KeyDomain), c.Domain)
+	}
 	c.Preset = preset
 	return c, nil
 }
@@ -247,6 +265,9 @@ func (c Config) Raw() map[string]string {
 	}
 	if c.Kubeconfig != "" {
 		raw[Key(KeyKubeconfig)] = c.Kubeconfig
+	}
+	if c.ZoneID != "" {
+		raw[Key(KeyZoneID)] = c.ZoneID
 	}
 	if b, err := json.Marshal(c.App); err == nil {
 		raw[Key(KeyApp)] = string(b)

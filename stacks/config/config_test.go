@@ -131,7 +131,8 @@ func TestParseInvalid(t *testing.T) {
 				`stacks: config "scalestack:policies": "budget": warn is not a level (want one of advisory, mandatory, disabled)`,
 				`stacks: config "scalestack:policies": "budgets" is not a rule (want one of stateful-protected,`,
 				`stacks: config "scalestack:budget": "-5" is not a whole number of dollars (want 0 for none, or a monthly ceiling such as 500)`,
-				`stacks: config "scalestack:teir": not a scalestack key (want one of cloud, tier, region, domain, protect, overrides, budget, policies, app, kubeconfig)`,
+				`stacks: config "scalestack:cloudflareZoneId": is not set, and scalestack:domain is "Not A Domain"`,
+				`stacks: config "scalestack:teir": not a scalestack key (want one of cloud, tier, region, domain, protect, overrides, budget, policies, app, kubeconfig, cloudflareZoneId)`,
 				`stacks: config "scalestack:cloud": "gcp" is not a cloud (want one of digitalocean, aws, local)`,
 				`stacks: config "scalestack:tier": "50k" is not a tier (want one of 1k, 10k, 100k, 1m)`,
 				`stacks: config "scalestack:protect": "yes" is not a boolean (want true or false)`,
@@ -239,7 +240,7 @@ func TestParseInvalid(t *testing.T) {
 
 func TestRawRoundTrips(t *testing.T) {
 	t.Parallel()
-	in := raw("scalestack:cloud", "digitalocean", "scalestack:tier", "10k", "scalestack:domain", "example.com",
+	in := raw("scalestack:cloud", "digitalocean", "scalestack:tier", "10k", "scalestack:domain", "example.com", "scalestack:cloudflareZoneId", "023e105f4ecef8ad9ca31a8372d0c353",
 		"scalestack:overrides", `{"database":{"replicas":1}}`)
 	c, err := Parse(in)
 	require.NoError(t, err)

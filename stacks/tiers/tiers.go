@@ -25,6 +25,8 @@ type Preset struct {
 	Cache    spec.Cache    `yaml:"cache"`
 	// Workloads size the app on Kubernetes and switch the platform add-ons.
 	Workloads spec.Workloads `yaml:"workloads"`
+	// Edge is Cloudflare in front, when the stack has a domain.
+	Edge spec.Edge `yaml:"edge"`
 }
 
 // Names lists the tiers from smallest to largest.
@@ -88,6 +90,7 @@ func (p Preset) WithDefaults() Preset {
 	p.Database = p.Database.WithDefaults()
 	p.Cache = p.Cache.WithDefaults()
 	p.Workloads = p.Workloads.WithDefaults(p.Cluster.AppPools)
+	p.Edge = p.Edge.WithDefaults()
 	return p
 }
 
@@ -104,6 +107,7 @@ func (p Preset) Validate(cloud spec.Cloud) error {
 		p.Database.Validate("database.", cloud),
 		p.Cache.Validate("cache.", cloud),
 		p.Workloads.Validate("workloads.", p.Cluster.AppPools),
+		p.Edge.Validate("edge."),
 	)
 	return errors.Join(errs...)
 }

@@ -1,0 +1,229 @@
+// Package edge puts Cloudflare in front of the stack: proxied DNS records for the app and the
+// WebSocket service, strict TLS and modern protocol settings, cache rules for static content,
+// per-client rate limits on the API, and the managed WAF where the plan includes it. The zone is
+// given by id, never looked up, so a preview needs no Cloudflare call.
+package edge
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/pulumi/pulumi-cloudflare/sdk/v5/go/cloudflare"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/scalestack/scalestack/components/spec"
+)
+
+// Type is the component's type token.
+const Type = "scalestack:components:Edge"
+
+// Cloudflare's managed WAF rulesets, by their fixed ids.
+const (
+	managedRuleset = "efb7b8c949ac4650a09736fc376e9aee" // Cloudflare Managed Ruleset
+	owaspRuleset   = "4814384a9e5d4991b9815dcfc25d2f1f" // Cloudflare OWASP Core Ruleset
+)
+
+// Hosts under the domain: the app at the apex and www, the API, and the WebSocket service.
+var (
+	ingressHosts = []string{"", "www", "api"}
+	wsHost       = "ws"
+)
+
+// Spec is the edge and the zone it configures.
+type Spec struct {
+	spec.Edge
+	Domain string
+	ZoneID string
+}
+
+// Validate reports every problem, each naming its field.
+func (s Spec) Validate() error {
+	var errs []error
+	if s.Domain == "" || s.ZoneID == "" {
+		errs = append(errs, errors.New("domain and zone id are both required (set scalestack:domain and scalestack:cloudflareZoneId)"))
+	}
+	return errors.Join(append(errs, s.Edge.Validate("edge."))...)
+}
+
+// Args are the load balancers the records point at, from their Services' status.
+type Args struct {
+	IngressHost   pulumi.StringInput
+	WebSocketHost pulumi.StringInput
+}
+
+// Edge is the component.
+type Edge struct {
+	pulumi.ResourceState
+
+	// Hosts are the names the edge serves.
+	Hosts pulumi.StringArrayOutput `pulumi:"hosts"`
+}
+
+// New configures the zone.
+func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.ResourceOption) (*Edge, error) {
+	s.Edge = s.Edge.WithDefaults()
+	if err := s.Validate(); err != nil {
+		return nil, fmt.Errorf("edge %q: %w", name, err)
+	}
+	if args == nil || args.IngressHost == nil || args.WebSocketHost == nil {
+		return nil, fmt.Errorf("edge %q: args.IngressHost and args.WebSocketHost are required", name)
+	}
+	e := &Edge{}
+	if err := ctx.RegisterComponentResource(Type, name, e, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(e)
+	zone := pulumi.String(s.ZoneID)
+	fqdn := func(h string) string {
+		if h == "" {
+			return s.Domain
+		}
+		return h + "." + s.Domain
+	}
+	var hosts pulumi.StringArray
+	record := func(host string, target pulumi.StringInput) error {
+		label := host
+		if label == "" {
+			label = "apex"
+		}
+		_, err := cloudflare.NewRecord(ctx, name+"-"+label, &cloudflare.RecordArgs{
+			ZoneId:  zone,
+			Name:    pulumi.String(fqdn(host)),
+			Type:    target.ToStringOutput().ApplyT(recordType).(pulumi.StringOutput),
+			Content: target,
+			Proxied: pulumi.Bool(true),
+			Ttl:     pulumi.Int(1), // automatic: proxied records ignore it
+			Comment: pulumi.String("scalestack: " + name),
+		}, parent)
+		hosts = append(hosts, pulumi.String(fqdn(host)))
+		return err
+	}
+	for _, h := range ingressHosts {
+		if err := record(h, args.IngressHost); err != nil {
+			return nil, err
+		}
+	}
+	if err := record(wsHost, args.WebSocketHost); err != nil {
+		return nil, err
+	}
+
+	if _, err := cloudflare.NewZoneSettingsOverride(ctx, name+"-settings", &cloudflare.ZoneSettingsOverrideArgs{
+		ZoneId: zone,
+		Settings: &cloudflare.ZoneSettingsOverrideSettingsArgs{
+			Ssl:            pulumi.String("strict"), // Full (strict): Cloudflare checks the origin's certificate
+			MinTlsVersion:  pulumi.String("1.2"),
+			Tls13:          pulumi.String("on"),
+			AlwaysUseHttps: pulumi.String("on"),
+			Http3:          pulumi.String("on"),
+			Brotli:         pulumi.String("on"),
+			Websockets:     pulumi.String("on"),
+		},
+	}, parent); err != nil {
+		return nil, err
+	}
+
+	api := fmt.Sprintf(`http.host eq "%s"`, fqdn("api"))
+	var static []string
+	for _, p := range s.CachePaths {
+		static = append(static, fmt.Sprintf(`starts_with(http.request.uri.path, "%s")`, p))
+	}
+	if _, err := cloudflare.NewRuleset(ctx, name+"-cache", &cloudflare.RulesetArgs{
+		ZoneId: zone, Name: pulumi.String("scalestack cache"), Kind: pulumi.String("zone"),
+		Phase:       pulumi.String("http_request_cache_settings"),
+		Description: pulumi.String("static paths at the edge; the API only as its own cache headers allow"),
+		Rules: cloudflare.RulesetRuleArray{
+			&cloudflare.RulesetRuleArgs{
+				Description: pulumi.String("static content"),
+				Expression:  pulumi.String("(" + strings.Join(static, " or ") + ")"),
+				Action:      pulumi.String("set_cache_settings"),
+				ActionParameters: &cloudflare.RulesetRuleActionParametersArgs{
+					Cache:      pulumi.Bool(true),
+					EdgeTtl:    &cloudflare.RulesetRuleActionParametersEdgeTtlArgs{Mode: pulumi.String("override_origin"), Default: pulumi.Int(s.CacheTTLSeconds)},
+					BrowserTtl: &cloudflare.RulesetRuleActionParametersBrowserTtlArgs{Mode: pulumi.String("respect_origin")},
+				},
+				Enabled: pulumi.Bool(true),
+			},
+			&cloudflare.RulesetRuleArgs{
+				Description: pulumi.String("API: cached only when the response says so"),
+				Expression:  pulumi.String("(" + api + ")"),
+				Action:      pulumi.String("set_cache_settings"),
+				ActionParameters: &cloudflare.RulesetRuleActionParametersArgs{
+					Cache:   pulumi.Bool(true),
+					EdgeTtl: &cloudflare.RulesetRuleActionParametersEdgeTtlArgs{Mode: pulumi.String("respect_origin")},
+				},
+				Enabled: pulumi.Bool(true),
+			},
+		},
+	}, parent); err != nil {
+		return nil, err
+	}
+
+	period, err := s.Period()
+	if err != nil {
+		return nil, fmt.Errorf("edge %q: %w", name, err)
+	}
+	limit := func(desc, expr string, perMinute, burst int) *cloudflare.RulesetRuleArgs {
+		return &cloudflare.RulesetRuleArgs{
+			Description: pulumi.String(desc),
+			Expression:  pulumi.String("(" + expr + ")"),
+			Action:      pulumi.String("block"), // a rate-limited block answers 429
+			Ratelimit: &cloudflare.RulesetRuleRatelimitArgs{
+				Characteristics:   pulumi.ToStringArray([]string{"cf.colo.id", "ip.src"}),
+				Period:            pulumi.Int(period),
+				RequestsPerPeriod: pulumi.Int(spec.PerPeriod(perMinute, burst, period)),
+				MitigationTimeout: pulumi.Int(period),
+			},
+			Enabled: pulumi.Bool(true),
+		}
+	}
+	var rules cloudflare.RulesetRuleArray
+	for _, p := range s.ExpensivePaths {
+		rules = append(rules, limit(fmt.Sprintf("%s: %d a minute per client", p.Path, p.RequestsPerMinute),
+			fmt.Sprintf(`%s and starts_with(http.request.uri.path, "%s")`, api, p.Path), p.RequestsPerMinute, 0))
+	}
+	rules = append(rules, limit(fmt.Sprintf("API: %d a minute per client, %d more in a burst", s.RateLimit.RequestsPerMinute, s.RateLimit.Burst),
+		api, s.RateLimit.RequestsPerMinute, s.RateLimit.Burst))
+	if _, err := cloudflare.NewRuleset(ctx, name+"-ratelimit", &cloudflare.RulesetArgs{
+		ZoneId: zone, Name: pulumi.String("scalestack rate limits"), Kind: pulumi.String("zone"),
+		Phase: pulumi.String("http_ratelimit"), Rules: rules,
+	}, parent); err != nil {
+		return nil, err
+	}
+
+	if s.WAF() {
+		execute := func(id, desc string) *cloudflare.RulesetRuleArgs {
+			return &cloudflare.RulesetRuleArgs{
+				Description:      pulumi.String(desc),
+				Expression:       pulumi.String("true"),
+				Action:           pulumi.String("execute"),
+				ActionParameters: &cloudflare.RulesetRuleActionParametersArgs{Id: pulumi.String(id)},
+				Enabled:          pulumi.Bool(true),
+			}
+		}
+		if _, err := cloudflare.NewRuleset(ctx, name+"-waf", &cloudflare.RulesetArgs{
+			ZoneId: zone, Name: pulumi.String("scalestack managed WAF"), Kind: pulumi.String("zone"),
+			Phase: pulumi.String("http_request_firewall_managed"),
+			Rules: cloudflare.RulesetRuleArray{
+				execute(managedRuleset, "Cloudflare Managed Ruleset"),
+				execute(owaspRuleset, "Cloudflare OWASP Core Ruleset"),
+			},
+		}, parent); err != nil {
+			return nil, err
+		}
+	}
+	e.Hosts = hosts.ToStringArrayOutput()
+	return e, ctx.RegisterResourceOutputs(e, pulumi.Map{"hosts": e.Hosts})
+}
+
+// recordType is A or AAAA for an address and CNAME for a name (AWS load balancers have names).
+func recordType(target string) string {
+	if a, err := netip.ParseAddr(target); err == nil {
+		if a.Is6() {
+			return "AAAA"
+		}
+		return "A"
+	}
+	return "CNAME"
+}

@@ -1,0 +1,142 @@
+package stacks_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scalestack/scalestack/components/spec"
+	"github.com/scalestack/scalestack/cost"
+	"github.com/scalestack/scalestack/internal/plan"
+	"github.com/scalestack/scalestack/policies"
+	"github.com/scalestack/scalestack/stacks"
+	"github.com/scalestack/scalestack/stacks/config"
+	"github.com/scalestack/scalestack/stacks/tiers"
+)
+
+const (
+	zoneID     = "023e105f4ecef8ad9ca31a8372d0c353"
+	cfRecord   = "cloudflare:index/record:Record"
+	cfSettings = "cloudflare:index/zoneSettingsOverride:ZoneSettingsOverride"
+	cfRuleset  = "cloudflare:index/ruleset:Ruleset"
+)
+
+func edgePlan(t *testing.T, cloud spec.Cloud, tier string, extra ...string) plan.Plan {
+	t.Helper()
+	return planFor(t, cloud, tier, append([]string{"scalestack:domain", "example.com", "scalestack:cloudflareZoneId", zoneID}, extra...)...)
+}
+
+func rulesetByPhase(p plan.Plan, phase string) (plan.Resource, bool) {
+	for _, r := range p.OfType(cfRuleset) {
+		if r.Inputs["phase"] == phase {
+			return r, true
+		}
+	}
+	return plan.Resource{}, false
+}
+
+// Golden plans of a stack with an edge, on each cloud with a cloud bill.
+func TestGoldenEdgePlans(t *testing.T) {
+	for _, cloud := range []spec.Cloud{spec.DigitalOcean, spec.AWS} {
+		b, err := edgePlan(t, cloud, "100k").JSON()
+		require.NoError(t, err)
+		golden(t, fmt.Sprintf("plan-%s-100k-edge.json", cloud), b)
+	}
+}
+
+// With a domain, Cloudflare is in front on every cloud and tier: proxied records for the app and the
+// WebSocket service, strict TLS and modern settings, cache rules, the tier's rate limits within its
+// plan, the managed WAF where the plan has it, and every public load balancer locked to the edge.
+func TestEdgeFollowsThePreset(t *testing.T) {
+	for _, cloud := range builtClouds {
+		for _, tier := range tiers.Names {
+			t.Run(string(cloud)+"-"+tier, func(t *testing.T) {
+				p := edgePlan(t, cloud, tier)
+				e := preset(t, tier).Edge
+				var names []any
+				for _, r := range p.OfType(cfRecord) {
+					assert.Equal(t, true, r.Inputs["proxied"], r.Name)
+					assert.Equal(t, zoneID, r.Inputs["zoneId"])
+					names = append(names, r.Inputs["name"])
+				}
+				assert.ElementsMatch(t, []any{"example.com", "www.example.com", "api.example.com", "ws.example.com"}, names)
+
+				settings := p.OfType(cfSettings)
+				require.Len(t, settings, 1)
+				for k, want := range map[string]string{"ssl": "strict", "minTlsVersion": "1.2", "alwaysUseHttps": "on", "http3": "on", "brotli": "on", "websockets": "on"} {
+					assert.Equal(t, want, must(settings[0].Get("settings."+k)), k)
+				}
+
+				cache, ok := rulesetByPhase(p, "http_request_cache_settings")
+				require.True(t, ok)
+				assert.Contains(t, must(cache.Get("rules.0.expression")), `starts_with(http.request.uri.path, "/static/")`)
+				assert.Equal(t, "respect_origin", must(cache.Get("rules.1.actionParameters.edgeTtl.mode")), "the API caches only what it says")
+
+				limits, ok := rulesetByPhase(p, "http_ratelimit")
+				require.True(t, ok)
+				rules, _ := limits.Inputs["rules"].([]any)
+				require.Len(t, rules, 1+len(e.ExpensivePaths))
+				period, err := e.Period()
+				require.NoError(t, err)
+				last := fmt.Sprintf("rules.%d.ratelimit.", len(rules)-1)
+				assert.Equal(t, float64(period), must(limits.Get(last+"period")))
+				assert.Equal(t, float64(spec.PerPeriod(e.RateLimit.RequestsPerMinute, e.RateLimit.Burst, period)), must(limits.Get(last+"requestsPerPeriod")))
+				assert.Equal(t, "block", must(limits.Get("rules.0.action")))
+
+				_, waf := rulesetByPhase(p, "http_request_firewall_managed")
+				assert.Equal(t, e.WAF(), waf, "the managed WAF where the plan includes it")
+
+				for _, r := range p.OfType(k8sService) {
+					if must(r.Get("spec.type")) != "LoadBalancer" {
+						continue
+					}
+					ranges, _ := r.Get("spec.loadBalancerSourceRanges")
+					list, _ := ranges.([]any)
+					require.NotEmpty(t, list, "%s is locked to the edge", r.Name)
+					for _, c := range list {
+						assert.True(t, spec.InCloudflare(c.(string)), "%s admits %v", r.Name, c)
+					}
+					if cloud == spec.DigitalOcean {
+						a, _ := r.Get("metadata.annotations")
+						assert.Contains(t, a.(map[string]any)["service.beta.kubernetes.io/do-loadbalancer-allow-rules"], "cidr:173.245.48.0/20", r.Name)
+					}
+				}
+
+				usage, err := cost.TierUsage(tier)
+				require.NoError(t, err)
+				rep := policies.Check(p.Resources, policies.Options{Tier: tier, Region: config.DefaultRegions[cloud], Edge: true, Usage: usage})
+				assert.False(t, rep.Failed(), "%s", rep.Text())
+			})
+		}
+	}
+}
+
+func TestNoEdgeWithoutADomain(t *testing.T) {
+	p := planFor(t, spec.DigitalOcean, "100k")
+	for _, r := range p.Resources {
+		assert.False(t, strings.HasPrefix(r.Type, "cloudflare:"), r.Type)
+	}
+	_, err := stacks.Plan("prod", map[string]string{"scalestack:cloud": "digitalocean", "scalestack:tier": "1k", "scalestack:domain": "example.com"}, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `stacks: config "scalestack:cloudflareZoneId": is not set, and scalestack:domain is "example.com"`)
+}
+
+// A rule the plan does not allow is an error at validation, naming the key and the plan.
+func TestEdgePlanLimits(t *testing.T) {
+	for _, tc := range []struct{ overrides, want string }{
+		{`{"edge":{"plan":"free","expensivePaths":[{"path":"/api/auth/","requestsPerMinute":10}]}}`,
+			"edge.expensivePaths: 1 paths and the API's limit need 2 rate-limiting rules, and the free plan allows 1 (want at most 0 expensive paths, or a larger plan)"},
+		{`{"edge":{"plan":"enterprise"}}`, `edge.plan: "enterprise" is not a Cloudflare plan (want one of free, pro, business)`},
+		{`{"edge":{"rateLimit":{"requestsPerMinute":0}}}`, "edge.rateLimit.requestsPerMinute: 0 is out of range"},
+		{`{"edge":{"cachePaths":["static"]}}`, `edge.cachePaths.0: "static" is not a path prefix`},
+		{`{"workloads":{"addons":{"ingress":false}}}`, "needs the ingress add-on"},
+	} {
+		_, err := stacks.Plan("prod", map[string]string{"scalestack:cloud": "digitalocean", "scalestack:tier": "1k",
+			"scalestack:domain": "example.com", "scalestack:cloudflareZoneId": zoneID, "scalestack:overrides": tc.overrides}, nil)
+		require.Error(t, err, tc.overrides)
+		assert.Contains(t, err.Error(), tc.want)
+	}
+}
