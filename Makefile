@@ -2,7 +2,7 @@
 GO ?= go
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: help build vet fmt lint test fuzz golden plan cost bench check
+.PHONY: help build vet fmt lint test fuzz golden plan cost bench cloudflare-ips check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -37,5 +37,8 @@ bench: ## benchmarks: cost diff --preview on a 5,000-step preview
 
 plan: ## the offline plan of a DigitalOcean 100K stack
 	$(GO) run ./cmd/scalestack plan --cloud digitalocean --tier 100k
+
+cloudflare-ips: ## refresh Cloudflare's address ranges from cloudflare.com (needs the internet)
+	./scripts/refresh-cloudflare-ips
 
 check: fmt vet lint test ## everything CI runs
