@@ -105,6 +105,21 @@ func TestEdgeFollowsThePreset(t *testing.T) {
 					}
 				}
 
+				// Strict TLS holds: an Origin CA certificate for the domain, as a TLS Secret where
+				// traffic arrives, used by the ingress controller and the WebSocket pods.
+				certs := p.OfType("cloudflare:index/originCaCertificate:OriginCaCertificate")
+				require.Len(t, certs, 1)
+				assert.Equal(t, []any{"example.com", "*.example.com"}, certs[0].Inputs["hostnames"])
+				var tlsNamespaces []any
+				for _, r := range p.OfType("kubernetes:core/v1:Secret") {
+					if r.Inputs["type"] == "kubernetes.io/tls" {
+						tlsNamespaces = append(tlsNamespaces, must(r.Get("metadata.namespace")))
+					}
+				}
+				assert.ElementsMatch(t, []any{"ingress-nginx", "scalestack"}, tlsNamespaces)
+				ws, _ := byMetaName(p, k8sDeployment, "websocket")
+				assert.Equal(t, "/etc/scalestack/tls", must(ws.Get("spec.template.spec.containers.0.volumeMounts.1.mountPath")))
+
 				usage, err := cost.TierUsage(tier)
 				require.NoError(t, err)
 				rep := policies.Check(p.Resources, policies.Options{Tier: tier, Region: config.DefaultRegions[cloud], Edge: true, Usage: usage})

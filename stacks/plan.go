@@ -123,6 +123,8 @@ func mockOutputs(typ, name string, inputs resource.PropertyMap) resource.Propert
 				"password": resource.NewProperty(base64.StdEncoding.EncodeToString([]byte("password of " + name))),
 			}))}
 		}
+	case "cloudflare:index/originCaCertificate:OriginCaCertificate":
+		return resource.PropertyMap{"certificate": resource.NewProperty("-----BEGIN CERTIFICATE-----\ncertificate of " + name + "\n-----END CERTIFICATE-----\n")}
 	case "aws:ec2/eip:Eip":
 		return resource.PropertyMap{"allocationId": resource.NewProperty(name + "-allocation")}
 	}

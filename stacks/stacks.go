@@ -115,7 +115,8 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Platform, error) {
 
 	if cfg.Domain != "" {
 		if _, err := edge.New(ctx, base+"-edge", edge.Spec{Edge: p.Edge, Domain: cfg.Domain, ZoneID: cfg.ZoneID},
-			&edge.Args{IngressHost: plat.IngressHost, WebSocketHost: app.WebSocketHost}); err != nil {
+			&edge.Args{IngressHost: plat.IngressHost, WebSocketHost: app.WebSocketHost, Provider: cl.Provider,
+				TLSNamespaces: []string{workloads.IngressNamespace, workloads.Namespace}}); err != nil {
 			return nil, err
 		}
 	}

@@ -54,6 +54,7 @@ const (
 	httpPortName           = "http"
 	poolerPortName         = "postgres"
 	zoneTopologyKey        = "topology.kubernetes.io/zone"
+	tlsDir                 = "/etc/scalestack/tls"
 	hostnameTopologyKey    = "kubernetes.io/hostname"
 	defaultIngressCIDRNote = "any address: the WebSocket load balancer is the public entry"
 )
@@ -309,6 +310,19 @@ func (b *builder) podTemplate(process string, svc spec.Service, c spec.Container
 	if len(c.Command) > 0 {
 		container.Command = pulumi.ToStringArray(c.Command)
 	}
+	volumes := corev1.VolumeArray{&corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}}}
+	if process == "websocket" && b.s.Edge {
+		// The WebSocket load balancer passes TCP through, so the pods serve TLS themselves
+		// with the edge's origin certificate, for Cloudflare's strict TLS.
+		volumes = append(volumes, &corev1.VolumeArgs{Name: pulumi.String("tls"), Secret: &corev1.SecretVolumeSourceArgs{
+			SecretName: pulumi.String(originTLSSecret), Optional: pulumi.Bool(true),
+		}})
+		container.VolumeMounts = append(container.VolumeMounts.(corev1.VolumeMountArray),
+			&corev1.VolumeMountArgs{Name: pulumi.String("tls"), MountPath: pulumi.String(tlsDir), ReadOnly: pulumi.Bool(true)})
+		container.Env = append(container.Env.(corev1.EnvVarArray),
+			&corev1.EnvVarArgs{Name: pulumi.String("TLS_CERT_FILE"), Value: pulumi.String(tlsDir + "/tls.crt")},
+			&corev1.EnvVarArgs{Name: pulumi.String("TLS_KEY_FILE"), Value: pulumi.String(tlsDir + "/tls.key")})
+	}
 	return &corev1.PodTemplateSpecArgs{
 		Metadata: &metav1.ObjectMetaArgs{
 			Labels:      ls,
@@ -321,7 +335,7 @@ func (b *builder) podTemplate(process string, svc spec.Service, c spec.Container
 			TerminationGracePeriodSeconds: pulumi.Int(grace),
 			NodeSelector:                  nodeSelector(b.s.Cloud, svc.Pool),
 			TopologySpreadConstraints:     spread(ls),
-			Volumes:                       corev1.VolumeArray{&corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}}},
+			Volumes:                       volumes,
 		},
 	}
 }

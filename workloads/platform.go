@@ -10,8 +10,15 @@ import (
 // PlatformType is the platform add-ons component's type token.
 const PlatformType = "scalestack:workloads:Platform"
 
-// ingressNamespace is where ingress-nginx runs; the API admits traffic from it.
-const ingressNamespace = "ingress-nginx"
+// IngressNamespace is where ingress-nginx runs; the API admits traffic from it.
+const IngressNamespace = "ingress-nginx"
+
+// ingressNamespace is IngressNamespace, for the charts below.
+const ingressNamespace = IngressNamespace
+
+// originTLSSecret is the edge's origin certificate (components/edge.OriginTLSSecret): the
+// ingress controller's default certificate, and the WebSocket pods' when there is an edge.
+const originTLSSecret = "origin-tls"
 
 // chart is a pinned Helm chart.
 type chart struct {
@@ -85,6 +92,9 @@ func NewPlatform(ctx *pulumi.Context, name string, s PlatformSpec, provider pulu
 			"service":      pulumi.Map{"enabled": pulumi.Bool(false)},
 			"metrics":      pulumi.Map{"enabled": pulumi.Bool(true)},
 			"config":       pulumi.Map{"use-forwarded-headers": pulumi.String("true")},
+			// The edge's origin certificate serves every host, so Cloudflare's strict TLS
+			// holds; until it exists the controller uses its own.
+			"extraArgs": pulumi.Map{"default-ssl-certificate": pulumi.String(ingressNamespace + "/" + originTLSSecret)},
 		}})
 		if err != nil {
 			return nil, err

@@ -47,10 +47,14 @@ func (s Spec) Validate() error {
 	return errors.Join(append(errs, s.Edge.Validate("edge."))...)
 }
 
-// Args are the load balancers the records point at, from their Services' status.
+// Args are the load balancers the records point at, from their Services' status, and the
+// cluster the origin certificate goes to.
 type Args struct {
 	IngressHost   pulumi.StringInput
 	WebSocketHost pulumi.StringInput
+	// Provider is the cluster's Kubernetes provider; TLSNamespaces get the origin certificate.
+	Provider      pulumi.ProviderResource
+	TLSNamespaces []string
 }
 
 // Edge is the component.
@@ -67,8 +71,8 @@ func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.Re
 	if err := s.Validate(); err != nil {
 		return nil, fmt.Errorf("edge %q: %w", name, err)
 	}
-	if args == nil || args.IngressHost == nil || args.WebSocketHost == nil {
-		return nil, fmt.Errorf("edge %q: args.IngressHost and args.WebSocketHost are required", name)
+	if args == nil || args.IngressHost == nil || args.WebSocketHost == nil || args.Provider == nil {
+		return nil, fmt.Errorf("edge %q: args.IngressHost, args.WebSocketHost and args.Provider are required", name)
 	}
 	e := &Edge{}
 	if err := ctx.RegisterComponentResource(Type, name, e, opts...); err != nil {
@@ -212,6 +216,9 @@ func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.Re
 		}, parent); err != nil {
 			return nil, err
 		}
+	}
+	if err := originCertificate(ctx, name, s.Domain, args.TLSNamespaces, args.Provider, e); err != nil {
+		return nil, err
 	}
 	e.Hosts = hosts.ToStringArrayOutput()
 	return e, ctx.RegisterResourceOutputs(e, pulumi.Map{"hosts": e.Hosts})
