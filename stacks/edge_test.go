@@ -29,6 +29,11 @@ func edgePlan(t *testing.T, cloud spec.Cloud, tier string, extra ...string) plan
 	return planFor(t, cloud, tier, append([]string{"scalestack:domain", "example.com", "scalestack:cloudflareZoneId", zoneID}, extra...)...)
 }
 
+func limits(p plan.Plan) plan.Resource {
+	r, _ := rulesetByPhase(p, "http_ratelimit")
+	return r
+}
+
 func rulesetByPhase(p plan.Plan, phase string) (plan.Resource, bool) {
 	for _, r := range p.OfType(cfRuleset) {
 		if r.Inputs["phase"] == phase {
@@ -73,7 +78,10 @@ func TestEdgeFollowsThePreset(t *testing.T) {
 				cache, ok := rulesetByPhase(p, "http_request_cache_settings")
 				require.True(t, ok)
 				assert.Contains(t, must(cache.Get("rules.0.expression")), `starts_with(http.request.uri.path, "/static/")`)
-				assert.Equal(t, "respect_origin", must(cache.Get("rules.1.actionParameters.edgeTtl.mode")), "the API caches only what it says")
+				assert.Equal(t, "bypass_by_default", must(cache.Get("rules.1.actionParameters.edgeTtl.mode")), "the API caches only what it says")
+				if e.Plan == "free" {
+					assert.NotContains(t, must(limits(p).Get("rules.0.expression")), "http.host", "free plan rules match on the path only")
+				}
 
 				limits, ok := rulesetByPhase(p, "http_ratelimit")
 				require.True(t, ok)
@@ -98,10 +106,6 @@ func TestEdgeFollowsThePreset(t *testing.T) {
 					require.NotEmpty(t, list, "%s is locked to the edge", r.Name)
 					for _, c := range list {
 						assert.True(t, spec.InCloudflare(c.(string)), "%s admits %v", r.Name, c)
-					}
-					if cloud == spec.DigitalOcean {
-						a, _ := r.Get("metadata.annotations")
-						assert.Contains(t, a.(map[string]any)["service.beta.kubernetes.io/do-loadbalancer-allow-rules"], "cidr:173.245.48.0/20", r.Name)
 					}
 				}
 

@@ -57,7 +57,7 @@ func mockOutputs(typ, name string, inputs resource.PropertyMap) resource.Propert
 	case "digitalocean:index/databaseUser:DatabaseUser":
 		return resource.PropertyMap{"password": secret("password of " + name)}
 	case "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool":
-		return resource.PropertyMap{"privateUri": secret("postgresql://pool-of-" + name)}
+		return resource.PropertyMap{"privateUri": secret("postgresql://pool-of-" + name), "port": resource.NewProperty(25061.0)}
 
 	case "aws:eks/cluster:Cluster":
 		return resource.PropertyMap{

@@ -105,7 +105,7 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Platform, error) {
 	}, &workloads.Args{
 		Provider:  cl.Provider,
 		PooledURL: db.PooledURL, PrimaryURL: db.PrimaryURL, ReplicaURLs: db.ReplicaURLs,
-		DatabaseHost: db.PrivateHost, DatabasePort: db.Port, DatabaseUser: db.User, DatabasePassword: db.Password, DatabaseName: p.Database.DBName,
+		DatabaseHost: db.PrivateHost, DatabasePort: db.Port, DatabaseUser: db.User, DatabasePassword: db.Password, DatabaseName: p.Database.DBName, PoolPort: db.PoolPort,
 		CacheURL: kv.URL, CacheHost: kv.PrivateHost, CachePort: kv.Port, CachePassword: kv.Password, CacheClusterMode: kv.ClusterMode, CacheTLS: kv.TLS,
 		DependsOn: addons,
 	})
@@ -116,7 +116,8 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Platform, error) {
 	if cfg.Domain != "" {
 		if _, err := edge.New(ctx, base+"-edge", edge.Spec{Edge: p.Edge, Domain: cfg.Domain, ZoneID: cfg.ZoneID},
 			&edge.Args{IngressHost: plat.IngressHost, WebSocketHost: app.WebSocketHost, Provider: cl.Provider,
-				TLSNamespaces: []string{workloads.IngressNamespace, workloads.Namespace}}); err != nil {
+				TLSNamespaces: []string{workloads.IngressNamespace, workloads.Namespace},
+				DependsOn:     []pulumi.Resource{plat, app}}); err != nil {
 			return nil, err
 		}
 	}

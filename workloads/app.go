@@ -92,6 +92,9 @@ type Args struct {
 	DatabaseUser          pulumi.StringInput
 	DatabasePassword      pulumi.StringInput
 	DatabaseName          string
+	// PoolPort is where the pooled URL connects (DigitalOcean's managed pool has its own port;
+	// elsewhere the database's).
+	PoolPort pulumi.IntInput
 	// Cache: its URL and parts (KEDA reads the host and password), and whether it is a cluster.
 	CacheURL         pulumi.StringInput
 	CacheHost        pulumi.StringInput
@@ -312,10 +315,13 @@ func (b *builder) podTemplate(process string, svc spec.Service, c spec.Container
 	}
 	volumes := corev1.VolumeArray{&corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}}}
 	if process == "websocket" && b.s.Edge {
+		for _, probe := range []*corev1.ProbeArgs{container.StartupProbe.(*corev1.ProbeArgs), container.ReadinessProbe.(*corev1.ProbeArgs), container.LivenessProbe.(*corev1.ProbeArgs)} {
+			probe.HttpGet.(*corev1.HTTPGetActionArgs).Scheme = pulumi.String("HTTPS")
+		}
 		// The WebSocket load balancer passes TCP through, so the pods serve TLS themselves
 		// with the edge's origin certificate, for Cloudflare's strict TLS.
 		volumes = append(volumes, &corev1.VolumeArgs{Name: pulumi.String("tls"), Secret: &corev1.SecretVolumeSourceArgs{
-			SecretName: pulumi.String(originTLSSecret), Optional: pulumi.Bool(true),
+			SecretName: pulumi.String(originTLSSecret), Optional: pulumi.Bool(false),
 		}})
 		container.VolumeMounts = append(container.VolumeMounts.(corev1.VolumeMountArray),
 			&corev1.VolumeMountArgs{Name: pulumi.String("tls"), MountPath: pulumi.String(tlsDir), ReadOnly: pulumi.Bool(true)})
@@ -387,7 +393,7 @@ func (b *builder) process(process string, svc spec.Service, c spec.Container) er
 		}
 		return b.hpa(process, svc, dep)
 	case "websocket":
-		if err := b.websocketService(c.Port); err != nil {
+		if err := b.websocketService(); err != nil {
 			return err
 		}
 		return b.hpa(process, svc, dep)
@@ -430,14 +436,19 @@ func (b *builder) ingress(portName string) error {
 			}},
 		}},
 	}}
+	rules := networkingv1.IngressRuleArray{rule}
 	if b.s.Domain != "" {
-		rule.Host = pulumi.String(b.s.Domain)
+		// The hosts the edge sends here: the apex, www and api.
+		rules = nil
+		for _, h := range []string{b.s.Domain, "www." + b.s.Domain, "api." + b.s.Domain} {
+			rules = append(rules, &networkingv1.IngressRuleArgs{Host: pulumi.String(h), Http: rule.Http})
+		}
 	}
 	_, err := networkingv1.NewIngress(b.ctx, b.name+"-api", &networkingv1.IngressArgs{
 		Metadata: meta("api", labels("api")),
 		Spec: &networkingv1.IngressSpecArgs{
 			IngressClassName: pulumi.String("nginx"),
-			Rules:            networkingv1.IngressRuleArray{rule},
+			Rules:            rules,
 		},
 	}, b.opts()...)
 	return err

@@ -33,15 +33,12 @@ func serverTLS(cloud spec.Cloud) string {
 // websocketService is the WebSocket Deployment's own load balancer: long-lived connections do
 // not go through the ingress (the seed case nearly failed at 100K connections through it).
 // Traffic stays on the node that received it, so a draining pod's connections are its own.
-func (b *builder) websocketService(port int) error {
+func (b *builder) websocketService() error {
 	ws := b.s.Workloads.WebSocket
 	annotations := map[string]string{}
 	if b.s.Cloud == spec.DigitalOcean {
 		annotations["service.beta.kubernetes.io/do-loadbalancer-size-unit"] = fmt.Sprint(ws.LoadBalancerNodes)
 		annotations["service.beta.kubernetes.io/do-loadbalancer-protocol"] = "tcp"
-		annotations["service.beta.kubernetes.io/do-loadbalancer-healthcheck-protocol"] = "http"
-		annotations["service.beta.kubernetes.io/do-loadbalancer-healthcheck-path"] = b.s.App.WebSocket.HealthPath
-		annotations["service.beta.kubernetes.io/do-loadbalancer-healthcheck-port"] = fmt.Sprint(port)
 		// Idle WebSockets stay open for 10 minutes, DigitalOcean's longest.
 		annotations["service.beta.kubernetes.io/do-loadbalancer-http-idle-timeout-seconds"] = "600"
 	}
@@ -248,10 +245,15 @@ func (b *builder) networkPolicies(inCluster bool) error {
 	}, nil); err != nil {
 		return err
 	}
-	// The WebSocket load balancer keeps the client's address (externalTrafficPolicy Local):
-	// admit Cloudflare's ranges with an edge, any address without one.
+	// The WebSocket load balancer keeps the client's address on AWS (externalTrafficPolicy
+	// Local): admit Cloudflare's ranges there with an edge. DigitalOcean's load balancer is a
+	// proxy whose firewall does the lock, and pods see its private address: admit the VPC. Any
+	// address without an edge.
 	var from networkingv1.NetworkPolicyPeerArray
-	if b.s.Edge {
+	switch {
+	case b.s.Edge && b.s.Cloud == spec.DigitalOcean:
+		from = networkingv1.NetworkPolicyPeerArray{vpc}
+	case b.s.Edge:
 		ranges, err := spec.CloudflareRanges()
 		if err != nil {
 			return err
@@ -259,7 +261,7 @@ func (b *builder) networkPolicies(inCluster bool) error {
 		for _, r := range ranges {
 			from = append(from, &networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String(r.String())}})
 		}
-	} else {
+	default:
 		from = networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String("0.0.0.0/0")}}}
 	}
 	if err := np("allow-lb-to-websocket", labels("websocket"), []string{"Ingress"}, networkingv1.NetworkPolicyIngressRuleArray{
@@ -275,7 +277,7 @@ func (b *builder) networkPolicies(inCluster bool) error {
 		data = networkingv1.NetworkPolicyPeerArray{nsPeer("scalestack-postgres"), nsPeer("scalestack-valkey")}
 	}
 	appEgress := networkingv1.NetworkPolicyEgressRuleArray{
-		&networkingv1.NetworkPolicyEgressRuleArgs{To: data, Ports: append(port(b.args.DatabasePort), port(b.args.CachePort)...)},
+		&networkingv1.NetworkPolicyEgressRuleArgs{To: data, Ports: append(append(port(b.args.DatabasePort), port(b.args.CachePort)...), port(b.args.PoolPort)...)},
 	}
 	if inCluster {
 		appEgress = append(appEgress, &networkingv1.NetworkPolicyEgressRuleArgs{

@@ -3,7 +3,6 @@ package workloads
 import (
 	"maps"
 	"slices"
-	"strings"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -61,24 +60,26 @@ func LoadBalancer(ctx *pulumi.Context, name string, a LoadBalancerArgs, opts ...
 		})
 	}
 	sp.Ports = ports
+	if a.Cloud == spec.Local {
+		// An existing cluster may have no load-balancer controller: do not wait for an address.
+		annotations["pulumi.com/skipAwait"] = pulumi.String("true")
+	}
 	if a.Edge {
 		ranges, err := spec.CloudflareRanges()
 		if err != nil {
 			return nil, err
 		}
+		// IPv4 only: the load balancers are IPv4, AWS puts the ranges in node security groups
+		// as IPv4 rules, and DigitalOcean's firewall takes them the same way.
 		var cidrs pulumi.StringArray
-		var rules []string
 		for _, r := range ranges {
-			cidrs = append(cidrs, pulumi.String(r.String()))
 			if r.Addr().Is4() {
-				rules = append(rules, "cidr:"+r.String())
+				cidrs = append(cidrs, pulumi.String(r.String()))
 			}
 		}
+		// DigitalOcean's cloud controller turns the source ranges into the load balancer's
+		// firewall; AWS's into the nodes' security group rules.
 		sp.LoadBalancerSourceRanges = cidrs
-		if a.Cloud == spec.DigitalOcean {
-			// DigitalOcean's load balancer firewall: only the edge may connect.
-			annotations["service.beta.kubernetes.io/do-loadbalancer-allow-rules"] = pulumi.String(strings.Join(rules, ","))
-		}
 	}
 	svc, err := corev1.NewService(ctx, name, &corev1.ServiceArgs{
 		Metadata: &metav1.ObjectMetaArgs{

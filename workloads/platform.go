@@ -1,6 +1,8 @@
 package workloads
 
 import (
+	"strings"
+
 	helm "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -86,12 +88,27 @@ func NewPlatform(ctx *pulumi.Context, name string, s PlatformSpec, provider pulu
 	if s.Addons.Ingress {
 		// The chart's own Service is off: the load balancer is a Service of this program, so
 		// its address feeds the edge's records and its source ranges lock it to the edge.
+		config := pulumi.Map{}
+		if s.Edge {
+			// Behind Cloudflare the client's address is in the forwarded headers; trust them
+			// from Cloudflare's ranges only, so nobody else can claim an address.
+			ranges, err := spec.CloudflareRanges()
+			if err != nil {
+				return nil, err
+			}
+			var cidrs []string
+			for _, r := range ranges {
+				cidrs = append(cidrs, r.String())
+			}
+			config["use-forwarded-headers"] = pulumi.String("true")
+			config["proxy-real-ip-cidr"] = pulumi.String(strings.Join(cidrs, ","))
+		}
 		rel, err := release(ingressChart, pulumi.Map{"controller": pulumi.Map{
 			"replicaCount": pulumi.Int(2),
 			"nodeSelector": onSystem,
 			"service":      pulumi.Map{"enabled": pulumi.Bool(false)},
 			"metrics":      pulumi.Map{"enabled": pulumi.Bool(true)},
-			"config":       pulumi.Map{"use-forwarded-headers": pulumi.String("true")},
+			"config":       config,
 			// The edge's origin certificate serves every host, so Cloudflare's strict TLS
 			// holds; until it exists the controller uses its own.
 			"extraArgs": pulumi.Map{"default-ssl-certificate": pulumi.String(ingressNamespace + "/" + originTLSSecret)},

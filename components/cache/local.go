@@ -24,7 +24,8 @@ const (
 // only file, so a restart keeps the queue), a generated password kept in a Secret, the preset's
 // eviction policy, in a namespace that admits only the app.
 func (c *Cache) local(ctx *pulumi.Context, name string, s Spec) error {
-	ns, err := kube.Namespace(ctx, name, localNamespace, localPort, c)
+	// KEDA's operator reads the worker queue's length.
+	ns, err := kube.Namespace(ctx, name, localNamespace, localPort, c, "keda")
 	if err != nil {
 		return err
 	}
@@ -64,7 +65,7 @@ func (c *Cache) local(ctx *pulumi.Context, name string, s Spec) error {
 					Containers: corev1.ContainerArray{&corev1.ContainerArgs{
 						Name:    pulumi.String("valkey"),
 						Image:   pulumi.String(valkeyImage),
-						Command: pulumi.ToStringArray([]string{"sh", "-c", fmt.Sprintf(`exec valkey-server --requirepass "$VALKEY_PASSWORD" --maxmemory-policy %s --appendonly yes --dir /data`, s.EvictionPolicy)}),
+						Command: pulumi.ToStringArray([]string{"sh", "-c", fmt.Sprintf(`exec valkey-server --requirepass "$VALKEY_PASSWORD" --maxmemory 400mb --maxmemory-policy %s --appendonly yes --dir /data`, s.EvictionPolicy)}),
 						Ports:   corev1.ContainerPortArray{&corev1.ContainerPortArgs{Name: pulumi.String("valkey"), ContainerPort: pulumi.Int(localPort)}},
 						Env: corev1.EnvVarArray{&corev1.EnvVarArgs{Name: pulumi.String("VALKEY_PASSWORD"), ValueFrom: &corev1.EnvVarSourceArgs{
 							SecretKeyRef: &corev1.SecretKeySelectorArgs{Name: pulumi.String("valkey"), Key: pulumi.String("password")},

@@ -168,6 +168,11 @@ func (c *Cluster) aws(ctx *pulumi.Context, name string, s Spec, args *Args) erro
 			// An upgrade keeps settings someone changed in the cluster.
 			ResolveConflictsOnUpdate: pulumi.String("PRESERVE"),
 		}
+		if addonName == "vpc-cni" {
+			// The CNI enforces NetworkPolicies only when asked: the app's default-deny and
+			// the data services' admit rules depend on it.
+			a.ConfigurationValues = pulumi.String(`{"enableNetworkPolicy":"true"}`)
+		}
 		if addonName == "aws-ebs-csi-driver" {
 			a.ServiceAccountRoleArn = ebsRole.Arn
 			deps = append(deps, ebsPolicy)

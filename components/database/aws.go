@@ -79,6 +79,8 @@ func (d *Database) aws(ctx *pulumi.Context, name string, s Spec, args *Args) err
 		a.VpcSecurityGroupIds = pulumi.StringArray{sg.ID()}
 		a.ParameterGroupName = params.Name
 		a.AutoMinorVersionUpgrade = pulumi.Bool(true)
+		// The version is pinned in config: changing it is the decision to upgrade.
+		a.AllowMajorVersionUpgrade = pulumi.Bool(true)
 		a.MaintenanceWindow = pulumi.String(maintenance)
 		a.DeletionProtection = pulumi.Bool(s.Protect)
 		a.CopyTagsToSnapshot = pulumi.Bool(true)
@@ -132,20 +134,26 @@ func (d *Database) aws(ctx *pulumi.Context, name string, s Spec, args *Args) err
 	d.User = primary.Username
 	d.Password = pulumi.ToSecret(primary.Password.Elem()).(pulumi.StringOutput)
 	d.PrimaryURL = pgURL(primary.Username, primary.Password, primary.Address, primary.Port, s.DBName)
+	// The hop to PgBouncer stays inside the cluster, behind its network policies, and PgBouncer
+	// speaks TLS to RDS: the app's side is plain.
 	d.PooledURL = pgURL(primary.Username, primary.Password, pulumi.String(spec.PoolerHost()).ToStringOutput(),
-		pulumi.Int(spec.PoolerPort).ToIntOutput(), s.DBName)
+		pulumi.Int(spec.PoolerPort).ToIntOutput(), s.DBName, "disable")
 	d.ReplicaURLs = pulumi.ToSecret(replicaURLs.ToStringArrayOutput()).(pulumi.StringArrayOutput)
 	return nil
 }
 
 // pgURL is a TLS-only connection URL, secret.
-func pgURL(user pulumi.StringOutput, password pulumi.StringPtrOutput, host pulumi.StringOutput, port pulumi.IntOutput, db string) pulumi.StringOutput {
+func pgURL(user pulumi.StringOutput, password pulumi.StringPtrOutput, host pulumi.StringOutput, port pulumi.IntOutput, db string, sslmode ...string) pulumi.StringOutput {
+	mode := "require"
+	if len(sslmode) > 0 {
+		mode = sslmode[0]
+	}
 	url := pulumi.All(user, password, host, port).ApplyT(func(v []any) string {
 		pw := ""
 		if p, ok := v[1].(*string); ok && p != nil {
 			pw = *p
 		}
-		return fmt.Sprintf("postgresql://%s:%s@%s:%d/%s?sslmode=require", v[0].(string), pw, v[2].(string), v[3].(int), db)
+		return fmt.Sprintf("postgresql://%s:%s@%s:%d/%s?sslmode=%s", v[0].(string), pw, v[2].(string), v[3].(int), db, mode)
 	}).(pulumi.StringOutput)
 	return pulumi.ToSecret(url).(pulumi.StringOutput)
 }

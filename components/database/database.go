@@ -73,6 +73,9 @@ type Database struct {
 	PrimaryURL pulumi.StringOutput `pulumi:"primaryUrl"`
 	// PooledURL is the PgBouncer pool's private connection URL, secret.
 	PooledURL pulumi.StringOutput `pulumi:"pooledUrl"`
+	// PoolPort is the port the pooled URL connects to on the private network: DigitalOcean's
+	// managed pool's own; elsewhere the pooler is in the cluster and this is the database's.
+	PoolPort pulumi.IntOutput `pulumi:"poolPort"`
 	// ReplicaURLs are the read replicas' private connection URLs, secret.
 	ReplicaURLs pulumi.StringArrayOutput `pulumi:"replicaUrls"`
 }
@@ -102,10 +105,12 @@ func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.Re
 		if err := d.aws(ctx, name, s, args); err != nil {
 			return nil, err
 		}
+		d.PoolPort = d.Port
 	case spec.Local:
 		if err := d.local(ctx, name, s); err != nil {
 			return nil, err
 		}
+		d.PoolPort = d.Port
 	default:
 		return nil, fmt.Errorf("database %q: cloud %q is not built by this component yet (want digitalocean, aws or local)", name, s.Cloud)
 	}
@@ -116,6 +121,7 @@ func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.Re
 		"password":    d.Password,
 		"primaryUrl":  d.PrimaryURL,
 		"pooledUrl":   d.PooledURL,
+		"poolPort":    d.PoolPort,
 		"replicaUrls": d.ReplicaURLs,
 	})
 }
@@ -196,6 +202,7 @@ func (d *Database) digitalOcean(ctx *pulumi.Context, name string, s Spec, args *
 	d.Password = pulumi.ToSecret(user.Password).(pulumi.StringOutput)
 	d.PrimaryURL = withCredentials(pg.PrivateHost, pg.Port, user, s.DBName)
 	d.PooledURL = pulumi.ToSecret(pool.PrivateUri).(pulumi.StringOutput)
+	d.PoolPort = pool.Port
 	d.ReplicaURLs = pulumi.ToSecret(replicaURLs.ToStringArrayOutput()).(pulumi.StringArrayOutput)
 	return nil
 }

@@ -55,6 +55,8 @@ type Args struct {
 	// Provider is the cluster's Kubernetes provider; TLSNamespaces get the origin certificate.
 	Provider      pulumi.ProviderResource
 	TLSNamespaces []string
+	// DependsOn creates those namespaces (the ingress release, the app).
+	DependsOn []pulumi.Resource
 }
 
 // Edge is the component.
@@ -154,8 +156,10 @@ func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.Re
 				Expression:  pulumi.String("(" + api + ")"),
 				Action:      pulumi.String("set_cache_settings"),
 				ActionParameters: &cloudflare.RulesetRuleActionParametersArgs{
-					Cache:   pulumi.Bool(true),
-					EdgeTtl: &cloudflare.RulesetRuleActionParametersEdgeTtlArgs{Mode: pulumi.String("respect_origin")},
+					Cache: pulumi.Bool(true),
+					// Without Cache-Control nothing is cached: per-user JSON never reaches
+					// another user.
+					EdgeTtl: &cloudflare.RulesetRuleActionParametersEdgeTtlArgs{Mode: pulumi.String("bypass_by_default")},
 				},
 				Enabled: pulumi.Bool(true),
 			},
@@ -182,13 +186,23 @@ func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.Re
 			Enabled: pulumi.Bool(true),
 		}
 	}
+	// The free plan's rate-limiting rules may match on the path only: there the API's rule
+	// counts every path that is not static content, on every host.
+	apiMatch := api
+	if s.Plan == "free" {
+		var notStatic []string
+		for _, p := range s.CachePaths {
+			notStatic = append(notStatic, fmt.Sprintf(`not starts_with(http.request.uri.path, "%s")`, p))
+		}
+		apiMatch = strings.Join(notStatic, " and ")
+	}
 	var rules cloudflare.RulesetRuleArray
 	for _, p := range s.ExpensivePaths {
 		rules = append(rules, limit(fmt.Sprintf("%s: %d a minute per client", p.Path, p.RequestsPerMinute),
 			fmt.Sprintf(`%s and starts_with(http.request.uri.path, "%s")`, api, p.Path), p.RequestsPerMinute, 0))
 	}
 	rules = append(rules, limit(fmt.Sprintf("API: %d a minute per client, %d more in a burst", s.RateLimit.RequestsPerMinute, s.RateLimit.Burst),
-		api, s.RateLimit.RequestsPerMinute, s.RateLimit.Burst))
+		apiMatch, s.RateLimit.RequestsPerMinute, s.RateLimit.Burst))
 	if _, err := cloudflare.NewRuleset(ctx, name+"-ratelimit", &cloudflare.RulesetArgs{
 		ZoneId: zone, Name: pulumi.String("scalestack rate limits"), Kind: pulumi.String("zone"),
 		Phase: pulumi.String("http_ratelimit"), Rules: rules,
@@ -217,7 +231,7 @@ func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.Re
 			return nil, err
 		}
 	}
-	if err := originCertificate(ctx, name, s.Domain, args.TLSNamespaces, args.Provider, e); err != nil {
+	if err := originCertificate(ctx, name, s.Domain, args.TLSNamespaces, args.Provider, e, args.DependsOn); err != nil {
 		return nil, err
 	}
 	e.Hosts = hosts.ToStringArrayOutput()

@@ -6,7 +6,9 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/pem"
+	"errors"
 	"fmt"
 
 	"github.com/pulumi/pulumi-cloudflare/sdk/v5/go/cloudflare"
@@ -28,7 +30,7 @@ const originValidityDays = 5475
 // domain and its subdomains, and put in a TLS Secret in each namespace that serves traffic. Later
 // runs make a new key and request, which the certificate and the Secrets ignore: the pair kept
 // in state is the one Cloudflare signed.
-func originCertificate(ctx *pulumi.Context, name, domain string, namespaces []string, provider pulumi.ProviderResource, parent pulumi.Resource) error {
+func originCertificate(ctx *pulumi.Context, name, domain string, namespaces []string, provider pulumi.ProviderResource, parent pulumi.Resource, deps []pulumi.Resource) error {
 	key, csr, err := keyAndRequest(domain)
 	if err != nil {
 		return fmt.Errorf("edge %q: origin key: %w", name, err)
@@ -43,17 +45,38 @@ func originCertificate(ctx *pulumi.Context, name, domain string, namespaces []st
 	if err != nil {
 		return err
 	}
+	if len(namespaces) == 0 {
+		return errors.New("no namespace to put the origin certificate in")
+	}
+	// The key is kept once, in the first namespace's key Secret, and read back from it: every
+	// TLS Secret, including one added on a later run, gets the key Cloudflare signed.
+	keySecret, err := corev1.NewSecret(ctx, name+"-origin-key", &corev1.SecretArgs{
+		Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(OriginTLSSecret + "-key"), Namespace: pulumi.String(namespaces[0])},
+		Type:       pulumi.String("Opaque"),
+		StringData: pulumi.StringMap{"tls.key": pulumi.ToSecret(pulumi.String(key)).(pulumi.StringOutput)},
+	}, pulumi.Parent(parent), pulumi.Provider(provider), pulumi.DependsOn(deps),
+		pulumi.IgnoreChanges([]string{"stringData", "data"}),
+		pulumi.AdditionalSecretOutputs([]string{"data", "stringData"}))
+	if err != nil {
+		return err
+	}
+	stored := pulumi.ToSecret(pulumi.All(keySecret.Data, keySecret.StringData).ApplyT(func(v []any) string {
+		if data, ok := v[0].(map[string]string); ok {
+			if b, err := base64.StdEncoding.DecodeString(data["tls.key"]); err == nil && len(b) > 0 {
+				return string(b)
+			}
+		}
+		if sd, ok := v[1].(map[string]string); ok {
+			return sd["tls.key"]
+		}
+		return ""
+	})).(pulumi.StringOutput)
 	for _, ns := range namespaces {
 		_, err := corev1.NewSecret(ctx, name+"-origin-"+ns, &corev1.SecretArgs{
-			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(OriginTLSSecret), Namespace: pulumi.String(ns)},
-			Type:     pulumi.String("kubernetes.io/tls"),
-			StringData: pulumi.StringMap{
-				"tls.crt": cert.Certificate,
-				"tls.key": pulumi.ToSecret(pulumi.String(key)).(pulumi.StringOutput),
-			},
-		}, pulumi.Parent(parent), pulumi.Provider(provider),
-			// The key was made with the request Cloudflare signed: it must not follow a new one.
-			pulumi.IgnoreChanges([]string{`stringData["tls.key"]`, `data["tls.key"]`}),
+			Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(OriginTLSSecret), Namespace: pulumi.String(ns)},
+			Type:       pulumi.String("kubernetes.io/tls"),
+			StringData: pulumi.StringMap{"tls.crt": cert.Certificate, "tls.key": stored},
+		}, pulumi.Parent(parent), pulumi.Provider(provider), pulumi.DependsOn(deps),
 			pulumi.AdditionalSecretOutputs([]string{"data", "stringData"}))
 		if err != nil {
 			return err

@@ -20,7 +20,7 @@ const AppNamespace = spec.PoolerNamespace
 
 // Namespace creates a namespace under the restricted Pod Security Standard whose pods accept
 // connections only from each other and from the app's namespace, on the given port.
-func Namespace(ctx *pulumi.Context, name, namespace string, port int, parent pulumi.Resource) (*corev1.Namespace, error) {
+func Namespace(ctx *pulumi.Context, name, namespace string, port int, parent pulumi.Resource, alsoAdmit ...string) (*corev1.Namespace, error) {
 	ns, err := corev1.NewNamespace(ctx, name+"-ns", &corev1.NamespaceArgs{
 		Metadata: &metav1.ObjectMetaArgs{
 			Name: pulumi.String(namespace),
@@ -44,12 +44,20 @@ func Namespace(ctx *pulumi.Context, name, namespace string, port int, parent pul
 			PodSelector: &metav1.LabelSelectorArgs{},
 			PolicyTypes: pulumi.ToStringArray([]string{"Ingress"}),
 			Ingress: networkingv1.NetworkPolicyIngressRuleArray{&networkingv1.NetworkPolicyIngressRuleArgs{
-				From:  networkingv1.NetworkPolicyPeerArray{peer(namespace), peer(AppNamespace)},
+				From:  append(networkingv1.NetworkPolicyPeerArray{peer(namespace), peer(AppNamespace)}, peers(alsoAdmit, peer)...),
 				Ports: networkingv1.NetworkPolicyPortArray{&networkingv1.NetworkPolicyPortArgs{Port: pulumi.Int(port), Protocol: pulumi.String("TCP")}},
 			}},
 		},
 	}, pulumi.Parent(parent), pulumi.DependsOn([]pulumi.Resource{ns}))
 	return ns, err
+}
+
+func peers(namespaces []string, peer func(string) *networkingv1.NetworkPolicyPeerArgs) networkingv1.NetworkPolicyPeerArray {
+	var out networkingv1.NetworkPolicyPeerArray
+	for _, ns := range namespaces {
+		out = append(out, peer(ns))
+	}
+	return out
 }
 
 // Password keeps a generated password in a Secret. The program makes a new one each run; the
