@@ -16,6 +16,8 @@ func res(typ, name string, inputs map[string]any) plan.Resource {
 
 func protected(r plan.Resource) plan.Resource { r.Protect = true; return r }
 
+func withParent(r plan.Resource, parent string) plan.Resource { r.Parent = parent; return r }
+
 // goodContainer passes every container rule.
 func goodContainer() map[string]any {
 	return map[string]any{
@@ -108,6 +110,13 @@ func TestRules(t *testing.T) {
 		{rule: "data-private",
 			pass: []plan.Resource{rds(goodRDS), res(awsIngress, "db-sg-in", map[string]any{"securityGroupId": "db-sg-id", "referencedSecurityGroupId": "nodes"})},
 			fail: []plan.Resource{rds(goodRDS), res(awsIngress, "db-sg-in", map[string]any{"securityGroupId": "db-sg-id", "cidrIpv4": "0.0.0.0/0"})},
+			want: "cidrIpv4: admits 0.0.0.0/0, the whole internet, to a database or cache"},
+		{rule: "data-private", // as a real preview sees it: IDs unknown, the rule a child of its group
+			fail: []plan.Resource{
+				withParent(rds(with(goodRDS, "vpcSecurityGroupIds", []any{plan.Unknown})), "db"),
+				withParent(res(awsSG, "db-sg", map[string]any{}), "db"),
+				withParent(res(awsIngress, "db-sg-in", map[string]any{"securityGroupId": plan.Unknown, "cidrIpv4": "0.0.0.0/0"}), "db-sg"),
+			},
 			want: "cidrIpv4: admits 0.0.0.0/0, the whole internet, to a database or cache"},
 		{rule: "data-private",
 			fail: []plan.Resource{rds(with(goodRDS, "publiclyAccessible", true))},

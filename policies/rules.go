@@ -217,8 +217,18 @@ func dataPrivate(s *Stack) []Violation {
 		}
 		return false
 	}
+	// Before the first deployment IDs are unknown: a rule then belongs to the security group it
+	// is a child of, and the group to the database or cache it sits beside.
+	dataGroups := map[string]bool{}
+	for _, sg := range s.OfType(awsSG) {
+		for _, d := range data {
+			if sg.Parent != "" && sg.Parent == d.Parent {
+				dataGroups[sg.Name] = true
+			}
+		}
+	}
 	for _, r := range s.OfType(awsIngress) {
-		if ref, _ := get(r, "securityGroupId"); guards(ref, r) {
+		if ref, _ := get(r, "securityGroupId"); guards(ref, r) || dataGroups[r.Parent] {
 			for _, k := range []string{"cidrIpv4", "cidrIpv6"} {
 				if slices.Contains(openCIDRs, str(r, k)) {
 					out = append(out, violation(r, k, "admits %s, the whole internet, to a database or cache (want the cluster's security group)", str(r, k)))
@@ -227,7 +237,7 @@ func dataPrivate(s *Stack) []Violation {
 		}
 	}
 	for _, sg := range s.OfType(awsSG) {
-		if !guards(sg.Name+"-id", sg) {
+		if !guards(sg.Name+"-id", sg) && !dataGroups[sg.Name] {
 			continue
 		}
 		for i, in := range list(sg, "ingress") {
