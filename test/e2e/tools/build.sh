@@ -42,4 +42,10 @@ chmod 644 "$here/kubernetes/schema.json" "$here/kubernetes/terraform-mapping.jso
 build pulumi-resource-kubernetes "$kubernetes_provider_version" "$here/kubernetes" \
   -ldflags "-X github.com/pulumi/pulumi-kubernetes/provider/v4/pkg/version.Version=$kubernetes_provider_version" .
 
+kube_version=v1.33.13
+kube_ldflags="-X k8s.io/component-base/version.gitVersion=$kube_version -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=33"
+for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
+  build "$cmd" "$kube_version" "$here/kube" -ldflags "$kube_ldflags" "k8s.io/kubernetes/cmd/$cmd"
+done
+
 echo "$cache/bin"
