@@ -30,20 +30,13 @@ type Spec struct {
 // WithDefaults fills the documented defaults.
 func (s Spec) WithDefaults() Spec {
 	s.Cache = s.Cache.WithDefaults()
-	if s.Maintenance == (spec.Maintenance{}) {
-		s.Maintenance = spec.DefaultMaintenance
-	}
+	s.Maintenance = s.Maintenance.WithDefaults()
 	return s
 }
 
 // Validate reports every problem, each naming its field.
 func (s Spec) Validate() error {
-	err := errors.Join(s.Placement.Validate(), s.Cache.Validate("cache.", s.Cloud))
-	if s.Cloud == spec.AWS {
-		_, _, werr := s.Maintenance.AWSWindows()
-		err = errors.Join(err, werr)
-	}
-	return err
+	return errors.Join(s.Placement.Validate(), s.Cache.Validate("cache.", s.Cloud), s.Maintenance.ValidateFor(s.Cloud))
 }
 
 // Args connects the cache to the network and the cluster that may reach it.

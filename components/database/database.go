@@ -32,20 +32,13 @@ type Spec struct {
 // WithDefaults fills the documented defaults.
 func (s Spec) WithDefaults() Spec {
 	s.Database = s.Database.WithDefaults()
-	if s.Maintenance == (spec.Maintenance{}) {
-		s.Maintenance = spec.DefaultMaintenance
-	}
+	s.Maintenance = s.Maintenance.WithDefaults()
 	return s
 }
 
 // Validate reports every problem, each naming its field.
 func (s Spec) Validate() error {
-	err := errors.Join(s.Placement.Validate(), s.Database.Validate("database.", s.Cloud))
-	if s.Cloud == spec.AWS {
-		_, _, werr := s.Maintenance.AWSWindows()
-		err = errors.Join(err, werr)
-	}
-	return err
+	return errors.Join(s.Placement.Validate(), s.Database.Validate("database.", s.Cloud), s.Maintenance.ValidateFor(s.Cloud))
 }
 
 // Args connects the database to the network and the cluster that may reach it.

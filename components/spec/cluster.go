@@ -91,12 +91,7 @@ var (
 // WithDefaults fills the documented defaults.
 func (c Cluster) WithDefaults() Cluster {
 	c.Version = c.Version.Or(DefaultKubernetesVersion)
-	if c.Maintenance.Day == "" {
-		c.Maintenance.Day = DefaultMaintenance.Day
-	}
-	if c.Maintenance.StartTime == "" {
-		c.Maintenance.StartTime = DefaultMaintenance.StartTime
-	}
+	c.Maintenance = c.Maintenance.WithDefaults()
 	if c.SystemPool.Name == "" {
 		c.SystemPool.Name = DefaultSystemPool.Name
 	}
@@ -185,6 +180,27 @@ func (n NodePool) NodeLabels() map[string]string {
 		out[k] = v
 	}
 	return out
+}
+
+// WithDefaults fills the default day and start time where they are not set.
+func (m Maintenance) WithDefaults() Maintenance {
+	if m.Day == "" {
+		m.Day = DefaultMaintenance.Day
+	}
+	if m.StartTime == "" {
+		m.StartTime = DefaultMaintenance.StartTime
+	}
+	return m
+}
+
+// ValidateFor reports a window the cloud cannot schedule (AWS needs a weekday; the others take
+// what Cluster.Validate accepts).
+func (m Maintenance) ValidateFor(cloud Cloud) error {
+	if cloud != AWS {
+		return nil
+	}
+	_, _, err := m.AWSWindows()
+	return err
 }
 
 // AWSWindows spells the window as RDS and ElastiCache want it: a one-hour weekly maintenance
