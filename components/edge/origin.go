@@ -6,7 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -15,6 +14,8 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/scalestack/scalestack/internal/kube"
 )
 
 // OriginTLSSecret is the name of the Kubernetes TLS Secret with the origin certificate, in the
@@ -50,27 +51,12 @@ func originCertificate(ctx *pulumi.Context, name, domain string, namespaces []st
 	}
 	// The key is kept once, in the first namespace's key Secret, and read back from it: every
 	// TLS Secret, including one added on a later run, gets the key Cloudflare signed.
-	keySecret, err := corev1.NewSecret(ctx, name+"-origin-key", &corev1.SecretArgs{
-		Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(OriginTLSSecret + "-key"), Namespace: pulumi.String(namespaces[0])},
-		Type:       pulumi.String("Opaque"),
-		StringData: pulumi.StringMap{"tls.key": pulumi.ToSecret(pulumi.String(key)).(pulumi.StringOutput)},
-	}, pulumi.Parent(parent), pulumi.Provider(provider), pulumi.DependsOn(deps),
-		pulumi.IgnoreChanges([]string{"stringData", "data"}),
-		pulumi.AdditionalSecretOutputs([]string{"data", "stringData"}))
+	_, stored, err := kube.Kept(ctx, name+"-origin-key", namespaces[0], OriginTLSSecret+"-key", "tls.key",
+		pulumi.ToSecret(pulumi.String(key)).(pulumi.StringOutput),
+		pulumi.Parent(parent), pulumi.Provider(provider), pulumi.DependsOn(deps))
 	if err != nil {
 		return err
 	}
-	stored := pulumi.ToSecret(pulumi.All(keySecret.Data, keySecret.StringData).ApplyT(func(v []any) string {
-		if data, ok := v[0].(map[string]string); ok {
-			if b, err := base64.StdEncoding.DecodeString(data["tls.key"]); err == nil && len(b) > 0 {
-				return string(b)
-			}
-		}
-		if sd, ok := v[1].(map[string]string); ok {
-			return sd["tls.key"]
-		}
-		return ""
-	})).(pulumi.StringOutput)
 	for _, ns := range namespaces {
 		_, err := corev1.NewSecret(ctx, name+"-origin-"+ns, &corev1.SecretArgs{
 			Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(OriginTLSSecret), Namespace: pulumi.String(ns)},

@@ -64,32 +64,40 @@ func peers(namespaces []string, peer func(string) *networkingv1.NetworkPolicyPee
 // Secret ignores it after creation, and the value returned is read back from the Secret, so
 // it is the one the database was initialised with.
 func Password(ctx *pulumi.Context, name, namespace, key string, protect bool, parent, ns pulumi.Resource) (*corev1.Secret, pulumi.StringOutput, error) {
-	generated, err := generated.Password()
+	password, err := generated.Password()
 	if err != nil {
 		return nil, pulumi.StringOutput{}, err
 	}
+	return Kept(ctx, name, namespace, key, "password", password,
+		pulumi.Parent(parent), pulumi.DependsOn([]pulumi.Resource{ns}), pulumi.Protect(protect))
+}
+
+// Kept stores a value made once (a password, a private key) under field in a Secret that
+// ignores later values, and returns the value read back from the Secret: the one stored when
+// it was created, whatever this run made.
+func Kept(ctx *pulumi.Context, name, namespace, secretName, field string, value pulumi.StringInput, opts ...pulumi.ResourceOption) (*corev1.Secret, pulumi.StringOutput, error) {
 	secret, err := corev1.NewSecret(ctx, name, &corev1.SecretArgs{
-		Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(key), Namespace: pulumi.String(namespace)},
+		Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(secretName), Namespace: pulumi.String(namespace)},
 		Type:       pulumi.String("Opaque"),
-		StringData: pulumi.StringMap{"password": generated},
-	}, pulumi.Parent(parent), pulumi.DependsOn([]pulumi.Resource{ns}), pulumi.Protect(protect),
+		StringData: pulumi.StringMap{field: value},
+	}, append(opts,
 		pulumi.IgnoreChanges([]string{"stringData", "data"}),
-		pulumi.AdditionalSecretOutputs([]string{"data", "stringData"}))
+		pulumi.AdditionalSecretOutputs([]string{"data", "stringData"}))...)
 	if err != nil {
 		return nil, pulumi.StringOutput{}, err
 	}
-	password := pulumi.All(secret.Data, secret.StringData).ApplyT(func(v []any) string {
+	stored := pulumi.All(secret.Data, secret.StringData).ApplyT(func(v []any) string {
 		if data, ok := v[0].(map[string]string); ok {
-			if b, err := base64.StdEncoding.DecodeString(data["password"]); err == nil && len(b) > 0 {
+			if b, err := base64.StdEncoding.DecodeString(data[field]); err == nil && len(b) > 0 {
 				return string(b)
 			}
 		}
 		if sd, ok := v[1].(map[string]string); ok {
-			return sd["password"]
+			return sd[field]
 		}
 		return ""
 	}).(pulumi.StringOutput)
-	return secret, pulumi.ToSecret(password).(pulumi.StringOutput), nil
+	return secret, pulumi.ToSecret(stored).(pulumi.StringOutput), nil
 }
 
 // Restricted is the restricted container security context with a read-only root filesystem.
