@@ -117,16 +117,32 @@ func mockOutputs(typ, name string, inputs resource.PropertyMap) resource.Propert
 		})}
 	case "kubernetes:core/v1:Secret":
 		if sd, ok := inputs["stringData"]; ok && sd.ContainsSecrets() {
-			// The in-cluster data services' generated passwords: the stored value, as the
-			// API server returns it (base64 in data).
-			return resource.PropertyMap{"data": resource.MakeSecret(resource.NewProperty(resource.PropertyMap{
-				"password": resource.NewProperty(base64.StdEncoding.EncodeToString([]byte("password of " + name))),
-			}))}
+			// Generated values kept in Secrets (passwords, the origin key): the stored value
+			// of each key, as the API server returns it (base64 in data). A placeholder stands
+			// in for the generated value so that plans are the same on every run.
+			data := resource.PropertyMap{}
+			if obj := secretObject(sd); obj != nil {
+				for k := range obj {
+					data[k] = resource.NewProperty(base64.StdEncoding.EncodeToString([]byte(string(k) + " of " + name)))
+				}
+			}
+			return resource.PropertyMap{"data": resource.MakeSecret(resource.NewProperty(data))}
 		}
 	case "cloudflare:index/originCaCertificate:OriginCaCertificate":
 		return resource.PropertyMap{"certificate": resource.NewProperty("-----BEGIN CERTIFICATE-----\ncertificate of " + name + "\n-----END CERTIFICATE-----\n")}
 	case "aws:ec2/eip:Eip":
 		return resource.PropertyMap{"allocationId": resource.NewProperty(name + "-allocation")}
+	}
+	return nil
+}
+
+// secretObject is the object inside a (possibly secret) property value; nil when it is none.
+func secretObject(v resource.PropertyValue) resource.PropertyMap {
+	if v.IsSecret() {
+		v = v.SecretValue().Element
+	}
+	if v.IsObject() {
+		return v.ObjectValue()
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ package kube
 
 import (
 	"encoding/base64"
+	"fmt"
 
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
@@ -86,16 +87,15 @@ func Kept(ctx *pulumi.Context, name, namespace, secretName, field string, value 
 	if err != nil {
 		return nil, pulumi.StringOutput{}, err
 	}
-	stored := pulumi.All(secret.Data, secret.StringData).ApplyT(func(v []any) string {
-		if data, ok := v[0].(map[string]string); ok {
-			if b, err := base64.StdEncoding.DecodeString(data[field]); err == nil && len(b) > 0 {
-				return string(b)
-			}
+	// Only data: the API server returns stringData folded into it, and an output the provider
+	// does not return (stringData) is unknown in a preview, which would make every preview
+	// show every consumer of the value as changing.
+	stored := secret.Data.ApplyT(func(data map[string]string) (string, error) {
+		b, err := base64.StdEncoding.DecodeString(data[field])
+		if err != nil || len(b) == 0 {
+			return "", fmt.Errorf("kube: Secret %s/%s has no %s in its data", namespace, secretName, field)
 		}
-		if sd, ok := v[1].(map[string]string); ok {
-			return sd[field]
-		}
-		return ""
+		return string(b), nil
 	}).(pulumi.StringOutput)
 	return secret, pulumi.ToSecret(stored).(pulumi.StringOutput), nil
 }

@@ -27,8 +27,15 @@ type Resource struct {
 	ParentType string `json:"parentType,omitempty"`
 	// Custom is false for component resources (groupings that a provider does not manage).
 	Custom bool `json:"custom"`
+	// Provider is the name of the explicit provider resource that manages this one; empty for
+	// component resources and for a package's default provider, which reads ambient
+	// credentials (a kubeconfig, a token in the environment).
+	Provider string `json:"provider,omitempty"`
 	// Protect mirrors the resource option: the engine refuses to delete a protected resource.
 	Protect bool `json:"protect,omitempty"`
+	// Dependencies names, sorted, the resources the engine creates before this one: those its
+	// inputs come from and those its dependsOn option lists.
+	Dependencies []string `json:"dependencies,omitempty"`
 	// IgnoreChanges lists the input paths the engine does not diff.
 	IgnoreChanges []string `json:"ignoreChanges,omitempty"`
 	// Inputs holds the resource's inputs: strings, float64 numbers, bools, nil, []any and

@@ -5,6 +5,7 @@ package recorder
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -38,12 +39,24 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		Custom: args.Custom,
 		Inputs: Plain(args.Inputs),
 	}
+	// A provider reference is "<urn>::<id>".
+	if ref := args.Provider; ref != "" {
+		if i := strings.LastIndex(ref, "::"); i > 0 && resource.URN(ref[:i]).IsValid() {
+			res.Provider = resource.URN(ref[:i]).Name()
+		}
+	}
 	if rpc := args.RegisterRPC; rpc != nil {
 		if parent := resource.URN(rpc.GetParent()); parent != "" && parent.IsValid() && parent.Type() != resource.RootStackType {
 			res.Parent = parent.Name()
 			res.ParentType = string(parent.Type())
 		}
 		res.Protect = rpc.GetProtect()
+		for _, dep := range rpc.GetDependencies() {
+			if urn := resource.URN(dep); urn.IsValid() && !slices.Contains(res.Dependencies, urn.Name()) {
+				res.Dependencies = append(res.Dependencies, urn.Name())
+			}
+		}
+		sort.Strings(res.Dependencies)
 		if ic := rpc.GetIgnoreChanges(); len(ic) > 0 {
 			res.IgnoreChanges = append([]string(nil), ic...)
 			sort.Strings(res.IgnoreChanges)
