@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -73,18 +74,24 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Platform, error) {
 	if err != nil {
 		return nil, err
 	}
-	cl, err := cluster.New(ctx, base+"-cluster", cluster.Spec{Placement: place, Cluster: p.Cluster},
+	cl, err := cluster.New(ctx, base+"-cluster", cluster.Spec{Placement: place, Cluster: p.Cluster, Autoscaler: p.Workloads.Addons.ClusterAutoscaler},
 		&cluster.Args{VpcID: net.VpcID, PrivateSubnetIDs: net.PrivateSubnetIDs, Kubeconfig: kubeconfig(cfg)}, opts...)
 	if err != nil {
 		return nil, err
 	}
+	// The local cloud's PostgreSQL and Valkey run in the cluster: through its provider, never
+	// through whatever cluster an ambient kubeconfig points at.
+	dataOpts := opts
+	if cfg.Cloud == spec.Local {
+		dataOpts = append(slices.Clip(opts), pulumi.Providers(cl.Provider))
+	}
 	db, err := database.New(ctx, base+"-db", database.Spec{Placement: place, Database: p.Database, Maintenance: p.Cluster.Maintenance},
-		&database.Args{VpcID: net.VpcID, ClusterID: cl.ClusterID, PrivateSubnetIDs: net.PrivateSubnetIDs, NodeSecurityGroupID: cl.NodeSecurityGroupID}, opts...)
+		&database.Args{VpcID: net.VpcID, ClusterID: cl.ClusterID, PrivateSubnetIDs: net.PrivateSubnetIDs, NodeSecurityGroupID: cl.NodeSecurityGroupID}, dataOpts...)
 	if err != nil {
 		return nil, err
 	}
 	kv, err := cache.New(ctx, base+"-cache", cache.Spec{Placement: place, Cache: p.Cache, Maintenance: p.Cluster.Maintenance},
-		&cache.Args{VpcID: net.VpcID, ClusterID: cl.ClusterID, PrivateSubnetIDs: net.PrivateSubnetIDs, NodeSecurityGroupID: cl.NodeSecurityGroupID}, opts...)
+		&cache.Args{VpcID: net.VpcID, ClusterID: cl.ClusterID, PrivateSubnetIDs: net.PrivateSubnetIDs, NodeSecurityGroupID: cl.NodeSecurityGroupID}, dataOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -114,10 +121,15 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Platform, error) {
 	}
 
 	if cfg.Domain != "" {
+		// The origin certificate goes where TLS ends: the app's namespace (the WebSocket pods
+		// mount it, so it must not wait for them) and, with the add-on, ingress-nginx's.
+		tlsNamespaces, tlsDeps := []string{workloads.Namespace}, []pulumi.Resource{app.NamespaceObject}
+		if plat.Ingress != nil {
+			tlsNamespaces, tlsDeps = append(tlsNamespaces, workloads.IngressNamespace), append(tlsDeps, plat.Ingress)
+		}
 		if _, err := edge.New(ctx, base+"-edge", edge.Spec{Edge: p.Edge, Domain: cfg.Domain, ZoneID: cfg.ZoneID},
 			&edge.Args{IngressHost: plat.IngressHost, WebSocketHost: app.WebSocketHost, Provider: cl.Provider,
-				TLSNamespaces: []string{workloads.IngressNamespace, workloads.Namespace},
-				DependsOn:     []pulumi.Resource{plat, app}}); err != nil {
+				TLSNamespaces: tlsNamespaces, DependsOn: tlsDeps}); err != nil {
 			return nil, err
 		}
 	}

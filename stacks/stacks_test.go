@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -392,6 +393,44 @@ func TestLocalNeedsAKubeconfig(t *testing.T) {
 	_, err := stacks.Plan("prod", map[string]string{"scalestack:cloud": "local", "scalestack:tier": "1k"}, nil)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `stacks: config "scalestack:kubeconfig": is not set (want the path of a kubeconfig, or its contents, for the local cloud`)
+}
+
+// Every Kubernetes object goes through the cluster's explicit provider and every AWS resource
+// through the stack's: a default provider would act on whatever cluster an ambient kubeconfig,
+// or whatever account and region the environment, points at.
+func TestExplicitProviders(t *testing.T) {
+	for _, cloud := range builtClouds {
+		p := planFor(t, cloud, "100k", "scalestack:domain", "example.com", "scalestack:cloudflareZoneId", "0123456789abcdef0123456789abcdef")
+		providers := map[string]string{}
+		for _, r := range p.Resources {
+			if pkg, ok := strings.CutPrefix(r.Type, "pulumi:providers:"); ok {
+				providers[r.Name] = pkg
+			}
+		}
+		for _, r := range p.Resources {
+			pkg, _, _ := strings.Cut(r.Type, ":")
+			if !r.Custom || (pkg != "kubernetes" && pkg != "aws") {
+				continue
+			}
+			assert.Equal(t, pkg, providers[r.Provider], "%s: %s %s goes through provider %q, not an explicit %s provider", cloud, r.Type, r.Name, r.Provider, pkg)
+		}
+	}
+}
+
+// Every Kubernetes provider changes ConfigMaps and Secrets in place: replacing one of a fixed
+// name deletes it first, and every Deployment that reads it with it, so a tier switch (which
+// changes the app's settings) would stop the app. The real engine showed it; this keeps it.
+func TestKubernetesProvidersMutateConfigInPlace(t *testing.T) {
+	for _, cloud := range builtClouds {
+		p := planFor(t, cloud, "1k")
+		providers := p.OfType("pulumi:providers:kubernetes")
+		require.NotEmpty(t, providers, cloud)
+		for _, r := range providers {
+			for _, k := range []string{"enableConfigMapMutable", "enableSecretMutable"} {
+				assert.Contains(t, []any{true, "true"}, r.Inputs[k], "%s: %s sets %s", cloud, r.Name, k)
+			}
+		}
+	}
 }
 
 func TestBadConfigFailsBeforeAnyResource(t *testing.T) {

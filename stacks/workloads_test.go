@@ -1,6 +1,7 @@
 package stacks_test
 
 import (
+	"fmt"
 	"strconv"
 	"testing"
 
@@ -126,7 +127,10 @@ func TestWorkloadsFollowThePreset(t *testing.T) {
 						m := e.(map[string]any)
 						if m["name"] == "DEFAULT_POOL_SIZE" {
 							found = true
-							assert.Equal(t, fmtInt(preset(t, tier).Database.Pool.Size), m["value"])
+							// The replicas share the pool: together they open no more than it.
+							per := preset(t, tier).Database.Pool.Size / w.Pooler.Replicas
+							assert.Equal(t, fmtInt(per), m["value"])
+							assert.LessOrEqual(t, per*w.Pooler.Replicas, preset(t, tier).Database.Pool.Size)
 						}
 					}
 					assert.True(t, found)
@@ -172,3 +176,57 @@ func TestWorkloadsConfig(t *testing.T) {
 }
 
 func fmtInt(n int) string { return strconv.Itoa(n) }
+
+// Add-ons off: no Cluster Autoscaler on EKS, and no ingress-nginx nor an Ingress that only it
+// would route (and report an address for, which the provider waits on); on, both are there.
+func TestAddonSwitches(t *testing.T) {
+	charts := func(p plan.Plan) []any {
+		var out []any
+		for _, r := range p.OfType(helmRelease) {
+			out = append(out, r.Inputs["chart"])
+		}
+		return out
+	}
+	const ingress = "kubernetes:networking.k8s.io/v1:Ingress"
+	on := planFor(t, spec.AWS, "100k")
+	assert.Contains(t, charts(on), "cluster-autoscaler")
+	assert.Contains(t, charts(on), "ingress-nginx")
+	assert.Len(t, on.OfType(ingress), 1)
+
+	off := planFor(t, spec.AWS, "100k", "scalestack:overrides", `{"workloads":{"addons":{"ingress":false,"clusterAutoscaler":false}}}`)
+	assert.NotContains(t, charts(off), "cluster-autoscaler")
+	assert.NotContains(t, charts(off), "ingress-nginx")
+	assert.Empty(t, off.OfType(ingress))
+	_, api := byMetaName(off, k8sService, "api")
+	assert.True(t, api, "the API's Service stays for a controller of the user's own")
+	require.Len(t, off.OfType("pulumi:providers:kubernetes"), 1, "the cluster's provider does not depend on the autoscaler")
+}
+
+// The edge's origin certificate is what the WebSocket pods mount: its Secrets must not wait for
+// the app's Deployments, or the first up with a domain waits for pods that wait for it.
+func TestOriginCertificateDoesNotWaitForThePods(t *testing.T) {
+	for _, cloud := range []spec.Cloud{spec.DigitalOcean, spec.AWS} {
+		p := edgePlan(t, cloud, "100k")
+		deployments := map[string]bool{}
+		for _, r := range p.OfType(k8sDeployment) {
+			deployments[r.Name] = true
+		}
+		ws, ok := byMetaName(p, k8sDeployment, "websocket")
+		require.True(t, ok)
+		vols, _ := ws.Get("spec.template.spec.volumes")
+		assert.Contains(t, fmt.Sprint(vols), "origin-tls", "%s: the WebSocket pods mount the origin certificate", cloud)
+		var namespaces []string
+		for _, r := range p.OfType(k8sSecret) {
+			if name, _ := r.Get("metadata.name"); name != "origin-tls" && name != "origin-tls-key" {
+				continue
+			}
+			ns, _ := r.Get("metadata.namespace")
+			namespaces = append(namespaces, fmt.Sprint(ns))
+			require.NotEmpty(t, r.Dependencies, "%s: %s records its dependencies", cloud, r.Name)
+			for _, d := range r.Dependencies {
+				assert.False(t, deployments[d], "%s: %s waits for the Deployment %s", cloud, r.Name, d)
+			}
+		}
+		assert.ElementsMatch(t, []string{"scalestack", "scalestack", "ingress-nginx"}, namespaces, "%s: the key, and a TLS Secret where TLS ends", cloud)
+	}
+}

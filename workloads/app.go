@@ -41,22 +41,25 @@ const (
 	scaleDownPercent, scaleDownPeriod          = 50, 60
 	scaleDownWindow                            = 300
 	// Shutdown: the load balancer stops sending before the process stops; WebSockets get longer
-	// to drain and reconnect elsewhere.
-	preStopSeconds         = 10
-	graceSeconds           = 30
-	websocketGraceSeconds  = 60
-	processLabel           = "scalestack.dev/process"
-	appLabel               = "app.kubernetes.io/name"
-	partOfLabel            = "app.kubernetes.io/part-of"
-	configHashAnnotation   = "scalestack.dev/config-hash"
-	nonRootUID             = 10001
-	websocketPortName      = "ws"
-	httpPortName           = "http"
-	poolerPortName         = "postgres"
-	zoneTopologyKey        = "topology.kubernetes.io/zone"
-	tlsDir                 = "/etc/scalestack/tls"
-	hostnameTopologyKey    = "kubernetes.io/hostname"
-	defaultIngressCIDRNote = "any address: the WebSocket load balancer is the public entry"
+	// to drain and reconnect elsewhere. A WebSocket pod keeps serving for 30 s after it is told
+	// to stop, longer than a load balancer takes to see it gone (DigitalOcean: 3 failed checks
+	// 3 s apart; an AWS NLB: 2 or 3 checks 10 s apart), then has 60 s to close its connections.
+	preStopSeconds          = 10
+	graceSeconds            = 30
+	websocketPreStopSeconds = 30
+	websocketGraceSeconds   = 90
+	processLabel            = "scalestack.dev/process"
+	appLabel                = "app.kubernetes.io/name"
+	partOfLabel             = "app.kubernetes.io/part-of"
+	configHashAnnotation    = "scalestack.dev/config-hash"
+	nonRootUID              = 10001
+	websocketPortName       = "ws"
+	httpPortName            = "http"
+	poolerPortName          = "postgres"
+	zoneTopologyKey         = "topology.kubernetes.io/zone"
+	tlsDir                  = "/etc/scalestack/tls"
+	hostnameTopologyKey     = "kubernetes.io/hostname"
+	defaultIngressCIDRNote  = "any address: the WebSocket load balancer is the public entry"
 )
 
 // Spec is the app and where it runs.
@@ -114,6 +117,9 @@ type App struct {
 	Namespace pulumi.StringOutput `pulumi:"namespace"`
 	// WebSocketHost is the WebSocket load balancer's address once the cloud assigns it.
 	WebSocketHost pulumi.StringOutput `pulumi:"websocketHost"`
+	// NamespaceObject is the app's Namespace: what another component's objects in it (the
+	// edge's TLS Secret, which the WebSocket pods mount) wait for, rather than the whole app.
+	NamespaceObject pulumi.Resource
 }
 
 // New deploys the app.
@@ -133,6 +139,7 @@ func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.Re
 		return nil, err
 	}
 	a.Namespace = pulumi.String(Namespace).ToStringOutput()
+	a.NamespaceObject = b.ns
 	a.WebSocketHost = b.wsHost
 	return a, ctx.RegisterResourceOutputs(a, pulumi.Map{"namespace": a.Namespace, "websocketHost": a.WebSocketHost})
 }
@@ -265,6 +272,10 @@ func httpProbe(path string, port int, period, failures int) *corev1.ProbeArgs {
 	}
 }
 
+// shutdown is how a process's pods stop: serving on for preStop seconds while load balancers
+// take them out, then SIGTERM, and SIGKILL grace seconds after the stop began.
+type shutdown struct{ preStop, grace int }
+
 // spread keeps a process's pods on different nodes and zones where it can.
 func spread(ls pulumi.StringMap) corev1.TopologySpreadConstraintArray {
 	var out corev1.TopologySpreadConstraintArray
@@ -281,7 +292,7 @@ func spread(ls pulumi.StringMap) corev1.TopologySpreadConstraintArray {
 
 // podTemplate is a process's pods: restricted, probed, sized, spread, on its node pool, with
 // the app's Secret and ConfigMap as its environment and a writable /tmp.
-func (b *builder) podTemplate(process string, svc spec.Service, c spec.Container, portName string, grace int) *corev1.PodTemplateSpecArgs {
+func (b *builder) podTemplate(process string, svc spec.Service, c spec.Container, portName string, stop shutdown) *corev1.PodTemplateSpecArgs {
 	ls := labels(process)
 	env := corev1.EnvVarArray{
 		&corev1.EnvVarArgs{Name: pulumi.String("PORT"), Value: pulumi.String(fmt.Sprint(c.Port))},
@@ -306,7 +317,7 @@ func (b *builder) podTemplate(process string, svc spec.Service, c spec.Container
 		ReadinessProbe:  httpProbe(c.HealthPath, c.Port, 5, 3),
 		LivenessProbe:   httpProbe(c.HealthPath, c.Port, 10, 3),
 		Lifecycle: &corev1.LifecycleArgs{PreStop: &corev1.LifecycleHandlerArgs{
-			Sleep: &corev1.SleepActionArgs{Seconds: pulumi.Int(preStopSeconds)},
+			Sleep: &corev1.SleepActionArgs{Seconds: pulumi.Int(stop.preStop)},
 		}},
 		VolumeMounts: corev1.VolumeMountArray{&corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")}},
 	}
@@ -338,7 +349,7 @@ func (b *builder) podTemplate(process string, svc spec.Service, c spec.Container
 			Containers:                    corev1.ContainerArray{container},
 			SecurityContext:               podSecurity(),
 			AutomountServiceAccountToken:  pulumi.Bool(false),
-			TerminationGracePeriodSeconds: pulumi.Int(grace),
+			TerminationGracePeriodSeconds: pulumi.Int(stop.grace),
 			NodeSelector:                  nodeSelector(b.s.Cloud, svc.Pool),
 			TopologySpreadConstraints:     spread(ls),
 			Volumes:                       volumes,
@@ -349,9 +360,9 @@ func (b *builder) podTemplate(process string, svc spec.Service, c spec.Container
 // process is one of the app's Deployments with its Service, autoscaler and disruption budget.
 func (b *builder) process(process string, svc spec.Service, c spec.Container) error {
 	ls := labels(process)
-	portName, grace := httpPortName, graceSeconds
+	portName, stop := httpPortName, shutdown{preStop: preStopSeconds, grace: graceSeconds}
 	if process == "websocket" {
-		portName, grace = websocketPortName, websocketGraceSeconds
+		portName, stop = websocketPortName, shutdown{preStop: websocketPreStopSeconds, grace: websocketGraceSeconds}
 	}
 	dep, err := appsv1.NewDeployment(b.ctx, b.name+"-"+process, &appsv1.DeploymentArgs{
 		Metadata: meta(process, ls),
@@ -363,7 +374,7 @@ func (b *builder) process(process string, svc spec.Service, c spec.Container) er
 				// A new pod is ready before an old one goes.
 				RollingUpdate: &appsv1.RollingUpdateDeploymentArgs{MaxSurge: pulumi.String("25%"), MaxUnavailable: pulumi.Int(0)},
 			},
-			Template: b.podTemplate(process, svc, c, portName, grace),
+			Template: b.podTemplate(process, svc, c, portName, stop),
 		},
 	}, b.opts(
 		// The autoscaler owns the replica count once the Deployment exists.

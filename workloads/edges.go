@@ -108,7 +108,7 @@ func (b *builder) scaledObject(svc spec.Service, dep *appsv1.Deployment) error {
 }
 
 // pooler is PgBouncer in transaction mode in front of the primary, where the cloud has no
-// managed pool. Its server pool is the preset's pool size; it takes the app's connections at
+// managed pool. Its replicas share the preset's pool size; it takes the app's connections at
 // the Service the database component's pooled URL names.
 func (b *builder) pooler() error {
 	w := b.s.Workloads.Pooler
@@ -121,7 +121,7 @@ func (b *builder) pooler() error {
 	if err != nil {
 		return err
 	}
-	pool := fmt.Sprint(b.s.PoolSize)
+	pool := fmt.Sprint(w.ServerConnections(b.s.PoolSize))
 	container := &corev1.ContainerArgs{
 		Name:  pulumi.String("pgbouncer"),
 		Image: pulumi.String(poolerImage),
@@ -144,6 +144,7 @@ func (b *builder) pooler() error {
 		},
 		Resources:       resources(w.Resources),
 		SecurityContext: restricted(),
+		StartupProbe:    &corev1.ProbeArgs{TcpSocket: &corev1.TCPSocketActionArgs{Port: pulumi.Int(spec.PoolerPort)}, PeriodSeconds: pulumi.Int(2), FailureThreshold: pulumi.Int(30)},
 		ReadinessProbe:  &corev1.ProbeArgs{TcpSocket: &corev1.TCPSocketActionArgs{Port: pulumi.Int(spec.PoolerPort)}, PeriodSeconds: pulumi.Int(5)},
 		LivenessProbe:   &corev1.ProbeArgs{TcpSocket: &corev1.TCPSocketActionArgs{Port: pulumi.Int(spec.PoolerPort)}, PeriodSeconds: pulumi.Int(10)},
 		Lifecycle: &corev1.LifecycleArgs{PreStop: &corev1.LifecycleHandlerArgs{

@@ -51,6 +51,8 @@ type Platform struct {
 
 	// KEDA is KEDA's release when it is on: its CRDs must exist before a ScaledObject.
 	KEDA pulumi.Resource
+	// Ingress is ingress-nginx's release when it is on; it creates IngressNamespace.
+	Ingress pulumi.Resource
 	// IngressHost is the ingress load balancer's address once the cloud assigns it; empty
 	// without the ingress add-on.
 	IngressHost pulumi.StringOutput `pulumi:"ingressHost"`
@@ -129,6 +131,7 @@ func NewPlatform(ctx *pulumi.Context, name string, s PlatformSpec, provider pulu
 			return nil, err
 		}
 		p.IngressHost = svc.Host
+		p.Ingress = rel
 	}
 	if s.Addons.KEDA {
 		keda, err := release(kedaChart, pulumi.Map{"nodeSelector": onSystem})

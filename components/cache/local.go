@@ -65,13 +65,14 @@ func (c *Cache) local(ctx *pulumi.Context, name string, s Spec) error {
 					Containers: corev1.ContainerArray{&corev1.ContainerArgs{
 						Name:    pulumi.String("valkey"),
 						Image:   pulumi.String(valkeyImage),
-						Command: pulumi.ToStringArray([]string{"sh", "-c", fmt.Sprintf(`exec valkey-server --requirepass "$VALKEY_PASSWORD" --maxmemory 400mb --maxmemory-policy %s --appendonly yes --dir /data`, s.EvictionPolicy)}),
+						Command: pulumi.ToStringArray([]string{"sh", "-c", fmt.Sprintf(`exec valkey-server --requirepass "$VALKEY_PASSWORD" --maxmemory 300mb --maxmemory-policy %s --appendonly yes --dir /data`, s.EvictionPolicy)}),
 						Ports:   corev1.ContainerPortArray{&corev1.ContainerPortArgs{Name: pulumi.String("valkey"), ContainerPort: pulumi.Int(localPort)}},
 						Env: corev1.EnvVarArray{&corev1.EnvVarArgs{Name: pulumi.String("VALKEY_PASSWORD"), ValueFrom: &corev1.EnvVarSourceArgs{
 							SecretKeyRef: &corev1.SecretKeySelectorArgs{Name: pulumi.String("valkey"), Key: pulumi.String("password")},
 						}}},
 						Resources:       kube.Resources("100m", "256Mi", "1", "512Mi"),
 						SecurityContext: kube.Restricted(),
+						StartupProbe:    &corev1.ProbeArgs{Exec: probe(2).Exec, PeriodSeconds: pulumi.Int(2), FailureThreshold: pulumi.Int(30), TimeoutSeconds: pulumi.Int(3)},
 						ReadinessProbe:  probe(5),
 						LivenessProbe:   probe(10),
 						VolumeMounts:    mounts,

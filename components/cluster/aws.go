@@ -6,7 +6,6 @@ import (
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/eks"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
-	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	helm "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -265,13 +264,23 @@ func (c *Cluster) aws(ctx *pulumi.Context, name string, s Spec, args *Args) erro
 		func(v []any) string { return eksKubeconfig(v[0].(string), v[1].(string), v[2].(string), s.Region) },
 	)).(pulumi.StringOutput)
 
-	return c.awsAutoscaler(ctx, name, s, oidc, issuer, maxNodes, nodes)
+	// Everything in the cluster goes through this provider, once the nodes are there to run it.
+	k8s, err := kubeProvider(ctx, name, c.Kubeconfig, pulumi.Parent(c), pulumi.DependsOn(nodes))
+	if err != nil {
+		return err
+	}
+	c.Provider = k8s
+	if !s.Autoscaler {
+		// Switched off: the groups stay at their desired size until something else resizes them.
+		return nil
+	}
+	return c.awsAutoscaler(ctx, name, s, oidc, issuer, maxNodes)
 }
 
 // awsAutoscaler installs Cluster Autoscaler with an IAM role for its service account. It may
 // only resize node groups of this cluster (by their auto-discovery tag), and never beyond each
 // group's maximum or the sum of them.
-func (c *Cluster) awsAutoscaler(ctx *pulumi.Context, name string, s Spec, oidc *iam.OpenIdConnectProvider, issuer pulumi.StringOutput, maxNodes int, nodes []pulumi.Resource) error {
+func (c *Cluster) awsAutoscaler(ctx *pulumi.Context, name string, s Spec, oidc *iam.OpenIdConnectProvider, issuer pulumi.StringOutput, maxNodes int) error {
 	parent := pulumi.Parent(c)
 	clusterName := names.DNS(name, 100)
 	role, err := iam.NewRole(ctx, name+"-autoscaler", &iam.RoleArgs{
@@ -303,13 +312,6 @@ func (c *Cluster) awsAutoscaler(ctx *pulumi.Context, name string, s Spec, oidc *
 	if err != nil {
 		return err
 	}
-	k8s, err := kubernetes.NewProvider(ctx, name+"-k8s", &kubernetes.ProviderArgs{
-		Kubeconfig: c.Kubeconfig,
-	}, parent, pulumi.DependsOn(nodes))
-	if err != nil {
-		return err
-	}
-	c.Provider = k8s
 	_, err = helm.NewRelease(ctx, name+"-autoscaler", &helm.ReleaseArgs{
 		Name:      pulumi.String(autoscalerChart),
 		Chart:     pulumi.String(autoscalerChart),
@@ -338,7 +340,7 @@ func (c *Cluster) awsAutoscaler(ctx *pulumi.Context, name string, s Spec, oidc *
 				"skip-nodes-with-system-pods":      pulumi.Bool(false),
 			},
 		},
-	}, parent, pulumi.Provider(k8s))
+	}, parent, pulumi.Provider(c.Provider))
 	return err
 }
 

@@ -29,6 +29,8 @@ const (
 type Spec struct {
 	spec.Placement
 	spec.Cluster
+	// Autoscaler installs Cluster Autoscaler where the cloud needs it (EKS).
+	Autoscaler bool
 }
 
 // WithDefaults fills the documented defaults.
@@ -96,7 +98,7 @@ func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.Re
 		}
 		c.NodeSecurityGroupID = pulumi.String("").ToStringOutput()
 		c.OIDCProviderARN = pulumi.String("").ToStringOutput()
-		k8s, err := kubernetes.NewProvider(ctx, name+"-k8s", &kubernetes.ProviderArgs{Kubeconfig: c.Kubeconfig}, pulumi.Parent(c))
+		k8s, err := kubeProvider(ctx, name, c.Kubeconfig, pulumi.Parent(c))
 		if err != nil {
 			return nil, err
 		}
@@ -110,7 +112,7 @@ func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.Re
 			return nil, fmt.Errorf("cluster %q: args.Kubeconfig is required on local", name)
 		}
 		// The existing cluster, reached only through this explicit provider.
-		k8s, err := kubernetes.NewProvider(ctx, name+"-k8s", &kubernetes.ProviderArgs{Kubeconfig: args.Kubeconfig}, pulumi.Parent(c))
+		k8s, err := kubeProvider(ctx, name, args.Kubeconfig, pulumi.Parent(c))
 		if err != nil {
 			return nil, err
 		}
@@ -201,4 +203,17 @@ func (c *Cluster) digitalOcean(ctx *pulumi.Context, name string, s Spec, args *A
 		return *kcs[0].RawConfig, nil
 	}).(pulumi.StringOutput)
 	return nil
+}
+
+// kubeProvider is the cluster's one Kubernetes provider, which every object in it goes through.
+// ConfigMaps and Secrets change in place: by default the provider replaces them when their data
+// changes, and a replaced ConfigMap of a fixed name is deleted first, taking every Deployment
+// that reads it with it (a tier switch would stop the app). The pods roll instead, on the hash
+// of the configuration in their template.
+func kubeProvider(ctx *pulumi.Context, name string, kubeconfig pulumi.StringInput, opts ...pulumi.ResourceOption) (*kubernetes.Provider, error) {
+	return kubernetes.NewProvider(ctx, name+"-k8s", &kubernetes.ProviderArgs{
+		Kubeconfig:             kubeconfig,
+		EnableConfigMapMutable: pulumi.Bool(true),
+		EnableSecretMutable:    pulumi.Bool(true),
+	}, opts...)
 }

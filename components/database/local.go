@@ -31,6 +31,14 @@ SQL
 echo "host replication ` + replicationUser + ` all scram-sha-256" >> "$PGDATA/pg_hba.conf"
 `
 
+// localMaxConnections is PostgreSQL's connection limit for a pool of poolSize: room for the pool
+// twice over (PgBouncer's rolling update brings a replica up beside the old one) and the direct
+// connections, never below PostgreSQL's default of 100. The replica gets the same: a hot standby
+// refuses to start with a lower limit than its primary.
+func localMaxConnections(poolSize int) int {
+	return max(100, 2*poolSize+spec.DirectConnections)
+}
+
 // cloneReplica copies the primary into an empty volume and marks it a standby that follows it.
 const cloneReplica = `set -eu
 if [ ! -s "$PGDATA/PG_VERSION" ]; then
@@ -115,9 +123,10 @@ func (d *Database) local(ctx *pulumi.Context, name string, s Spec) error {
 						TerminationGracePeriodSeconds: pulumi.Int(60),
 						InitContainers:                initContainers,
 						Containers: corev1.ContainerArray{&corev1.ContainerArgs{
-							Name:            pulumi.String("postgres"),
-							Image:           pulumi.String(postgresImage),
-							Args:            pulumi.ToStringArray([]string{"-c", "wal_level=replica", "-c", "max_wal_senders=5", "-c", "hot_standby=on", "-c", "password_encryption=scram-sha-256"}),
+							Name:  pulumi.String("postgres"),
+							Image: pulumi.String(postgresImage),
+							Args: pulumi.ToStringArray([]string{"-c", "wal_level=replica", "-c", "max_wal_senders=5", "-c", "hot_standby=on",
+								"-c", "password_encryption=scram-sha-256", "-c", fmt.Sprintf("max_connections=%d", localMaxConnections(s.Pool.Size))}),
 							Ports:           corev1.ContainerPortArray{&corev1.ContainerPortArgs{Name: pulumi.String("postgres"), ContainerPort: pulumi.Int(pgPort)}},
 							Env:             env,
 							Resources:       kube.Resources("250m", "512Mi", "1", "1Gi"),
@@ -140,7 +149,10 @@ func (d *Database) local(ctx *pulumi.Context, name string, s Spec) error {
 			},
 		}, pulumi.Parent(d), pulumi.Protect(s.Protect), pulumi.DependsOn([]pulumi.Resource{ns, init, replSecret}))
 	}
-	initVolume := corev1.VolumeArray{&corev1.VolumeArgs{Name: pulumi.String("init"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{Name: pulumi.String("postgres-init")}}}
+	initVolume := corev1.VolumeArray{&corev1.VolumeArgs{Name: pulumi.String("init"), ConfigMap: &corev1.ConfigMapVolumeSourceArgs{
+		// Executable, so the image's entrypoint runs the script rather than sourcing it into itself.
+		Name: pulumi.String("postgres-init"), DefaultMode: pulumi.Int(0o555),
+	}}}
 	initMount := corev1.VolumeMountArray{&corev1.VolumeMountArgs{Name: pulumi.String("init"), MountPath: pulumi.String("/docker-entrypoint-initdb.d"), ReadOnly: pulumi.Bool(true)}}
 	if _, err := statefulSet("primary", nil, initVolume, initMount); err != nil {
 		return err

@@ -55,7 +55,8 @@ type Args struct {
 	// Provider is the cluster's Kubernetes provider; TLSNamespaces get the origin certificate.
 	Provider      pulumi.ProviderResource
 	TLSNamespaces []string
-	// DependsOn creates those namespaces (the ingress release, the app).
+	// DependsOn creates those namespaces (the app's Namespace, the ingress release) and nothing
+	// that needs the certificate first.
 	DependsOn []pulumi.Resource
 }
 

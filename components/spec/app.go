@@ -29,7 +29,8 @@ type Container struct {
 	Port int `json:"port"`
 	// HealthPath answers 200 when the process is ready; probes use it.
 	HealthPath string `json:"healthPath"`
-	// Env is plain settings, put in the app's ConfigMap. Secrets come from the stack's Secret.
+	// Env is plain settings, set on the process's container beside the stack's ConfigMap;
+	// secrets come from the stack's Secret.
 	Env map[string]string `json:"env,omitempty"`
 }
 
@@ -44,6 +45,7 @@ const DefaultQueue = "jobs"
 var Reserved = []string{
 	"DATABASE_URL", "DATABASE_PRIMARY_URL", "DATABASE_REPLICA_URLS", "CACHE_URL", "CACHE_HOST", "CACHE_PORT",
 	"CACHE_PASSWORD", "CACHE_CLUSTER_MODE", "QUEUE", "PORT", "SCALESTACK_TIER", "SCALESTACK_PROCESS",
+	"TLS_CERT_FILE", "TLS_KEY_FILE",
 }
 
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

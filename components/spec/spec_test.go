@@ -129,3 +129,22 @@ func TestAWSWindows(t *testing.T) {
 	_, _, err := Maintenance{Day: "any", StartTime: "04:00"}.AWSWindows()
 	assert.ErrorContains(t, err, `maintenance.day: "any" is not a day AWS can schedule`)
 }
+
+func TestPoolerServerConnections(t *testing.T) {
+	t.Parallel()
+	cases := []struct{ replicas, pool, want int }{
+		{1, 8, 8},
+		{2, 40, 20},
+		{4, 300, 75},
+		{3, 40, 13}, // never more than the pool in all
+		{4, 2, 1},   // but at least one each
+		{0, 20, 20}, // before defaults
+	}
+	for _, c := range cases {
+		got := Pooler{Replicas: c.replicas}.ServerConnections(c.pool)
+		assert.Equal(t, c.want, got, "%d replicas sharing %d", c.replicas, c.pool)
+		if c.replicas > 0 && c.pool >= c.replicas {
+			assert.LessOrEqual(t, got*c.replicas, c.pool)
+		}
+	}
+}

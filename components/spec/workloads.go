@@ -46,12 +46,22 @@ type Resources struct {
 }
 
 // Pooler is the PgBouncer Deployment in front of the database where the cloud has no managed
-// pool (AWS, local). Its server pool is the database preset's pool size.
+// pool (AWS, local). Together its replicas hold the database preset's pool size.
 type Pooler struct {
 	Replicas int `yaml:"replicas"`
 	// MaxClientConnections is how many app connections each PgBouncer accepts.
 	MaxClientConnections int       `yaml:"maxClientConnections"`
 	Resources            Resources `yaml:"resources"`
+}
+
+// ServerConnections is each replica's share of a pool of poolSize server connections: the pool
+// is the budget for all of them, which the database's connection limit was checked against, so
+// the shares never add up to more (and each replica has at least one).
+func (p Pooler) ServerConnections(poolSize int) int {
+	if p.Replicas < 1 {
+		return poolSize
+	}
+	return max(poolSize/p.Replicas, 1)
 }
 
 // Addons switch the platform add-ons on and off.
@@ -60,6 +70,10 @@ type Addons struct {
 	MetricsServer bool `yaml:"metricsServer"`
 	KEDA          bool `yaml:"keda"`
 	Monitoring    bool `yaml:"monitoring"`
+	// ClusterAutoscaler is Cluster Autoscaler on EKS, which grows and shrinks the node groups
+	// within their bounds; DOKS autoscales its pools itself, and the local cloud's cluster is
+	// not ours to resize.
+	ClusterAutoscaler bool `yaml:"clusterAutoscaler"`
 }
 
 // Defaults of Workloads.
