@@ -2,25 +2,34 @@
 GO ?= go
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: help build vet fmt lint test fuzz golden plan cost bench cloudflare-ips check
+.PHONY: help build vet fmt lint test e2e e2e-tools demo fuzz golden plan cost bench cloudflare-ips check
 
 help: ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
 
 build: ## go build ./...
 	$(GO) build ./...
 
-vet: ## go vet ./...
-	$(GO) vet ./...
+vet: ## go vet ./... (with the end-to-end tests' build tag, so their files are vetted too)
+	$(GO) vet -tags e2e ./...
 
 fmt: ## gofmt -l: fail when a file is not formatted
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
 lint: ## staticcheck, pinned
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) -tags e2e ./...
 
 test: ## go test ./...
 	$(GO) test ./...
+
+e2e-tools: ## build the end-to-end tools once (Pulumi CLI, Kubernetes provider, API server, kwok)
+	test/e2e/tools/build.sh
+
+e2e: e2e-tools ## the real engine and API server on 127.0.0.1 (needs etcd and openssl)
+	$(GO) test -tags e2e -count=1 -timeout 45m ./test/e2e
+
+demo: e2e-tools ## bring up a local 1K stack on a cluster on 127.0.0.1 and keep it until Ctrl-C
+	$(GO) run ./test/e2e/demo
 
 fuzz: ## fuzz the config parser and the preview reader for a minute each
 	$(GO) test ./stacks/config -run '^$$' -fuzz FuzzParse -fuzztime 60s

@@ -36,7 +36,10 @@ build pulumi "$pulumi_version" "$here/pulumi" \
   github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 
 # The provider's command embeds generated files the module zip lacks: copy the sources of them.
+# (go list -m names the folder only once the module is in the module cache.)
+(cd "$here/kubernetes" && go mod download "${kubernetes_provider_module%@*}")
 mod="$(cd "$here/kubernetes" && go list -m -f '{{.Dir}}' "${kubernetes_provider_module%@*}")"
+[ -d "$mod" ] || { echo "build.sh: no module folder for ${kubernetes_provider_module%@*}" >&2; exit 1; }
 cp "$mod/cmd/pulumi-resource-kubernetes/schema.json" "$mod/cmd/pulumi-resource-kubernetes/terraform-mapping.json" "$here/kubernetes/"
 chmod 644 "$here/kubernetes/schema.json" "$here/kubernetes/terraform-mapping.json"
 build pulumi-resource-kubernetes "$kubernetes_provider_version" "$here/kubernetes" \
@@ -47,5 +50,27 @@ kube_ldflags="-X k8s.io/component-base/version.gitVersion=$kube_version -X k8s.i
 for cmd in kube-apiserver kube-controller-manager kube-scheduler kubectl; do
   build "$cmd" "$kube_version" "$here/kube" -ldflags "$kube_ldflags" "k8s.io/kubernetes/cmd/$cmd"
 done
+
+# kwok has no replace directives, so it builds from its own module; its stage files (how fake nodes
+# and pods move through their states) ship in the module and go beside the binary.
+kwok_version=v0.8.0
+out="$cache/kwok-$kwok_version"
+if [ -f "$out/complete" ]; then
+  step "kwok $kwok_version: cached"
+else
+  step "kwok $kwok_version: building"
+  mkdir -p "$out"
+  GOFLAGS= GOBIN="$out" go install "sigs.k8s.io/kwok/cmd/kwok@$kwok_version"
+  src="$(go env GOMODCACHE)/sigs.k8s.io/kwok@$kwok_version/kustomize/stage"
+  rm -rf "$out/stage" && mkdir -p "$out/stage"
+  # Nodes come up Ready and keep a heartbeat; pods go through their general life; every claim of
+  # the kwok-volume class (cluster.sh makes it the default) gets a volume.
+  cp "$src/node/fast/node-initialize.yaml" "$src/node/heartbeat/node-heartbeat.yaml" \
+    "$src"/pod/general/pod-*.yaml "$src"/volume/fast/p*.yaml "$out/stage/"
+  chmod 644 "$out/stage/"*
+  touch "$out/complete"
+fi
+ln -sf "$out/kwok" "$cache/bin/kwok"
+ln -sfn "$out/stage" "$cache/bin/kwok-stage"
 
 echo "$cache/bin"
