@@ -156,7 +156,7 @@ func TestWorkloadsFollowThePreset(t *testing.T) {
 // Add-ons switch off in config, and the app's images come from scalestack:app.
 func TestWorkloadsConfig(t *testing.T) {
 	p := planFor(t, spec.DigitalOcean, "100k",
-		"scalestack:overrides", `{"workloads":{"addons":{"monitoring":false,"keda":false}}}`,
+		"scalestack:overrides", `{"workloads":{"addons":{"monitoring":false,"keda":false},"api":{"cpuTarget":75}}}`,
 		"scalestack:app", `{"api":{"image":"ghcr.io/acme/api:1.4.2","port":3000,"healthPath":"/healthz","env":{"LOG_LEVEL":"info"}}}`)
 	for _, r := range p.OfType(helmRelease) {
 		assert.NotContains(t, []any{"kube-prometheus-stack", "keda"}, r.Inputs["chart"])
@@ -164,14 +164,19 @@ func TestWorkloadsConfig(t *testing.T) {
 	assert.Empty(t, p.OfType(kedaScaled), "without KEDA the worker scales on CPU")
 	_, ok := byMetaName(p, k8sHPA, "worker")
 	assert.True(t, ok)
+	hpa, _ := byMetaName(p, k8sHPA, "api")
+	assert.Equal(t, 75.0, must(hpa.Get("spec.metrics.0.resource.target.averageUtilization")), "workloads.api.cpuTarget")
+	ws, _ := byMetaName(p, k8sDeployment, "websocket")
+	env, _ := ws.Get("spec.template.spec.containers.0.env")
+	assert.Contains(t, env, map[string]any{"name": "MAX_CONNECTIONS", "value": fmtInt(preset(t, "100k").Workloads.WebSocket.ConnectionsPerPod)})
 	api, _ := byMetaName(p, k8sDeployment, "api")
 	assert.Equal(t, "ghcr.io/acme/api:1.4.2", must(api.Get("spec.template.spec.containers.0.image")))
 	assert.Equal(t, 3000.0, must(api.Get("spec.template.spec.containers.0.ports.0.containerPort")))
 	assert.Equal(t, "/healthz", must(api.Get("spec.template.spec.containers.0.readinessProbe.httpGet.path")))
 
 	edge := planFor(t, spec.DigitalOcean, "1k", "scalestack:domain", "example.com", "scalestack:cloudflareZoneId", zoneID)
-	ws, _ := byMetaName(edge, k8sService, "websocket")
-	ranges, _ := ws.Get("spec.loadBalancerSourceRanges")
+	wsSvc, _ := byMetaName(edge, k8sService, "websocket")
+	ranges, _ := wsSvc.Get("spec.loadBalancerSourceRanges")
 	assert.NotEmpty(t, ranges, "with an edge the WebSocket load balancer admits only Cloudflare")
 }
 

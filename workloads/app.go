@@ -33,7 +33,6 @@ const Namespace = spec.PoolerNamespace
 
 // Settings that are the same at every tier.
 const (
-	hpaCPUTarget = 60
 	// The seed case went from 3 to 11 API pods in about 90 seconds: scale up by up to 4 pods or
 	// 100% every 30 s with no stabilization, scale down by at most half a minute after 5 quiet
 	// minutes.
@@ -298,6 +297,11 @@ func (b *builder) podTemplate(process string, svc spec.Service, c spec.Container
 		&corev1.EnvVarArgs{Name: pulumi.String("PORT"), Value: pulumi.String(fmt.Sprint(c.Port))},
 		&corev1.EnvVarArgs{Name: pulumi.String("SCALESTACK_PROCESS"), Value: pulumi.String(process)},
 	}
+	if process == "websocket" {
+		// What the preset sizes a pod for: past it the pod refuses new connections, and the
+		// load balancer's next try lands on another pod.
+		env = append(env, &corev1.EnvVarArgs{Name: pulumi.String("MAX_CONNECTIONS"), Value: pulumi.String(fmt.Sprint(svc.ConnectionsPerPod))})
+	}
 	for _, k := range sortedKeys(c.Env) {
 		env = append(env, &corev1.EnvVarArgs{Name: pulumi.String(k), Value: pulumi.String(c.Env[k])})
 	}
@@ -478,7 +482,7 @@ func (b *builder) hpa(process string, svc spec.Service, dep *appsv1.Deployment) 
 				Type: pulumi.String("Resource"),
 				Resource: &autoscalingv2.ResourceMetricSourceArgs{
 					Name:   pulumi.String("cpu"),
-					Target: &autoscalingv2.MetricTargetArgs{Type: pulumi.String("Utilization"), AverageUtilization: pulumi.Int(hpaCPUTarget)},
+					Target: &autoscalingv2.MetricTargetArgs{Type: pulumi.String("Utilization"), AverageUtilization: pulumi.Int(svc.CPUTarget)},
 				},
 			}},
 			Behavior: &autoscalingv2.HorizontalPodAutoscalerBehaviorArgs{

@@ -45,7 +45,7 @@ const DefaultQueue = "jobs"
 var Reserved = []string{
 	"DATABASE_URL", "DATABASE_PRIMARY_URL", "DATABASE_REPLICA_URLS", "CACHE_URL", "CACHE_HOST", "CACHE_PORT",
 	"CACHE_PASSWORD", "CACHE_CLUSTER_MODE", "QUEUE", "PORT", "SCALESTACK_TIER", "SCALESTACK_PROCESS",
-	"TLS_CERT_FILE", "TLS_KEY_FILE",
+	"TLS_CERT_FILE", "TLS_KEY_FILE", "MAX_CONNECTIONS",
 }
 
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

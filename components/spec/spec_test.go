@@ -58,6 +58,13 @@ func TestValidateReportsEveryField(t *testing.T) {
 			`cache.engine: "memcached" is not a cache engine (want one of valkey, redis)`,
 			`cache.evictionPolicy: "allkeys-lfu" is not an eviction policy on digitalocean`,
 		}},
+		{"workloads", workloadsWith(func(w *Workloads) {
+			w.API.CPUTarget, w.Worker.CPUTarget, w.WebSocket.MaxReplicas = 150, -5, 0
+		}).Validate("workloads.", []NodePool{{Name: "app"}}), []string{
+			`workloads.api.cpuTarget: 150 is out of range (want 1 to 100 percent of the CPU request)`,
+			`workloads.worker.cpuTarget: -5 is out of range (want 1 to 100`,
+			`workloads.websocket.maxReplicas: 0 is below minReplicas 1`,
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -147,4 +154,23 @@ func TestPoolerServerConnections(t *testing.T) {
 			assert.LessOrEqual(t, got*c.replicas, c.pool)
 		}
 	}
+}
+
+// workloadsWith is a valid set of workloads on the pool "app", changed by edit.
+func workloadsWith(edit func(*Workloads)) Workloads {
+	svc := Service{MinReplicas: 1, MaxReplicas: 3}
+	w := Workloads{API: svc, WebSocket: svc, Worker: svc}.WithDefaults([]NodePool{{Name: "app"}})
+	edit(&w)
+	return w
+}
+
+func TestWorkloadDefaults(t *testing.T) {
+	t.Parallel()
+	w := workloadsWith(func(*Workloads) {})
+	require.NoError(t, w.Validate("", []NodePool{{Name: "app"}}))
+	for _, s := range []Service{w.API, w.WebSocket, w.Worker} {
+		assert.Equal(t, DefaultCPUTarget, s.CPUTarget)
+	}
+	kept := Workloads{API: Service{CPUTarget: 75}}.WithDefaults(nil)
+	assert.Equal(t, 75, kept.API.CPUTarget, "a set target is kept")
 }

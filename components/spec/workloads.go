@@ -28,7 +28,11 @@ type Service struct {
 	Resources Resources `yaml:"resources"`
 	// Pool is the node pool the pods run on (a cluster app pool's name).
 	Pool string `yaml:"pool"`
-	// ConnectionsPerPod is how many WebSockets a pod holds at the HPA's target (websocket only).
+	// CPUTarget is the HPA's target: average CPU use as a percentage of the pods' requests
+	// (default 60, leaving room for a spike while new pods start).
+	CPUTarget int `yaml:"cpuTarget,omitempty"`
+	// ConnectionsPerPod is how many WebSockets a pod holds at the HPA's target (websocket only);
+	// the pods get it as MAX_CONNECTIONS, to refuse more and let the load balancer go elsewhere.
 	ConnectionsPerPod int `yaml:"connectionsPerPod,omitempty"`
 	// LoadBalancerNodes sizes the WebSocket load balancer where the cloud sizes it by nodes
 	// (DigitalOcean: 10,000 connections a node).
@@ -86,6 +90,8 @@ var (
 // Limits and defaults of Workloads.
 const (
 	DefaultConnectionsPerPod  = 10000
+	DefaultCPUTarget          = 60
+	maxCPUTarget              = 100
 	DefaultQueueLength        = 20
 	DefaultMaxClientConns     = 1000
 	MaxReplicas               = 500
@@ -109,6 +115,9 @@ func (w Workloads) WithDefaults(pools []NodePool) Workloads {
 		}
 		if s.Pool == "" {
 			s.Pool = pool
+		}
+		if s.CPUTarget == 0 {
+			s.CPUTarget = DefaultCPUTarget
 		}
 		return s
 	}
@@ -166,6 +175,9 @@ func (w Workloads) Validate(prefix string, pools []NodePool) error {
 		}
 		if s.svc.MaxReplicas > MaxReplicas {
 			p.addf(s.field+".maxReplicas", "%d is above the bound %d (want at most %d)", s.svc.MaxReplicas, MaxReplicas, MaxReplicas)
+		}
+		if s.svc.CPUTarget < 1 || s.svc.CPUTarget > maxCPUTarget {
+			p.addf(s.field+".cpuTarget", "%d is out of range (want 1 to %d percent of the CPU request)", s.svc.CPUTarget, maxCPUTarget)
 		}
 		if !slices.Contains(names, s.svc.Pool) {
 			p.addf(s.field+".pool", "%q is not an app pool of the cluster (want one of %s)", s.svc.Pool, oneOf(names...))
