@@ -25,8 +25,8 @@ test: ## go test ./...
 e2e-tools: ## build the end-to-end tools once (Pulumi CLI, Kubernetes provider, API server, kwok)
 	test/e2e/tools/build.sh
 
-e2e: e2e-tools ## the real engine and API server on 127.0.0.1 (needs etcd and openssl)
-	$(GO) test -tags e2e -count=1 -timeout 45m ./test/e2e
+e2e: e2e-tools ## the real engine and API server on 127.0.0.1 (needs etcd and openssl); E2EFLAGS=-v
+	$(GO) test -tags e2e -count=1 -timeout 45m $(E2EFLAGS) ./test/e2e
 
 demo: e2e-tools ## bring up a local 1K stack on a cluster on 127.0.0.1 and keep it until Ctrl-C
 	$(GO) run ./test/e2e/demo

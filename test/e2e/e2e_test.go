@@ -45,10 +45,6 @@ import (
 
 const stackName = "e2e"
 
-// addonsOff turns the Helm add-ons off: their charts come from the internet, which no test
-// reaches. Their values are covered by the mocked program tests.
-const addonsOff = `{"workloads":{"addons":{"ingress":false,"metricsServer":false,"keda":false,"monitoring":false}}}`
-
 var (
 	cluster *harness.Cluster
 	engine  *harness.Pulumi
@@ -89,17 +85,6 @@ func run(m *testing.M) int {
 	return code
 }
 
-// stackConfig is the e2e stack's configuration at a tier.
-func stackConfig(tier string) map[string]string {
-	return map[string]string{
-		"scalestack:cloud":      "local",
-		"scalestack:tier":       tier,
-		"scalestack:kubeconfig": cluster.Kubeconfig,
-		"scalestack:protect":    "false", // destroy is part of the test
-		"scalestack:overrides":  addonsOff,
-	}
-}
-
 // planOf runs the program offline under mocks with this configuration: what the API server
 // should hold after an up.
 func planOf(t *testing.T, cfg map[string]string) plan.Plan {
@@ -120,7 +105,7 @@ func logFile(t *testing.T, name string) *os.File {
 
 func TestLocalStack(t *testing.T) {
 	ctx := context.Background()
-	stack, err := engine.Stack(ctx, stackName, stackConfig("1k"))
+	stack, err := engine.Stack(ctx, stackName, cluster.LocalConfig("1k"))
 	require.NoError(t, err)
 
 	steps := []struct {
@@ -146,7 +131,7 @@ func testUp(t *testing.T, stack auto.Stack) {
 	res, err := stack.Up(ctx, optup.ProgressStreams(logFile(t, "up-1k")))
 	require.NoError(t, err, "pulumi up of the 1k stack")
 	t.Logf("up 1k: %s, %v", time.Since(start).Round(time.Second), *res.Summary.ResourceChanges)
-	checkLive(t, planOf(t, stackConfig("1k")))
+	checkLive(t, planOf(t, cluster.LocalConfig("1k")))
 	// An up leaves nothing to do: a value that is unknown in every preview would show its
 	// consumers as changing on every run, and in every cost diff.
 	_, err = stack.Preview(ctx, optpreview.ExpectNoChanges(), optpreview.ProgressStreams(logFile(t, "preview-after-up")))
@@ -300,7 +285,7 @@ func testSwitch(t *testing.T, stack auto.Stack) {
 			assert.Equal(t, uid, after[k], "%s was replaced or deleted by the switch to 10k", k)
 		}
 	}
-	checkLive(t, planOf(t, stackConfig("10k")))
+	checkLive(t, planOf(t, cluster.LocalConfig("10k")))
 }
 
 // testCostDiff feeds the real `pulumi preview --json` of the pending switch to `scalestack cost
@@ -416,7 +401,7 @@ func testBadConfig(t *testing.T, stack auto.Stack) {
 			for _, w := range c.want {
 				assert.Contains(t, err.Error(), w)
 			}
-			require.NoError(t, engine.Configure(ctx, stackName, stackConfig("10k")))
+			require.NoError(t, engine.Configure(ctx, stackName, cluster.LocalConfig("10k")))
 			gotState, gotLive := snapshot(t, stack)
 			assert.Equal(t, state, gotState, "a failed up changed the stack's state")
 			assert.Equal(t, live, gotLive, "a failed up changed objects in the API server")
@@ -448,34 +433,38 @@ func brokenHPA(ctx *pulumi.Context) error {
 // the API server's own message and leave the live object as it was.
 func testRefusedManifest(t *testing.T, stack auto.Stack) {
 	ctx := context.Background()
-	hpa := func() string {
+	// hpa is the live HPA's bounds and its resourceVersion, which any write changes.
+	hpa := func() (bounds, version string) {
 		out, err := cluster.Kubectl(ctx, "get", "hpa", "api", "-n", workloads.Namespace,
 			"-o", "jsonpath={.spec.minReplicas}-{.spec.maxReplicas} {.metadata.resourceVersion}")
 		require.NoError(t, err)
-		return string(out)
+		bounds, version, _ = strings.Cut(string(out), " ")
+		return bounds, version
 	}
-	before := hpa()
+	bounds, version := hpa()
 	engine.Workspace.SetProgram(brokenHPA)
 	defer engine.Workspace.SetProgram(stacks.Program)
 	_, err := stack.Up(ctx, optup.ProgressStreams(logFile(t, "up-refused")))
 	require.Error(t, err, "an up with an HPA whose minimum is above its maximum must fail")
 	// The API server's validation message, as the provider passes it on.
 	assert.Contains(t, err.Error(), "spec.maxReplicas: Invalid value: 4: must be greater than or equal to `minReplicas`")
-	assert.Equal(t, before, hpa(), "the refused HPA changed in the API server")
+	gotBounds, gotVersion := hpa()
+	assert.Equal(t, bounds+" "+version, gotBounds+" "+gotVersion, "the refused HPA changed in the API server")
 
 	// The provider keeps the refused inputs as the HPA's pending state; the fixed program's up
 	// puts it back, after which nothing is left to do.
 	engine.Workspace.SetProgram(stacks.Program)
 	_, err = stack.Up(ctx, optup.ProgressStreams(logFile(t, "up-after-refused")))
 	require.NoError(t, err, "the up of the fixed program after the refused one")
-	assert.Equal(t, before[:strings.Index(before, " ")], hpa()[:strings.Index(hpa(), " ")], "the HPA's bounds after the fixed up")
+	gotBounds, _ = hpa()
+	assert.Equal(t, bounds, gotBounds, "the HPA's bounds after the fixed up")
 	_, err = stack.Preview(ctx, optpreview.ExpectNoChanges(), optpreview.ProgressStreams(logFile(t, "preview-after-refused")))
 	assert.NoError(t, err, "after the fixed up the 10k stack must preview with no changes")
 }
 
 func testDestroy(t *testing.T, stack auto.Stack) {
 	ctx := context.Background()
-	p := planOf(t, stackConfig("10k"))
+	p := planOf(t, cluster.LocalConfig("10k"))
 	_, err := stack.Destroy(ctx, optdestroy.ProgressStreams(logFile(t, "destroy")))
 	require.NoError(t, err, "pulumi destroy")
 	for _, r := range p.Resources {

@@ -23,9 +23,6 @@ import (
 	"github.com/scalestack/scalestack/test/e2e/harness"
 )
 
-// addonsOff: the add-ons are Helm charts from the internet; the demo runs offline.
-const addonsOff = `{"workloads":{"addons":{"ingress":false,"metricsServer":false,"keda":false,"monitoring":false}}}`
-
 func main() {
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
@@ -64,13 +61,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	stack, err := p.Stack(ctx, "demo", map[string]string{
-		"scalestack:cloud":      "local",
-		"scalestack:tier":       *tier,
-		"scalestack:kubeconfig": cluster.Kubeconfig,
-		"scalestack:protect":    "false",
-		"scalestack:overrides":  addonsOff,
-	})
+	stack, err := p.Stack(ctx, "demo", cluster.LocalConfig(*tier))
 	if err != nil {
 		return err
 	}

@@ -155,6 +155,22 @@ func (c *Cluster) Kubectl(ctx context.Context, args ...string) ([]byte, error) {
 	return out, nil
 }
 
+// addonsOff turns the Helm add-ons off: their charts come from the internet, which neither the
+// tests nor the demo reach. Their values are covered by the mocked program tests.
+const addonsOff = `{"workloads":{"addons":{"ingress":false,"metricsServer":false,"keda":false,"monitoring":false}}}`
+
+// LocalConfig is the configuration of a local-cloud stack at a tier on the cluster: unprotected
+// (destroy is part of the tests, and the demo is thrown away) and without the Helm add-ons.
+func (c *Cluster) LocalConfig(tier string) map[string]string {
+	return map[string]string{
+		"scalestack:cloud":      "local",
+		"scalestack:tier":       tier,
+		"scalestack:kubeconfig": c.Kubeconfig,
+		"scalestack:protect":    "false",
+		"scalestack:overrides":  addonsOff,
+	}
+}
+
 // Pulumi is a workspace whose state, secrets and plugins all live in one folder: a file backend,
 // a passphrase, and the Kubernetes plugin installed from the built binary. Nothing is fetched.
 type Pulumi struct {
