@@ -1,6 +1,7 @@
 package cost
 
 import (
+	"github.com/scalestack/scalestack/plan/types"
 	"strings"
 	"testing"
 
@@ -9,7 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scalestack/scalestack/components/spec"
-	"github.com/scalestack/scalestack/internal/plan"
+	"github.com/scalestack/scalestack/plan"
 	"github.com/scalestack/scalestack/stacks/tiers"
 )
 
@@ -103,40 +104,40 @@ func TestPricedResourceTypes(t *testing.T) {
 		region            string
 		baseline, ceiling string
 	}{
-		{"DOKS with HA and an autoscaled default pool", res("digitalocean:index/kubernetesCluster:KubernetesCluster", "c",
+		{"DOKS with HA and an autoscaled default pool", res(types.DOKubernetesCluster, "c",
 			map[string]any{"ha": true, "nodePool": map[string]any{"size": "s-2vcpu-4gb", "autoScale": true, "minNodes": 1.0, "maxNodes": 3.0}}), "", "64", "112"},
-		{"DOKS without HA, fixed pool", res("digitalocean:index/kubernetesCluster:KubernetesCluster", "c",
+		{"DOKS without HA, fixed pool", res(types.DOKubernetesCluster, "c",
 			map[string]any{"ha": false, "nodePool": map[string]any{"size": "s-4vcpu-8gb", "nodeCount": 3.0}}), "", "144", "144"},
-		{"DOKS node pool", res("digitalocean:index/kubernetesNodePool:KubernetesNodePool", "p",
+		{"DOKS node pool", res(types.DOKubernetesNodePool, "p",
 			map[string]any{"size": "c-8", "autoScale": true, "minNodes": 6.0, "maxNodes": 40.0}), "", "1008", "6720"},
-		{"DO PostgreSQL with a standby", res("digitalocean:index/databaseCluster:DatabaseCluster", "db",
+		{"DO PostgreSQL with a standby", res(types.DODatabaseCluster, "db",
 			map[string]any{"engine": "pg", "size": "db-s-2vcpu-4gb", "nodeCount": 2.0}), "", "120", "120"},
-		{"DO Valkey", res("digitalocean:index/databaseCluster:DatabaseCluster", "kv",
+		{"DO Valkey", res(types.DODatabaseCluster, "kv",
 			map[string]any{"engine": "valkey", "size": "db-s-1vcpu-1gb", "nodeCount": 1.0}), "", "15", "15"},
-		{"DO read replica", res("digitalocean:index/databaseReplica:DatabaseReplica", "r",
+		{"DO read replica", res(types.DODatabaseReplica, "r",
 			map[string]any{"size": "db-s-2vcpu-4gb"}), "", "60", "60"},
-		{"DO load balancer of 3 nodes", res("digitalocean:index/loadBalancer:LoadBalancer", "lb", map[string]any{"sizeUnit": 3.0}), "", "36", "36"},
-		{"DO volume", res("digitalocean:index/volume:Volume", "v", map[string]any{"size": 100.0}), "", "10", "10"},
-		{"EKS", res("aws:eks/cluster:Cluster", "eks", map[string]any{}), "us-east-1", "73", "73"},
-		{"EKS node group on demand", res("aws:eks/nodeGroup:NodeGroup", "ng", map[string]any{
+		{"DO load balancer of 3 nodes", res(types.DOLoadBalancer, "lb", map[string]any{"sizeUnit": 3.0}), "", "36", "36"},
+		{"DO volume", res(types.DOVolume, "v", map[string]any{"size": 100.0}), "", "10", "10"},
+		{"EKS", res(types.AWSEKS, "eks", map[string]any{}), "us-east-1", "73", "73"},
+		{"EKS node group on demand", res(types.AWSEKSNodeGroup, "ng", map[string]any{
 			"instanceTypes": []any{"t3.medium"}, "capacityType": "ON_DEMAND", "diskSize": 50.0,
 			"scalingConfig": map[string]any{"minSize": 1.0, "maxSize": 3.0, "desiredSize": 1.0}}), "us-east-1", "34.37", "103.10"},
-		{"EKS node group on spot", res("aws:eks/nodeGroup:NodeGroup", "ng", map[string]any{
+		{"EKS node group on spot", res(types.AWSEKSNodeGroup, "ng", map[string]any{
 			"instanceTypes": []any{"c7i.large", "c6i.large"}, "capacityType": "SPOT", "diskSize": 20.0,
 			"scalingConfig": map[string]any{"minSize": 2.0, "maxSize": 2.0}}), "us-east-1", "61.84", "61.84"},
-		{"RDS Multi-AZ", res("aws:rds/instance:Instance", "db", map[string]any{
+		{"RDS Multi-AZ", res(types.AWSRDSInstance, "db", map[string]any{
 			"engine": "postgres", "instanceClass": "db.m7g.large", "multiAz": true, "allocatedStorage": 20.0, "identifier": "db"}), "us-east-1", "249.88", "249.88"},
-		{"RDS in Frankfurt", res("aws:rds/instance:Instance", "db", map[string]any{
+		{"RDS in Frankfurt", res(types.AWSRDSInstance, "db", map[string]any{
 			"engine": "postgres", "instanceClass": "db.t4g.micro", "allocatedStorage": 20.0}), "eu-central-1", "16.17", "16.17"},
-		{"ElastiCache Valkey, 3 shards of 3 nodes", res("aws:elasticache/replicationGroup:ReplicationGroup", "kv", map[string]any{
+		{"ElastiCache Valkey, 3 shards of 3 nodes", res(types.AWSCacheReplicationGroup, "kv", map[string]any{
 			"engine": "valkey", "nodeType": "cache.m7g.xlarge", "numNodeGroups": 3.0, "replicasPerNodeGroup": 2.0}), "us-east-1", "1655.64", "1655.64"},
-		{"ElastiCache Redis, 2 clusters", res("aws:elasticache/replicationGroup:ReplicationGroup", "kv", map[string]any{
+		{"ElastiCache Redis, 2 clusters", res(types.AWSCacheReplicationGroup, "kv", map[string]any{
 			"engine": "redis", "nodeType": "cache.t4g.small", "numCacheClusters": 2.0}), "us-east-1", "46.72", "46.72"},
-		{"NAT gateway with its data", res("aws:ec2/natGateway:NatGateway", "nat", map[string]any{}), "us-east-1", "37.35", "37.35"},
-		{"elastic IP", res("aws:ec2/eip:Eip", "ip", map[string]any{}), "us-east-1", "3.65", "3.65"},
-		{"NLB with its capacity units", res("aws:lb/loadBalancer:LoadBalancer", "lb", map[string]any{"loadBalancerType": "network"}), "us-east-1", "25.19", "25.19"},
-		{"EBS volume", res("aws:ebs/volume:Volume", "v", map[string]any{"size": 100.0, "type": "gp3"}), "us-east-1", "8", "8"},
-		{"Cloudflare Pro", res("cloudflare:index/zone:Zone", "z", map[string]any{"plan": "pro"}), "", "25", "25"},
+		{"NAT gateway with its data", res(types.AWSNatGateway, "nat", map[string]any{}), "us-east-1", "37.35", "37.35"},
+		{"elastic IP", res(types.AWSEip, "ip", map[string]any{}), "us-east-1", "3.65", "3.65"},
+		{"NLB with its capacity units", res(types.AWSLB, "lb", map[string]any{"loadBalancerType": "network"}), "us-east-1", "25.19", "25.19"},
+		{"EBS volume", res(types.AWSEBSVolume, "v", map[string]any{"size": 100.0, "type": "gp3"}), "us-east-1", "8", "8"},
+		{"Cloudflare Pro", res(types.CFZone, "z", map[string]any{"plan": "pro"}), "", "25", "25"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -158,8 +159,8 @@ func TestPricedResourceTypes(t *testing.T) {
 // A replica's storage is its source's; the egress of an AWS stack is a usage line.
 func TestRDSReplicaAndEgress(t *testing.T) {
 	t.Parallel()
-	primary := res("aws:rds/instance:Instance", "db", map[string]any{"instanceClass": "db.t4g.small", "allocatedStorage": 100.0, "identifier": "app-db"})
-	replica := res("aws:rds/instance:Instance", "db-replica-1", map[string]any{"instanceClass": "db.t4g.small", "replicateSourceDb": "app-db"})
+	primary := res(types.AWSRDSInstance, "db", map[string]any{"instanceClass": "db.t4g.small", "allocatedStorage": 100.0, "identifier": "app-db"})
+	replica := res(types.AWSRDSInstance, "db-replica-1", map[string]any{"instanceClass": "db.t4g.small", "replicateSourceDb": "app-db"})
 	rep, err := Estimate([]plan.Resource{primary, replica}, prices(t), Options{Region: "us-east-1", Usage: Usage{EgressGB: 1000}})
 	require.NoError(t, err)
 	require.Len(t, rep.Lines, 3)
@@ -175,14 +176,14 @@ func TestRDSReplicaAndEgress(t *testing.T) {
 func TestWhatIsNotPriced(t *testing.T) {
 	t.Parallel()
 	rs := []plan.Resource{
-		res("digitalocean:index/vpc:Vpc", "vpc", nil),
-		res("kubernetes:apps/v1:Deployment", "api", nil),
-		res("kubernetes:core/v1:Service", "api", map[string]any{"spec": map[string]any{"type": "ClusterIP"}}),
-		res("digitalocean:index/spacesBucket:SpacesBucket", "assets", nil),
-		res("digitalocean:index/kubernetesNodePool:KubernetesNodePool", "secret-size", map[string]any{"size": plan.Secret}),
-		res("digitalocean:index/databaseCluster:DatabaseCluster", "gd", map[string]any{"engine": "pg", "size": "gd-2vcpu-8gb"}),
-		{Type: "scalestack:components:Cluster", Name: "component", Custom: false},
-		{Type: "pulumi:providers:digitalocean", Name: "default", Custom: true},
+		res(types.DOVpc, "vpc", nil),
+		res(types.K8sDeployment, "api", nil),
+		res(types.K8sService, "api", map[string]any{"spec": map[string]any{"type": "ClusterIP"}}),
+		res(types.DOSpacesBucket, "assets", nil),
+		res(types.DOKubernetesNodePool, "secret-size", map[string]any{"size": plan.Secret}),
+		res(types.DODatabaseCluster, "gd", map[string]any{"engine": "pg", "size": "gd-2vcpu-8gb"}),
+		{Type: types.ComponentCluster, Name: "component", Custom: false},
+		{Type: types.ProviderDigitalOcean, Name: "default", Custom: true},
 	}
 	rep, err := Estimate(rs, prices(t), Options{})
 	require.NoError(t, err)
@@ -203,16 +204,16 @@ func TestBadInputIsAnError(t *testing.T) {
 		opts Options
 		want string
 	}{
-		{"unknown size", res("digitalocean:index/kubernetesNodePool:KubernetesNodePool", "p", map[string]any{"size": "s-99vcpu"}), Options{},
+		{"unknown size", res(types.DOKubernetesNodePool, "p", map[string]any{"size": "s-99vcpu"}), Options{},
 			`"s-99vcpu" is not a priced digitalocean node size (want one of c-16,`},
-		{"unknown instance type", res("aws:eks/nodeGroup:NodeGroup", "g", map[string]any{"instanceTypes": []any{"p5.48xlarge"}}), Options{Region: "us-east-1"},
+		{"unknown instance type", res(types.AWSEKSNodeGroup, "g", map[string]any{"instanceTypes": []any{"p5.48xlarge"}}), Options{Region: "us-east-1"},
 			`"p5.48xlarge" is not a priced aws ec2 size`},
-		{"unpriced region", res("aws:eks/cluster:Cluster", "eks", nil), Options{Region: "ap-south-1"},
+		{"unpriced region", res(types.AWSEKS, "eks", nil), Options{Region: "ap-south-1"},
 			`no aws prices for region "ap-south-1" (want one of eu-central-1, us-east-1)`},
-		{"no region", res("aws:eks/cluster:Cluster", "eks", nil), Options{}, "the AWS region is not known"},
-		{"negative count", res("digitalocean:index/kubernetesNodePool:KubernetesNodePool", "p", map[string]any{"size": "c-2", "autoScale": true, "minNodes": -1.0}), Options{},
+		{"no region", res(types.AWSEKS, "eks", nil), Options{}, "the AWS region is not known"},
+		{"negative count", res(types.DOKubernetesNodePool, "p", map[string]any{"size": "c-2", "autoScale": true, "minNodes": -1.0}), Options{},
 			"minNodes: -1 is not a whole number of 0 or more"},
-		{"negative usage", res("digitalocean:index/vpc:Vpc", "v", nil), Options{Usage: Usage{NATDataGB: -1}},
+		{"negative usage", res(types.DOVpc, "v", nil), Options{Usage: Usage{NATDataGB: -1}},
 			`usage "natDataGB": -1 is negative (want 0 or more)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -254,11 +255,11 @@ func TestDiff(t *testing.T) {
 	t.Parallel()
 	p := prices(t)
 	pool := func(size string, lo, hi float64) plan.Resource {
-		return res("digitalocean:index/kubernetesNodePool:KubernetesNodePool", "app", map[string]any{"size": size, "autoScale": true, "minNodes": lo, "maxNodes": hi})
+		return res(types.DOKubernetesNodePool, "app", map[string]any{"size": size, "autoScale": true, "minNodes": lo, "maxNodes": hi})
 	}
-	db := res("digitalocean:index/databaseCluster:DatabaseCluster", "db", map[string]any{"engine": "pg", "size": "db-s-2vcpu-4gb", "nodeCount": 1.0})
-	replica := res("digitalocean:index/databaseReplica:DatabaseReplica", "replica", map[string]any{"size": "db-s-2vcpu-4gb"})
-	lb := res("digitalocean:index/loadBalancer:LoadBalancer", "lb", map[string]any{"sizeUnit": 1.0})
+	db := res(types.DODatabaseCluster, "db", map[string]any{"engine": "pg", "size": "db-s-2vcpu-4gb", "nodeCount": 1.0})
+	replica := res(types.DODatabaseReplica, "replica", map[string]any{"size": "db-s-2vcpu-4gb"})
+	lb := res(types.DOLoadBalancer, "lb", map[string]any{"sizeUnit": 1.0})
 	base, err := Estimate([]plan.Resource{pool("s-4vcpu-8gb", 3, 12), db, replica}, p, Options{})
 	require.NoError(t, err)
 	head, err := Estimate([]plan.Resource{pool("s-4vcpu-8gb", 6, 12), db, lb}, p, Options{})
@@ -297,8 +298,8 @@ func TestRendering(t *testing.T) {
 	assert.Equal(t, "$0.00", Money(decimal.Zero))
 
 	rep, err := Estimate([]plan.Resource{
-		res("digitalocean:index/kubernetesNodePool:KubernetesNodePool", "app|pool", map[string]any{"size": "c-2", "autoScale": true, "minNodes": 1.0, "maxNodes": 2.0}),
-		res("digitalocean:index/spacesBucket:SpacesBucket", "assets", nil),
+		res(types.DOKubernetesNodePool, "app|pool", map[string]any{"size": "c-2", "autoScale": true, "minNodes": 1.0, "maxNodes": 2.0}),
+		res(types.DOSpacesBucket, "assets", nil),
 	}, prices(t), Options{Tier: "1k"})
 	require.NoError(t, err)
 	md := rep.Markdown()

@@ -3,12 +3,13 @@ package cost
 import (
 	"errors"
 	"fmt"
+	"github.com/scalestack/scalestack/plan/types"
 	"slices"
 	"strings"
 
 	"github.com/shopspring/decimal"
 
-	"github.com/scalestack/scalestack/internal/plan"
+	"github.com/scalestack/scalestack/plan"
 )
 
 // Options say where and for what the plan is priced.
@@ -156,7 +157,7 @@ func (e *estimator) index(resources []plan.Resource) {
 	e.region = e.opts.Region
 	e.clouds = map[string]bool{}
 	for _, r := range resources {
-		if r.Type == "pulumi:providers:aws" && e.region == "" {
+		if r.Type == types.ProviderAWS && e.region == "" {
 			if region, ok := r.Inputs["region"].(string); ok && region != plan.Unknown {
 				e.region = region
 			}
@@ -169,7 +170,7 @@ func (e *estimator) index(resources []plan.Resource) {
 		if id, ok := r.Inputs["identifier"].(string); ok {
 			e.byName[r.Type+"::"+id] = r
 		}
-		if r.Type == "aws:ec2/natGateway:NatGateway" {
+		if r.Type == types.AWSNatGateway {
 			e.nats++
 		}
 	}

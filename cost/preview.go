@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/scalestack/scalestack/internal/plan"
+	"github.com/scalestack/scalestack/plan"
 )
 
 // Preview is `pulumi preview --json` read as two plans: the stack before the change (base) and

@@ -3,6 +3,7 @@ package cost
 import (
 	"bytes"
 	"fmt"
+	"github.com/scalestack/scalestack/plan/types"
 	"os"
 	"strings"
 	"testing"
@@ -10,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/scalestack/scalestack/internal/plan"
+	"github.com/scalestack/scalestack/plan"
 )
 
 func readSample(t testing.TB) Preview {
@@ -45,7 +46,7 @@ func TestReadPreview(t *testing.T) {
 	assert.Contains(t, names(p.Head), "scalestack-prod-cluster-worker-s-2vcpu-4gb", "a created resource is on the head side only")
 	assert.NotContains(t, names(p.Base), "scalestack-prod-cluster-worker-s-2vcpu-4gb")
 	assert.Equal(t, 1, strings.Count(strings.Join(names(p.Head), " "), "scalestack-prod-cache-valkey"), "a replacement's three steps are one resource")
-	assert.True(t, p.Replaced[Ref{"digitalocean:index/databaseCluster:DatabaseCluster", "scalestack-prod-cache-valkey"}])
+	assert.True(t, p.Replaced[Ref{types.DODatabaseCluster, "scalestack-prod-cache-valkey"}])
 	for _, r := range p.Head {
 		if r.Name == "scalestack-prod-db-app-transaction-40" {
 			assert.Equal(t, plan.Secret, r.Inputs["user"], "secrets are masked")
@@ -54,7 +55,7 @@ func TestReadPreview(t *testing.T) {
 			assert.Equal(t, plan.Unknown, r.Inputs["clusterId"], "unknowns are marked")
 		}
 		if r.Name == "scalestack-prod-cluster-doks" {
-			assert.Equal(t, "digitalocean:index/kubernetesCluster:KubernetesCluster", r.Type, "the type is the last of the URN's type chain")
+			assert.Equal(t, types.DOKubernetesCluster, r.Type, "the type is the last of the URN's type chain")
 		}
 	}
 }
@@ -179,12 +180,12 @@ func generatedPreview(n int) []byte {
 	var b bytes.Buffer
 	b.WriteString(`{"config":{"scalestack:tier":"100k","aws:region":"us-east-1"},"steps":[`)
 	kinds := []struct{ typ, in, out string }{
-		{"aws:eks/nodeGroup:NodeGroup", `{"instanceTypes":["c7i.large"],"capacityType":"ON_DEMAND","diskSize":50,"scalingConfig":{"minSize":1,"maxSize":6}}`, `{"instanceTypes":["c7i.large"],"capacityType":"ON_DEMAND","diskSize":50,"scalingConfig":{"minSize":3,"maxSize":12}}`},
-		{"aws:rds/instance:Instance", `{"engine":"postgres","instanceClass":"db.t4g.small","allocatedStorage":20}`, `{"engine":"postgres","instanceClass":"db.m7g.large","multiAz":true,"allocatedStorage":40}`},
-		{"aws:elasticache/replicationGroup:ReplicationGroup", `{"engine":"valkey","nodeType":"cache.t4g.small","numNodeGroups":1,"replicasPerNodeGroup":0}`, `{"engine":"valkey","nodeType":"cache.m7g.large","numNodeGroups":2,"replicasPerNodeGroup":1}`},
-		{"aws:ec2/natGateway:NatGateway", `{"subnetId":"s"}`, `{"subnetId":"s"}`},
-		{"aws:ec2/subnet:Subnet", `{"cidrBlock":"10.0.0.0/24"}`, `{"cidrBlock":"10.0.0.0/24"}`},
-		{"aws:iam/role:Role", `{"assumeRolePolicy":"{}"}`, `{"assumeRolePolicy":"{}"}`},
+		{types.AWSEKSNodeGroup, `{"instanceTypes":["c7i.large"],"capacityType":"ON_DEMAND","diskSize":50,"scalingConfig":{"minSize":1,"maxSize":6}}`, `{"instanceTypes":["c7i.large"],"capacityType":"ON_DEMAND","diskSize":50,"scalingConfig":{"minSize":3,"maxSize":12}}`},
+		{types.AWSRDSInstance, `{"engine":"postgres","instanceClass":"db.t4g.small","allocatedStorage":20}`, `{"engine":"postgres","instanceClass":"db.m7g.large","multiAz":true,"allocatedStorage":40}`},
+		{types.AWSCacheReplicationGroup, `{"engine":"valkey","nodeType":"cache.t4g.small","numNodeGroups":1,"replicasPerNodeGroup":0}`, `{"engine":"valkey","nodeType":"cache.m7g.large","numNodeGroups":2,"replicasPerNodeGroup":1}`},
+		{types.AWSNatGateway, `{"subnetId":"s"}`, `{"subnetId":"s"}`},
+		{types.AWSSubnet, `{"cidrBlock":"10.0.0.0/24"}`, `{"cidrBlock":"10.0.0.0/24"}`},
+		{types.AWSIAMRole, `{"assumeRolePolicy":"{}"}`, `{"assumeRolePolicy":"{}"}`},
 	}
 	ops := []string{"same", "update", "create", "delete", "replace"}
 	for i := range n {

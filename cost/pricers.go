@@ -2,32 +2,33 @@ package cost
 
 import (
 	"fmt"
+	"github.com/scalestack/scalestack/plan/types"
 
 	"github.com/shopspring/decimal"
 
-	"github.com/scalestack/scalestack/internal/plan"
+	"github.com/scalestack/scalestack/plan"
 )
 
 // pricers price the resource types that cost money, by type token. Each reads the plan's
 // inputs; a value the plan cannot know (a secret, a computed value) makes the resource
 // unpriced, and a size missing from the price table is an error.
 var pricers = map[string]func(*estimator, plan.Resource) ([]Part, error){
-	"digitalocean:index/kubernetesCluster:KubernetesCluster":   doKubernetesCluster,
-	"digitalocean:index/kubernetesNodePool:KubernetesNodePool": doNodePool,
-	"digitalocean:index/databaseCluster:DatabaseCluster":       doDatabaseCluster,
-	"digitalocean:index/databaseReplica:DatabaseReplica":       doDatabaseReplica,
-	"digitalocean:index/loadBalancer:LoadBalancer":             doLoadBalancer,
-	"digitalocean:index/volume:Volume":                         doVolume,
-	"aws:eks/cluster:Cluster":                                  awsEKS,
-	"aws:eks/nodeGroup:NodeGroup":                              awsNodeGroup,
-	"aws:rds/instance:Instance":                                awsRDS,
-	"aws:elasticache/replicationGroup:ReplicationGroup":        awsElastiCache,
-	"aws:ec2/natGateway:NatGateway":                            awsNAT,
-	"aws:ec2/eip:Eip":                                          awsEIP,
-	"aws:lb/loadBalancer:LoadBalancer":                         awsLoadBalancer,
-	"aws:ebs/volume:Volume":                                    awsVolume,
-	"cloudflare:index/zone:Zone":                               cloudflareZone,
-	"kubernetes:core/v1:Service":                               kubernetesService,
+	types.DOKubernetesCluster:      doKubernetesCluster,
+	types.DOKubernetesNodePool:     doNodePool,
+	types.DODatabaseCluster:        doDatabaseCluster,
+	types.DODatabaseReplica:        doDatabaseReplica,
+	types.DOLoadBalancer:           doLoadBalancer,
+	types.DOVolume:                 doVolume,
+	types.AWSEKS:                   awsEKS,
+	types.AWSEKSNodeGroup:          awsNodeGroup,
+	types.AWSRDSInstance:           awsRDS,
+	types.AWSCacheReplicationGroup: awsElastiCache,
+	types.AWSNatGateway:            awsNAT,
+	types.AWSEip:                   awsEIP,
+	types.AWSLB:                    awsLoadBalancer,
+	types.AWSEBSVolume:             awsVolume,
+	types.CFZone:                   cloudflareZone,
+	types.K8sService:               kubernetesService,
 }
 
 var one = decimal.NewFromInt(1)

@@ -12,7 +12,7 @@ import (
 	"strings"
 
 	"github.com/scalestack/scalestack/cost"
-	"github.com/scalestack/scalestack/internal/plan"
+	"github.com/scalestack/scalestack/plan"
 )
 
 // Level is how a rule is enforced.

@@ -1,13 +1,14 @@
 package policies
 
 import (
+	"github.com/scalestack/scalestack/plan/types"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/scalestack/scalestack/internal/plan"
+	"github.com/scalestack/scalestack/plan"
 )
 
 func res(typ, name string, inputs map[string]any) plan.Resource {
@@ -36,7 +37,7 @@ func goodContainer() map[string]any {
 }
 
 func deployment(name string, replicas float64, container map[string]any) plan.Resource {
-	return res(k8sDeploy, name, map[string]any{
+	return res(types.K8sDeployment, name, map[string]any{
 		"metadata": map[string]any{"name": name},
 		"spec": map[string]any{
 			"replicas": replicas,
@@ -52,7 +53,7 @@ func deployment(name string, replicas float64, container map[string]any) plan.Re
 }
 
 func pdb(app string) plan.Resource {
-	return res(k8sPDB, app+"-pdb", map[string]any{"spec": map[string]any{"selector": map[string]any{"matchLabels": map[string]any{"app": app}}}})
+	return res(types.K8sPodDisruptionBudget, app+"-pdb", map[string]any{"spec": map[string]any{"selector": map[string]any{"matchLabels": map[string]any{"app": app}}}})
 }
 
 func with(c map[string]any, key string, v any) map[string]any {
@@ -71,7 +72,7 @@ func with(c map[string]any, key string, v any) map[string]any {
 // One table per rule: resources that pass, resources that break it, and the message.
 func TestRules(t *testing.T) {
 	t.Parallel()
-	rds := func(in map[string]any) plan.Resource { return protected(res(awsRDS, "db", in)) }
+	rds := func(in map[string]any) plan.Resource { return protected(res(types.AWSRDSInstance, "db", in)) }
 	goodRDS := map[string]any{"deletionProtection": true, "skipFinalSnapshot": false, "finalSnapshotIdentifier": "db-final",
 		"storageEncrypted": true, "publiclyAccessible": false, "vpcSecurityGroupIds": []any{"db-sg-id"}, "parameterGroupName": "db-pg17"}
 	goodCache := map[string]any{"atRestEncryptionEnabled": true, "transitEncryptionEnabled": true, "securityGroupIds": []any{"kv-sg-id"},
@@ -84,11 +85,11 @@ func TestRules(t *testing.T) {
 		want string
 	}{
 		{rule: "stateful-protected",
-			pass: []plan.Resource{protected(res(doDatabase, "db", nil)), res(doPool, "pool", nil)},
-			fail: []plan.Resource{res(awsCache, "kv", nil)},
+			pass: []plan.Resource{protected(res(types.DODatabaseCluster, "db", nil)), res(types.DOKubernetesNodePool, "pool", nil)},
+			fail: []plan.Resource{res(types.AWSCacheReplicationGroup, "kv", nil)},
 			want: "is not protected"},
 		{rule: "deletion-safeguards",
-			pass: []plan.Resource{rds(goodRDS), res(awsRDS, "replica", map[string]any{"deletionProtection": true, "replicateSourceDb": "db", "skipFinalSnapshot": true})},
+			pass: []plan.Resource{rds(goodRDS), res(types.AWSRDSInstance, "replica", map[string]any{"deletionProtection": true, "replicateSourceDb": "db", "skipFinalSnapshot": true})},
 			fail: []plan.Resource{rds(with(goodRDS, "skipFinalSnapshot", true))},
 			want: "skips the final snapshot"},
 		{rule: "deletion-safeguards",
@@ -96,63 +97,63 @@ func TestRules(t *testing.T) {
 			want: "deletionProtection: is not true"},
 		{rule: "data-private",
 			pass: []plan.Resource{
-				res(doDatabase, "db", map[string]any{"privateNetworkUuid": "vpc-id"}),
-				res(doFirewall, "fw", map[string]any{"clusterId": "db-id", "rules": []any{map[string]any{"type": "k8s", "value": "cluster-id"}}}),
+				res(types.DODatabaseCluster, "db", map[string]any{"privateNetworkUuid": "vpc-id"}),
+				res(types.DODatabaseFirewall, "fw", map[string]any{"clusterId": "db-id", "rules": []any{map[string]any{"type": "k8s", "value": "cluster-id"}}}),
 			},
 			fail: []plan.Resource{
-				res(doDatabase, "db", map[string]any{"privateNetworkUuid": "vpc-id"}),
-				res(doFirewall, "fw", map[string]any{"clusterId": "db-id", "rules": []any{map[string]any{"type": "ip_addr", "value": "0.0.0.0/0"}}}),
+				res(types.DODatabaseCluster, "db", map[string]any{"privateNetworkUuid": "vpc-id"}),
+				res(types.DODatabaseFirewall, "fw", map[string]any{"clusterId": "db-id", "rules": []any{map[string]any{"type": "ip_addr", "value": "0.0.0.0/0"}}}),
 			},
 			want: "admits 0.0.0.0/0, the whole internet"},
 		{rule: "data-private",
-			fail: []plan.Resource{res(doDatabase, "db", map[string]any{"privateNetworkUuid": "vpc-id"})},
+			fail: []plan.Resource{res(types.DODatabaseCluster, "db", map[string]any{"privateNetworkUuid": "vpc-id"})},
 			want: "has no database firewall"},
 		{rule: "data-private",
-			pass: []plan.Resource{rds(goodRDS), res(awsIngress, "db-sg-in", map[string]any{"securityGroupId": "db-sg-id", "referencedSecurityGroupId": "nodes"})},
-			fail: []plan.Resource{rds(goodRDS), res(awsIngress, "db-sg-in", map[string]any{"securityGroupId": "db-sg-id", "cidrIpv4": "0.0.0.0/0"})},
+			pass: []plan.Resource{rds(goodRDS), res(types.AWSSecurityGroupIngressRule, "db-sg-in", map[string]any{"securityGroupId": "db-sg-id", "referencedSecurityGroupId": "nodes"})},
+			fail: []plan.Resource{rds(goodRDS), res(types.AWSSecurityGroupIngressRule, "db-sg-in", map[string]any{"securityGroupId": "db-sg-id", "cidrIpv4": "0.0.0.0/0"})},
 			want: "cidrIpv4: admits 0.0.0.0/0, the whole internet, to a database or cache"},
 		{rule: "data-private", // as a real preview sees it: IDs unknown, the rule a child of its group
 			fail: []plan.Resource{
 				withParent(rds(with(goodRDS, "vpcSecurityGroupIds", []any{plan.Unknown})), "db"),
-				withParent(res(awsSG, "db-sg", map[string]any{}), "db"),
-				withParent(res(awsIngress, "db-sg-in", map[string]any{"securityGroupId": plan.Unknown, "cidrIpv4": "0.0.0.0/0"}), "db-sg"),
+				withParent(res(types.AWSSecurityGroup, "db-sg", map[string]any{}), "db"),
+				withParent(res(types.AWSSecurityGroupIngressRule, "db-sg-in", map[string]any{"securityGroupId": plan.Unknown, "cidrIpv4": "0.0.0.0/0"}), "db-sg"),
 			},
 			want: "cidrIpv4: admits 0.0.0.0/0, the whole internet, to a database or cache"},
 		{rule: "data-private",
 			fail: []plan.Resource{rds(with(goodRDS, "publiclyAccessible", true))},
 			want: "publiclyAccessible: is true"},
 		{rule: "data-private",
-			fail: []plan.Resource{res(awsCache, "kv", with(goodCache, "securityGroupIds", nil)), res(awsSG, "kv-sg", map[string]any{})},
+			fail: []plan.Resource{res(types.AWSCacheReplicationGroup, "kv", with(goodCache, "securityGroupIds", nil)), res(types.AWSSecurityGroup, "kv-sg", map[string]any{})},
 			want: "securityGroupIds: is empty"},
 		{rule: "data-encrypted",
-			pass: []plan.Resource{rds(goodRDS), res(awsCache, "kv", goodCache),
-				res(awsRDSParams, "pg", map[string]any{"family": "postgres17", "parameters": []any{map[string]any{"name": "rds.force_ssl", "value": "1"}}})},
-			fail: []plan.Resource{res(awsCache, "kv", with(goodCache, "transitEncryptionEnabled", false))},
+			pass: []plan.Resource{rds(goodRDS), res(types.AWSCacheReplicationGroup, "kv", goodCache),
+				res(types.AWSRDSParameterGroup, "pg", map[string]any{"family": "postgres17", "parameters": []any{map[string]any{"name": "rds.force_ssl", "value": "1"}}})},
+			fail: []plan.Resource{res(types.AWSCacheReplicationGroup, "kv", with(goodCache, "transitEncryptionEnabled", false))},
 			want: "transitEncryptionEnabled: is not true"},
 		{rule: "data-encrypted",
-			fail: []plan.Resource{res(awsRDSParams, "pg", map[string]any{"family": "postgres17", "parameters": []any{}})},
+			fail: []plan.Resource{res(types.AWSRDSParameterGroup, "pg", map[string]any{"family": "postgres17", "parameters": []any{}})},
 			want: "does not set rds.force_ssl = 1"},
 		{rule: "autoscaler-bounded",
 			pass: []plan.Resource{
-				res(doPool, "p", map[string]any{"autoScale": true, "minNodes": 1.0, "maxNodes": 3.0}),
-				res(awsNodeGroup, "g", map[string]any{"scalingConfig": map[string]any{"minSize": 1.0, "maxSize": 3.0}}),
-				res(k8sHPA, "h", map[string]any{"spec": map[string]any{"minReplicas": 3.0, "maxReplicas": 30.0}}),
-				res(kedaScaled, "k", map[string]any{"spec": map[string]any{"minReplicaCount": 1.0, "maxReplicaCount": 20.0}}),
+				res(types.DOKubernetesNodePool, "p", map[string]any{"autoScale": true, "minNodes": 1.0, "maxNodes": 3.0}),
+				res(types.AWSEKSNodeGroup, "g", map[string]any{"scalingConfig": map[string]any{"minSize": 1.0, "maxSize": 3.0}}),
+				res(types.K8sHorizontalPodAutoscaler, "h", map[string]any{"spec": map[string]any{"minReplicas": 3.0, "maxReplicas": 30.0}}),
+				res(types.KEDAScaledObject, "k", map[string]any{"spec": map[string]any{"minReplicaCount": 1.0, "maxReplicaCount": 20.0}}),
 			},
-			fail: []plan.Resource{res(k8sHPA, "h", map[string]any{"spec": map[string]any{"minReplicas": 3.0}})},
+			fail: []plan.Resource{res(types.K8sHorizontalPodAutoscaler, "h", map[string]any{"spec": map[string]any{"minReplicas": 3.0}})},
 			want: "spec.maxReplicas: is not set"},
 		{rule: "autoscaler-bounded",
-			fail: []plan.Resource{res(awsNodeGroup, "g", map[string]any{"scalingConfig": map[string]any{"minSize": 5.0, "maxSize": 3.0}})},
+			fail: []plan.Resource{res(types.AWSEKSNodeGroup, "g", map[string]any{"scalingConfig": map[string]any{"minSize": 5.0, "maxSize": 3.0}})},
 			want: "scalingConfig.minSize: is 5, above the maximum 3 (want min <= max)"},
 		{rule: "autoscaler-bounded",
-			fail: []plan.Resource{res(doCluster, "c", map[string]any{"nodePool": map[string]any{"autoScale": true, "minNodes": 1.0, "maxNodes": 500.0}})},
+			fail: []plan.Resource{res(types.DOKubernetesCluster, "c", map[string]any{"nodePool": map[string]any{"autoScale": true, "minNodes": 1.0, "maxNodes": 500.0}})},
 			want: "nodePool.maxNodes: is 500 (want at most 100 nodes)"},
 		{rule: "container-resources",
 			pass: []plan.Resource{deployment("api", 1, goodContainer())},
 			fail: []plan.Resource{deployment("api", 1, with(goodContainer(), "resources", map[string]any{"requests": map[string]any{"cpu": "1"}}))},
 			want: "container api has no requests.memory, limits.cpu, limits.memory"},
 		{rule: "container-probes",
-			pass: []plan.Resource{deployment("api", 1, goodContainer()), res(k8sJob, "migrate", map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"containers": []any{with(goodContainer(), "livenessProbe", nil)}}}}})},
+			pass: []plan.Resource{deployment("api", 1, goodContainer()), res(types.K8sJob, "migrate", map[string]any{"spec": map[string]any{"template": map[string]any{"spec": map[string]any{"containers": []any{with(goodContainer(), "livenessProbe", nil)}}}}})},
 			fail: []plan.Resource{deployment("api", 1, with(goodContainer(), "livenessProbe", nil))},
 			want: "container api has no livenessProbe"},
 		{rule: "container-security",
@@ -173,7 +174,7 @@ func TestRules(t *testing.T) {
 			want: "runs 3 replicas without a PodDisruptionBudget"},
 		{rule: "disruption-budget",
 			fail: []plan.Resource{deployment("api", 1, goodContainer()),
-				res(k8sHPA, "h", map[string]any{"spec": map[string]any{"minReplicas": 2.0, "maxReplicas": 4.0, "scaleTargetRef": map[string]any{"kind": "Deployment", "name": "api"}}})},
+				res(types.K8sHorizontalPodAutoscaler, "h", map[string]any{"spec": map[string]any{"minReplicas": 2.0, "maxReplicas": 4.0, "scaleTargetRef": map[string]any{"kind": "Deployment", "name": "api"}}})},
 			want: "runs 2 replicas without a PodDisruptionBudget"},
 		{rule: "min-replicas", opts: Options{Tier: "1k"},
 			pass: []plan.Resource{deployment("api", 1, goodContainer())}},
@@ -182,27 +183,27 @@ func TestRules(t *testing.T) {
 			fail: []plan.Resource{deployment("api", 1, goodContainer())},
 			want: "runs 1 replica at tier 10k (want at least 2 from 10k up"},
 		{rule: "edge-origin-locked",
-			pass: []plan.Resource{res(k8sService, "ws", map[string]any{"spec": map[string]any{"type": "LoadBalancer"}})},
+			pass: []plan.Resource{res(types.K8sService, "ws", map[string]any{"spec": map[string]any{"type": "LoadBalancer"}})},
 		},
 		{rule: "edge-origin-locked", opts: Options{Edge: true},
-			pass: []plan.Resource{res(k8sService, "ws", map[string]any{"spec": map[string]any{"type": "LoadBalancer", "loadBalancerSourceRanges": []any{"173.245.48.0/20", "2606:4700::/32"}}}),
-				res(k8sService, "api", map[string]any{"spec": map[string]any{"type": "ClusterIP"}})},
-			fail: []plan.Resource{res(k8sService, "ws", map[string]any{"spec": map[string]any{"type": "LoadBalancer", "loadBalancerSourceRanges": []any{"173.245.48.0/20", "10.0.0.0/8"}}})},
+			pass: []plan.Resource{res(types.K8sService, "ws", map[string]any{"spec": map[string]any{"type": "LoadBalancer", "loadBalancerSourceRanges": []any{"173.245.48.0/20", "2606:4700::/32"}}}),
+				res(types.K8sService, "api", map[string]any{"spec": map[string]any{"type": "ClusterIP"}})},
+			fail: []plan.Resource{res(types.K8sService, "ws", map[string]any{"spec": map[string]any{"type": "LoadBalancer", "loadBalancerSourceRanges": []any{"173.245.48.0/20", "10.0.0.0/8"}}})},
 			want: "admits 10.0.0.0/8, which is not a Cloudflare range"},
 		{rule: "edge-origin-locked", opts: Options{Edge: true},
-			fail: []plan.Resource{res(doLB, "lb", map[string]any{})},
+			fail: []plan.Resource{res(types.DOLoadBalancer, "lb", map[string]any{})},
 			want: "firewall.allows: admits every address"},
 		{rule: "edge-proxied", opts: Options{Edge: true},
-			pass: []plan.Resource{res(cfRecord, "www", map[string]any{"type": "CNAME", "name": "www", "proxied": true}), res(cfRecord, "mx", map[string]any{"type": "MX", "name": "@"})},
-			fail: []plan.Resource{res(cfRecord, "api", map[string]any{"type": "A", "name": "api", "proxied": false})},
+			pass: []plan.Resource{res(types.CFRecord, "www", map[string]any{"type": "CNAME", "name": "www", "proxied": true}), res(types.CFRecord, "mx", map[string]any{"type": "MX", "name": "@"})},
+			fail: []plan.Resource{res(types.CFRecord, "api", map[string]any{"type": "A", "name": "api", "proxied": false})},
 			want: `A record "api" is not proxied`},
 		{rule: "edge-ssl-strict",
-			pass: []plan.Resource{res(cfZone, "z", nil), res(cfSettings, "s", map[string]any{"settings": map[string]any{"ssl": "strict"}})},
-			fail: []plan.Resource{res(cfZone, "z", nil), res(cfSettings, "s", map[string]any{"settings": map[string]any{"ssl": "flexible"}})},
+			pass: []plan.Resource{res(types.CFZone, "z", nil), res(types.CFZoneSettingsOverride, "s", map[string]any{"settings": map[string]any{"ssl": "strict"}})},
+			fail: []plan.Resource{res(types.CFZone, "z", nil), res(types.CFZoneSettingsOverride, "s", map[string]any{"settings": map[string]any{"ssl": "flexible"}})},
 			want: `settings.ssl: is "flexible" (want strict`},
 		{rule: "budget", opts: Options{Budget: 100},
-			pass: []plan.Resource{res(doPool, "p", map[string]any{"size": "s-4vcpu-8gb", "autoScale": true, "minNodes": 1.0, "maxNodes": 2.0})},
-			fail: []plan.Resource{res(doPool, "p", map[string]any{"size": "s-4vcpu-8gb", "autoScale": true, "minNodes": 1.0, "maxNodes": 3.0})},
+			pass: []plan.Resource{res(types.DOKubernetesNodePool, "p", map[string]any{"size": "s-4vcpu-8gb", "autoScale": true, "minNodes": 1.0, "maxNodes": 2.0})},
+			fail: []plan.Resource{res(types.DOKubernetesNodePool, "p", map[string]any{"size": "s-4vcpu-8gb", "autoScale": true, "minNodes": 1.0, "maxNodes": 3.0})},
 			want: "the monthly ceiling $144.00 is above the budget $100.00 (baseline $48.00)"},
 	}
 	for _, tc := range tests {
@@ -248,7 +249,7 @@ func TestLevelsFromConfig(t *testing.T) {
 	t.Parallel()
 	levels, err := ParseLevels(`{"stateful-protected": "advisory", "budget": "disabled"}`)
 	require.NoError(t, err)
-	rep := Check([]plan.Resource{res(awsCache, "kv", nil)}, Options{Levels: levels, Budget: 1})
+	rep := Check([]plan.Resource{res(types.AWSCacheReplicationGroup, "kv", nil)}, Options{Levels: levels, Budget: 1})
 	require.NotEmpty(t, rep.Violations)
 	for _, v := range rep.Violations {
 		if v.Rule == "stateful-protected" {

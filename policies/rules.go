@@ -2,6 +2,7 @@ package policies
 
 import (
 	"fmt"
+	"github.com/scalestack/scalestack/plan/types"
 	"slices"
 	"strings"
 
@@ -9,55 +10,21 @@ import (
 
 	"github.com/scalestack/scalestack/components/spec"
 	"github.com/scalestack/scalestack/cost"
-	"github.com/scalestack/scalestack/internal/plan"
+	"github.com/scalestack/scalestack/plan"
 	"github.com/scalestack/scalestack/stacks/tiers"
 )
 
-// Resource types the rules read.
-const (
-	doCluster    = "digitalocean:index/kubernetesCluster:KubernetesCluster"
-	doPool       = "digitalocean:index/kubernetesNodePool:KubernetesNodePool"
-	doDatabase   = "digitalocean:index/databaseCluster:DatabaseCluster"
-	doReplica    = "digitalocean:index/databaseReplica:DatabaseReplica"
-	doFirewall   = "digitalocean:index/databaseFirewall:DatabaseFirewall"
-	doVolume     = "digitalocean:index/volume:Volume"
-	doLB         = "digitalocean:index/loadBalancer:LoadBalancer"
-	awsEKS       = "aws:eks/cluster:Cluster"
-	awsNodeGroup = "aws:eks/nodeGroup:NodeGroup"
-	awsRDS       = "aws:rds/instance:Instance"
-	awsRDSParams = "aws:rds/parameterGroup:ParameterGroup"
-	awsCache     = "aws:elasticache/replicationGroup:ReplicationGroup"
-	awsVolume    = "aws:ebs/volume:Volume"
-	awsSG        = "aws:ec2/securityGroup:SecurityGroup"
-	awsIngress   = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-	awsSGRule    = "aws:ec2/securityGroupRule:SecurityGroupRule"
-	awsLB        = "aws:lb/loadBalancer:LoadBalancer"
-	k8sDeploy    = "kubernetes:apps/v1:Deployment"
-	k8sSts       = "kubernetes:apps/v1:StatefulSet"
-	k8sDaemonSet = "kubernetes:apps/v1:DaemonSet"
-	k8sJob       = "kubernetes:batch/v1:Job"
-	k8sCronJob   = "kubernetes:batch/v1:CronJob"
-	k8sPVC       = "kubernetes:core/v1:PersistentVolumeClaim"
-	k8sService   = "kubernetes:core/v1:Service"
-	k8sHPA       = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
-	k8sPDB       = "kubernetes:policy/v1:PodDisruptionBudget"
-	kedaScaled   = "kubernetes:keda.sh/v1alpha1:ScaledObject"
-	cfZone       = "cloudflare:index/zone:Zone"
-	cfRecord     = "cloudflare:index/record:Record"
-	cfSettings   = "cloudflare:index/zoneSettingsOverride:ZoneSettingsOverride"
-)
-
 // statefulTypes hold data or are expensive to rebuild: they must be protected.
-var statefulTypes = []string{doCluster, doDatabase, doReplica, doVolume, awsEKS, awsRDS, awsCache, awsVolume, k8sSts, k8sPVC}
+var statefulTypes = []string{types.DOKubernetesCluster, types.DODatabaseCluster, types.DODatabaseReplica, types.DOVolume, types.AWSEKS, types.AWSRDSInstance, types.AWSCacheReplicationGroup, types.AWSEBSVolume, types.K8sStatefulSet, types.K8sPersistentVolumeClaim}
 
 // workloadTypes run containers; podSpecPath is where each keeps its pod spec.
 var podSpecPath = map[string]string{
-	k8sDeploy: "spec.template.spec", k8sSts: "spec.template.spec", k8sDaemonSet: "spec.template.spec",
-	k8sJob: "spec.template.spec", k8sCronJob: "spec.jobTemplate.spec.template.spec",
+	types.K8sDeployment: "spec.template.spec", types.K8sStatefulSet: "spec.template.spec", types.K8sDaemonSet: "spec.template.spec",
+	types.K8sJob: "spec.template.spec", types.K8sCronJob: "spec.jobTemplate.spec.template.spec",
 }
 
 // longRunning workloads need probes; jobs run to completion and do not.
-var longRunning = []string{k8sDeploy, k8sSts, k8sDaemonSet}
+var longRunning = []string{types.K8sDeployment, types.K8sStatefulSet, types.K8sDaemonSet}
 
 // minReplicasFrom is the first tier at which every Deployment runs at least two replicas.
 const minReplicasFrom = "10k"
@@ -128,7 +95,7 @@ func statefulProtected(s *Stack) []Violation {
 
 func deletionSafeguards(s *Stack) []Violation {
 	var out []Violation
-	for _, r := range s.OfType(awsRDS) {
+	for _, r := range s.OfType(types.AWSRDSInstance) {
 		if !isTrue(r, "deletionProtection") {
 			out = append(out, violation(r, "deletionProtection", "is not true (want deletion protection on every RDS instance)"))
 		}
@@ -139,7 +106,7 @@ func deletionSafeguards(s *Stack) []Violation {
 			out = append(out, violation(r, "skipFinalSnapshot", "skips the final snapshot (want skipFinalSnapshot false and a finalSnapshotIdentifier)"))
 		}
 	}
-	for _, r := range s.OfType(awsCache) {
+	for _, r := range s.OfType(types.AWSCacheReplicationGroup) {
 		if n, ok := num(r, "snapshotRetentionLimit"); !ok || n < 1 {
 			out = append(out, violation(r, "snapshotRetentionLimit", "keeps no snapshots (want at least 1 day)"))
 		}
@@ -161,14 +128,14 @@ var openCIDRs = []string{"0.0.0.0/0", "::/0"}
 
 func dataPrivate(s *Stack) []Violation {
 	var out []Violation
-	for _, db := range s.OfType(doDatabase, doReplica) {
+	for _, db := range s.OfType(types.DODatabaseCluster, types.DODatabaseReplica) {
 		if v, ok := get(db, "privateNetworkUuid"); !ok || v == "" {
 			out = append(out, violation(db, "privateNetworkUuid", "is not on a private network (want the stack's VPC)"))
 		}
 	}
-	for _, db := range s.OfType(doDatabase) {
+	for _, db := range s.OfType(types.DODatabaseCluster) {
 		guarded := false
-		for _, fw := range s.OfType(doFirewall) {
+		for _, fw := range s.OfType(types.DODatabaseFirewall) {
 			ref, _ := get(fw, "clusterId")
 			if !related(ref, db, fw) && ref != db.Name+"-id" {
 				continue
@@ -185,7 +152,7 @@ func dataPrivate(s *Stack) []Violation {
 			out = append(out, violation(db, "", "has no database firewall (want one that admits only the cluster)"))
 		}
 	}
-	for _, db := range s.OfType(awsRDS) {
+	for _, db := range s.OfType(types.AWSRDSInstance) {
 		if isTrue(db, "publiclyAccessible") {
 			out = append(out, violation(db, "publiclyAccessible", "is true (want false: reachable only inside the VPC)"))
 		}
@@ -193,7 +160,7 @@ func dataPrivate(s *Stack) []Violation {
 			out = append(out, violation(db, "vpcSecurityGroupIds", "is empty (want a security group that admits only the cluster's nodes)"))
 		}
 	}
-	for _, kv := range s.OfType(awsCache) {
+	for _, kv := range s.OfType(types.AWSCacheReplicationGroup) {
 		if len(list(kv, "securityGroupIds")) == 0 {
 			out = append(out, violation(kv, "securityGroupIds", "is empty (want a security group that admits only the cluster's nodes)"))
 		}
@@ -203,7 +170,7 @@ func dataPrivate(s *Stack) []Violation {
 	}
 	// Security groups of the stack's databases and caches admit no address range that is the
 	// whole internet.
-	data := s.OfType(awsRDS, awsCache)
+	data := s.OfType(types.AWSRDSInstance, types.AWSCacheReplicationGroup)
 	guards := func(sgRef any, rule plan.Resource) bool {
 		for _, d := range data {
 			for _, id := range append(list(d, "vpcSecurityGroupIds"), list(d, "securityGroupIds")...) {
@@ -220,14 +187,14 @@ func dataPrivate(s *Stack) []Violation {
 	// Before the first deployment IDs are unknown: a rule then belongs to the security group it
 	// is a child of, and the group to the database or cache it sits beside.
 	dataGroups := map[string]bool{}
-	for _, sg := range s.OfType(awsSG) {
+	for _, sg := range s.OfType(types.AWSSecurityGroup) {
 		for _, d := range data {
 			if sg.Parent != "" && sg.Parent == d.Parent {
 				dataGroups[sg.Name] = true
 			}
 		}
 	}
-	for _, r := range s.OfType(awsIngress) {
+	for _, r := range s.OfType(types.AWSSecurityGroupIngressRule) {
 		if ref, _ := get(r, "securityGroupId"); guards(ref, r) || dataGroups[r.Parent] {
 			for _, k := range []string{"cidrIpv4", "cidrIpv6"} {
 				if slices.Contains(openCIDRs, str(r, k)) {
@@ -236,7 +203,7 @@ func dataPrivate(s *Stack) []Violation {
 			}
 		}
 	}
-	for _, sg := range s.OfType(awsSG) {
+	for _, sg := range s.OfType(types.AWSSecurityGroup) {
 		if !guards(sg.Name+"-id", sg) && !dataGroups[sg.Name] {
 			continue
 		}
@@ -257,7 +224,7 @@ func dataPrivate(s *Stack) []Violation {
 
 func dataEncrypted(s *Stack) []Violation {
 	var out []Violation
-	for _, db := range s.OfType(awsRDS) {
+	for _, db := range s.OfType(types.AWSRDSInstance) {
 		if _, replica := db.Inputs["replicateSourceDb"]; !replica && !isTrue(db, "storageEncrypted") {
 			out = append(out, violation(db, "storageEncrypted", "is not true (want encrypted storage)"))
 		}
@@ -265,7 +232,7 @@ func dataEncrypted(s *Stack) []Violation {
 			out = append(out, violation(db, "parameterGroupName", "is the default group, which accepts unencrypted connections (want a group with rds.force_ssl = 1)"))
 		}
 	}
-	for _, pg := range s.OfType(awsRDSParams) {
+	for _, pg := range s.OfType(types.AWSRDSParameterGroup) {
 		if !strings.HasPrefix(str(pg, "family"), "postgres") {
 			continue
 		}
@@ -278,14 +245,14 @@ func dataEncrypted(s *Stack) []Violation {
 			out = append(out, violation(pg, "parameters", "does not set rds.force_ssl = 1 (want TLS required for every connection)"))
 		}
 	}
-	for _, kv := range s.OfType(awsCache) {
+	for _, kv := range s.OfType(types.AWSCacheReplicationGroup) {
 		for _, k := range []string{"atRestEncryptionEnabled", "transitEncryptionEnabled"} {
 			if !isTrue(kv, k) {
 				out = append(out, violation(kv, k, "is not true (want encryption at rest and in transit)"))
 			}
 		}
 	}
-	for _, v := range s.OfType(awsVolume) {
+	for _, v := range s.OfType(types.AWSEBSVolume) {
 		if !isTrue(v, "encrypted") {
 			out = append(out, violation(v, "encrypted", "is not true (want an encrypted volume)"))
 		}
@@ -314,23 +281,23 @@ const maxReplicas = 500
 
 func autoscalerBounded(s *Stack) []Violation {
 	var out []Violation
-	for _, r := range s.OfType(doCluster) {
+	for _, r := range s.OfType(types.DOKubernetesCluster) {
 		if isTrue(r, "nodePool.autoScale") {
 			out = append(out, bounded(r, "nodePool.minNodes", "nodePool.maxNodes", spec.MaxPoolNodes, "nodes")...)
 		}
 	}
-	for _, r := range s.OfType(doPool) {
+	for _, r := range s.OfType(types.DOKubernetesNodePool) {
 		if isTrue(r, "autoScale") {
 			out = append(out, bounded(r, "minNodes", "maxNodes", spec.MaxPoolNodes, "nodes")...)
 		}
 	}
-	for _, r := range s.OfType(awsNodeGroup) {
+	for _, r := range s.OfType(types.AWSEKSNodeGroup) {
 		out = append(out, bounded(r, "scalingConfig.minSize", "scalingConfig.maxSize", spec.MaxPoolNodes, "nodes")...)
 	}
-	for _, r := range s.OfType(k8sHPA) {
+	for _, r := range s.OfType(types.K8sHorizontalPodAutoscaler) {
 		out = append(out, bounded(r, "spec.minReplicas", "spec.maxReplicas", maxReplicas, "replicas")...)
 	}
-	for _, r := range s.OfType(kedaScaled) {
+	for _, r := range s.OfType(types.KEDAScaledObject) {
 		out = append(out, bounded(r, "spec.minReplicaCount", "spec.maxReplicaCount", maxReplicas, "replicas")...)
 	}
 	return out
@@ -477,7 +444,7 @@ func replicasOf(s *Stack, d plan.Resource) float64 {
 		n = 1
 	}
 	name := str(d, "metadata.name")
-	for _, h := range s.OfType(k8sHPA) {
+	for _, h := range s.OfType(types.K8sHorizontalPodAutoscaler) {
 		if str(h, "spec.scaleTargetRef.kind") == "Deployment" && name != "" && str(h, "spec.scaleTargetRef.name") == name {
 			if lo, ok := num(h, "spec.minReplicas"); ok {
 				return lo
@@ -485,7 +452,7 @@ func replicasOf(s *Stack, d plan.Resource) float64 {
 			return 1
 		}
 	}
-	for _, k := range s.OfType(kedaScaled) {
+	for _, k := range s.OfType(types.KEDAScaledObject) {
 		if name != "" && str(k, "spec.scaleTargetRef.name") == name {
 			if lo, ok := num(k, "spec.minReplicaCount"); ok {
 				return lo
@@ -498,13 +465,13 @@ func replicasOf(s *Stack, d plan.Resource) float64 {
 
 func disruptionBudget(s *Stack) []Violation {
 	var out []Violation
-	for _, d := range s.OfType(k8sDeploy) {
+	for _, d := range s.OfType(types.K8sDeployment) {
 		if replicasOf(s, d) < 2 {
 			continue
 		}
 		labels, _ := get(d, "spec.template.metadata.labels")
 		covered := false
-		for _, pdb := range s.OfType(k8sPDB) {
+		for _, pdb := range s.OfType(types.K8sPodDisruptionBudget) {
 			sel, _ := get(pdb, "spec.selector.matchLabels")
 			covered = covered || labelsMatch(sel, labels)
 		}
@@ -522,7 +489,7 @@ func minReplicas(s *Stack) []Violation {
 		return nil
 	}
 	var out []Violation
-	for _, d := range s.OfType(k8sDeploy) {
+	for _, d := range s.OfType(types.K8sDeployment) {
 		if n := replicasOf(s, d); n < 2 {
 			out = append(out, violation(d, "spec.replicas", "runs %g replica at tier %s (want at least 2 from %s up, so a node drain keeps it serving)", n, s.Tier, minReplicasFrom))
 		}
@@ -531,7 +498,7 @@ func minReplicas(s *Stack) []Violation {
 }
 
 // edge reports whether the stack has a Cloudflare edge.
-func (s *Stack) edge() bool { return s.Edge || len(s.OfType(cfZone)) > 0 }
+func (s *Stack) edge() bool { return s.Edge || len(s.OfType(types.CFZone)) > 0 }
 
 func originLocked(s *Stack) []Violation {
 	if !s.edge() {
@@ -550,7 +517,7 @@ func originLocked(s *Stack) []Violation {
 		}
 		return true, ""
 	}
-	for _, svc := range s.OfType(k8sService) {
+	for _, svc := range s.OfType(types.K8sService) {
 		if str(svc, "spec.type") != "LoadBalancer" {
 			continue
 		}
@@ -558,12 +525,12 @@ func originLocked(s *Stack) []Violation {
 			out = append(out, violation(svc, "spec.loadBalancerSourceRanges", "%s (want only Cloudflare's ranges: the edge is configured)", why))
 		}
 	}
-	for _, lb := range s.OfType(doLB) {
+	for _, lb := range s.OfType(types.DOLoadBalancer) {
 		if ok, why := inCloudflare(list(lb, "firewall.allows")); !ok {
 			out = append(out, violation(lb, "firewall.allows", "%s (want only Cloudflare's ranges: the edge is configured)", why))
 		}
 	}
-	for _, lb := range s.OfType(awsLB) {
+	for _, lb := range s.OfType(types.AWSLB) {
 		if !isTrue(lb, "internal") && len(list(lb, "securityGroups")) == 0 {
 			out = append(out, violation(lb, "securityGroups", "is an internet-facing load balancer without security groups (want one that admits only Cloudflare's ranges)"))
 		}
@@ -576,7 +543,7 @@ func edgeProxied(s *Stack) []Violation {
 		return nil
 	}
 	var out []Violation
-	for _, r := range s.OfType(cfRecord) {
+	for _, r := range s.OfType(types.CFRecord) {
 		switch str(r, "type") {
 		case "A", "AAAA", "CNAME", plan.Unknown: // a type that follows a load balancer's address
 			if !isTrue(r, "proxied") {
@@ -592,8 +559,8 @@ func edgeSSLStrict(s *Stack) []Violation {
 		return nil
 	}
 	var out []Violation
-	settings := s.OfType(cfSettings)
-	if len(s.OfType(cfZone)) > 0 && len(settings) == 0 {
+	settings := s.OfType(types.CFZoneSettingsOverride)
+	if len(s.OfType(types.CFZone)) > 0 && len(settings) == 0 {
 		out = append(out, Violation{Message: "the Cloudflare zone has no settings resource (want SSL mode strict set explicitly)"})
 	}
 	for _, r := range settings {

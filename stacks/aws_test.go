@@ -1,6 +1,7 @@
 package stacks_test
 
 import (
+	"github.com/scalestack/scalestack/plan/types"
 	"strings"
 	"testing"
 
@@ -8,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scalestack/scalestack/components/spec"
-	"github.com/scalestack/scalestack/internal/plan"
+	"github.com/scalestack/scalestack/plan"
 	"github.com/scalestack/scalestack/stacks"
 	"github.com/scalestack/scalestack/stacks/tiers"
 )
@@ -178,7 +179,7 @@ func TestAWSSecurity(t *testing.T) {
 					private[s.Name+"-id"] = true
 				}
 			}
-			for _, typ := range []string{"aws:rds/subnetGroup:SubnetGroup", "aws:elasticache/subnetGroup:SubnetGroup"} {
+			for _, typ := range []string{types.AWSRDSSubnetGroup, types.AWSCacheSubnetGroup} {
 				groups := p.OfType(typ)
 				require.Len(t, groups, 1, typ)
 				ids, _ := groups[0].Inputs["subnetIds"].([]any)
@@ -226,7 +227,7 @@ func TestAWSAdminsGetAccessEntries(t *testing.T) {
 	entries := p.OfType(awsAccessEntry)
 	require.Len(t, entries, 1)
 	assert.Equal(t, arn, entries[0].Inputs["principalArn"])
-	assoc := p.OfType("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+	assoc := p.OfType(types.AWSEKSAccessPolicyAssociation)
 	require.Len(t, assoc, 1)
 	assert.Equal(t, "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", assoc[0].Inputs["policyArn"])
 

@@ -2,6 +2,7 @@ package stacks_test
 
 import (
 	"fmt"
+	"github.com/scalestack/scalestack/plan/types"
 	"strings"
 	"testing"
 
@@ -10,7 +11,7 @@ import (
 
 	"github.com/scalestack/scalestack/components/spec"
 	"github.com/scalestack/scalestack/cost"
-	"github.com/scalestack/scalestack/internal/plan"
+	"github.com/scalestack/scalestack/plan"
 	"github.com/scalestack/scalestack/policies"
 	"github.com/scalestack/scalestack/stacks"
 	"github.com/scalestack/scalestack/stacks/config"
@@ -19,9 +20,9 @@ import (
 
 const (
 	zoneID     = "023e105f4ecef8ad9ca31a8372d0c353"
-	cfRecord   = "cloudflare:index/record:Record"
-	cfSettings = "cloudflare:index/zoneSettingsOverride:ZoneSettingsOverride"
-	cfRuleset  = "cloudflare:index/ruleset:Ruleset"
+	cfRecord   = types.CFRecord
+	cfSettings = types.CFZoneSettingsOverride
+	cfRuleset  = types.CFRuleset
 )
 
 func edgePlan(t *testing.T, cloud spec.Cloud, tier string, extra ...string) plan.Plan {
@@ -111,11 +112,11 @@ func TestEdgeFollowsThePreset(t *testing.T) {
 
 				// Strict TLS holds: an Origin CA certificate for the domain, as a TLS Secret where
 				// traffic arrives, used by the ingress controller and the WebSocket pods.
-				certs := p.OfType("cloudflare:index/originCaCertificate:OriginCaCertificate")
+				certs := p.OfType(types.CFOriginCaCertificate)
 				require.Len(t, certs, 1)
 				assert.Equal(t, []any{"example.com", "*.example.com"}, certs[0].Inputs["hostnames"])
 				var tlsNamespaces []any
-				for _, r := range p.OfType("kubernetes:core/v1:Secret") {
+				for _, r := range p.OfType(types.K8sSecret) {
 					if r.Inputs["type"] == "kubernetes.io/tls" {
 						tlsNamespaces = append(tlsNamespaces, must(r.Get("metadata.namespace")))
 					}

@@ -2,12 +2,13 @@ package stacks
 
 import (
 	"encoding/base64"
+	"github.com/scalestack/scalestack/plan/types"
 	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 
-	"github.com/scalestack/scalestack/internal/plan"
 	"github.com/scalestack/scalestack/internal/recorder"
+	"github.com/scalestack/scalestack/plan"
 )
 
 // ProjectName is the Pulumi project's name, as in Pulumi.yaml. Cloud-side names start with it.
@@ -38,28 +39,28 @@ func mockOutputs(typ, name string, inputs resource.PropertyMap) resource.Propert
 	host := resource.NewProperty(name + ".private.db.example")
 	secret := func(v string) resource.PropertyValue { return resource.MakeSecret(resource.NewProperty(v)) }
 	switch typ {
-	case "digitalocean:index/kubernetesCluster:KubernetesCluster":
+	case types.DOKubernetesCluster:
 		return resource.PropertyMap{
 			"endpoint": resource.NewProperty("https://" + name + ".k8s.example"),
 			"kubeConfigs": resource.NewProperty([]resource.PropertyValue{
 				resource.NewProperty(resource.PropertyMap{"rawConfig": secret("kubeconfig of " + name)}),
 			}),
 		}
-	case "digitalocean:index/databaseCluster:DatabaseCluster":
+	case types.DODatabaseCluster:
 		return resource.PropertyMap{
 			"privateHost": host,
 			"port":        resource.NewProperty(25060.0),
 			"user":        resource.NewProperty("doadmin"),
 			"password":    secret("password of " + name),
 		}
-	case "digitalocean:index/databaseReplica:DatabaseReplica":
+	case types.DODatabaseReplica:
 		return resource.PropertyMap{"privateHost": host, "port": resource.NewProperty(25060.0)}
-	case "digitalocean:index/databaseUser:DatabaseUser":
+	case types.DODatabaseUser:
 		return resource.PropertyMap{"password": secret("password of " + name)}
-	case "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool":
+	case types.DODatabaseConnectionPool:
 		return resource.PropertyMap{"privateUri": secret("postgresql://pool-of-" + name), "port": resource.NewProperty(25061.0)}
 
-	case "aws:eks/cluster:Cluster":
+	case types.AWSEKS:
 		return resource.PropertyMap{
 			"endpoint": resource.NewProperty("https://" + name + ".eks.example"),
 			"certificateAuthority": resource.NewProperty(resource.PropertyMap{
@@ -74,7 +75,7 @@ func mockOutputs(typ, name string, inputs resource.PropertyMap) resource.Propert
 				"clusterSecurityGroupId": resource.NewProperty(name + "-cluster-sg"),
 			}),
 		}
-	case "aws:rds/instance:Instance":
+	case types.AWSRDSInstance:
 		out := resource.PropertyMap{
 			"address": resource.NewProperty(name + ".rds.example"),
 			"port":    resource.NewProperty(5432.0),
@@ -88,14 +89,14 @@ func mockOutputs(typ, name string, inputs resource.PropertyMap) resource.Propert
 			out["password"] = secret("password of " + name)
 		}
 		return out
-	case "aws:elasticache/replicationGroup:ReplicationGroup":
+	case types.AWSCacheReplicationGroup:
 		return resource.PropertyMap{
 			"configurationEndpointAddress": resource.NewProperty(name + ".cache.example"),
 			"authToken":                    secret("token of " + name),
 		}
-	case "aws:iam/openIdConnectProvider:OpenIdConnectProvider", "aws:iam/role:Role":
+	case types.AWSIAMOpenIdConnectProvider, types.AWSIAMRole:
 		return resource.PropertyMap{"arn": resource.NewProperty("arn:aws:iam::123456789012:" + name)}
-	case "kubernetes:core/v1:Service":
+	case types.K8sService:
 		// A load balancer's address, as the cloud reports it in the Service's status: a name on
 		// AWS, an address elsewhere (from the documentation range).
 		spec := inputs["spec"]
@@ -115,7 +116,7 @@ func mockOutputs(typ, name string, inputs resource.PropertyMap) resource.Propert
 				"ingress": resource.NewProperty([]resource.PropertyValue{resource.NewProperty(in)}),
 			}),
 		})}
-	case "kubernetes:core/v1:Secret":
+	case types.K8sSecret:
 		if sd, ok := inputs["stringData"]; ok && sd.ContainsSecrets() {
 			// Generated values kept in Secrets (passwords, the origin key): the stored value
 			// of each key, as the API server returns it (base64 in data). A placeholder stands
@@ -128,9 +129,9 @@ func mockOutputs(typ, name string, inputs resource.PropertyMap) resource.Propert
 			}
 			return resource.PropertyMap{"data": resource.MakeSecret(resource.NewProperty(data))}
 		}
-	case "cloudflare:index/originCaCertificate:OriginCaCertificate":
+	case types.CFOriginCaCertificate:
 		return resource.PropertyMap{"certificate": resource.NewProperty("-----BEGIN CERTIFICATE-----\ncertificate of " + name + "\n-----END CERTIFICATE-----\n")}
-	case "aws:ec2/eip:Eip":
+	case types.AWSEip:
 		return resource.PropertyMap{"allocationId": resource.NewProperty(name + "-allocation")}
 	}
 	return nil

@@ -5,6 +5,7 @@ package stacks_test
 import (
 	"flag"
 	"fmt"
+	"github.com/scalestack/scalestack/plan/types"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,7 +17,7 @@ import (
 	"github.com/scalestack/scalestack/components/spec"
 	"github.com/scalestack/scalestack/cost"
 	"github.com/scalestack/scalestack/internal/forcenew"
-	"github.com/scalestack/scalestack/internal/plan"
+	"github.com/scalestack/scalestack/plan"
 	"github.com/scalestack/scalestack/policies"
 	"github.com/scalestack/scalestack/stacks"
 	"github.com/scalestack/scalestack/stacks/config"
@@ -26,28 +27,28 @@ import (
 var update = flag.Bool("update", false, "rewrite the golden plans under testdata/")
 
 const (
-	doCluster  = "digitalocean:index/kubernetesCluster:KubernetesCluster"
-	doPool     = "digitalocean:index/kubernetesNodePool:KubernetesNodePool"
-	doDatabase = "digitalocean:index/databaseCluster:DatabaseCluster"
-	doReplica  = "digitalocean:index/databaseReplica:DatabaseReplica"
-	doConnPool = "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool"
-	doFirewall = "digitalocean:index/databaseFirewall:DatabaseFirewall"
-	doVPC      = "digitalocean:index/vpc:Vpc"
+	doCluster  = types.DOKubernetesCluster
+	doPool     = types.DOKubernetesNodePool
+	doDatabase = types.DODatabaseCluster
+	doReplica  = types.DODatabaseReplica
+	doConnPool = types.DODatabaseConnectionPool
+	doFirewall = types.DODatabaseFirewall
+	doVPC      = types.DOVpc
 
-	awsVPC         = "aws:ec2/vpc:Vpc"
-	awsSubnet      = "aws:ec2/subnet:Subnet"
-	awsNAT         = "aws:ec2/natGateway:NatGateway"
-	awsRouteTable  = "aws:ec2/routeTable:RouteTable"
-	awsSG          = "aws:ec2/securityGroup:SecurityGroup"
-	awsIngress     = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-	awsEKS         = "aws:eks/cluster:Cluster"
-	awsNodeGroup   = "aws:eks/nodeGroup:NodeGroup"
-	awsAddon       = "aws:eks/addon:Addon"
-	awsRDS         = "aws:rds/instance:Instance"
-	awsCache       = "aws:elasticache/replicationGroup:ReplicationGroup"
-	awsProvider    = "pulumi:providers:aws"
-	helmRelease    = "kubernetes:helm.sh/v3:Release"
-	awsAccessEntry = "aws:eks/accessEntry:AccessEntry"
+	awsVPC         = types.AWSVPC
+	awsSubnet      = types.AWSSubnet
+	awsNAT         = types.AWSNatGateway
+	awsRouteTable  = types.AWSRouteTable
+	awsSG          = types.AWSSecurityGroup
+	awsIngress     = types.AWSSecurityGroupIngressRule
+	awsEKS         = types.AWSEKS
+	awsNodeGroup   = types.AWSEKSNodeGroup
+	awsAddon       = types.AWSEKSAddon
+	awsRDS         = types.AWSRDSInstance
+	awsCache       = types.AWSCacheReplicationGroup
+	awsProvider    = types.ProviderAWS
+	helmRelease    = types.HelmRelease
+	awsAccessEntry = types.AWSEKSAccessEntry
 )
 
 // builtClouds are the clouds every program-level check runs on.
@@ -271,8 +272,8 @@ func TestHAIsNeverTurnedOff(t *testing.T) {
 func TestTierSwitchesReplaceNothing(t *testing.T) {
 	stateful := map[spec.Cloud][]string{
 		spec.DigitalOcean: {doCluster, doDatabase, doVPC},
-		spec.AWS:          {awsVPC, awsSubnet, awsEKS, awsCache, "aws:ec2/internetGateway:InternetGateway"},
-		spec.Local:        {"kubernetes:apps/v1:StatefulSet", "kubernetes:core/v1:Secret", "kubernetes:core/v1:Namespace"},
+		spec.AWS:          {awsVPC, awsSubnet, awsEKS, awsCache, types.AWSInternetGateway},
+		spec.Local:        {types.K8sStatefulSet, types.K8sSecret, types.K8sNamespace},
 	}
 	replicaType := map[spec.Cloud]string{spec.DigitalOcean: doReplica, spec.AWS: awsRDS, spec.Local: "none"}
 	for _, cloud := range builtClouds {
@@ -423,7 +424,7 @@ func TestExplicitProviders(t *testing.T) {
 func TestKubernetesProvidersMutateConfigInPlace(t *testing.T) {
 	for _, cloud := range builtClouds {
 		p := planFor(t, cloud, "1k")
-		providers := p.OfType("pulumi:providers:kubernetes")
+		providers := p.OfType(types.ProviderKubernetes)
 		require.NotEmpty(t, providers, cloud)
 		for _, r := range providers {
 			for _, k := range []string{"enableConfigMapMutable", "enableSecretMutable"} {

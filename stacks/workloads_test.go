@@ -2,6 +2,7 @@ package stacks_test
 
 import (
 	"fmt"
+	"github.com/scalestack/scalestack/plan/types"
 	"strconv"
 	"testing"
 
@@ -9,18 +10,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scalestack/scalestack/components/spec"
-	"github.com/scalestack/scalestack/internal/plan"
+	"github.com/scalestack/scalestack/plan"
 	"github.com/scalestack/scalestack/stacks/tiers"
 )
 
 const (
-	k8sDeployment = "kubernetes:apps/v1:Deployment"
-	k8sService    = "kubernetes:core/v1:Service"
-	k8sHPA        = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
-	k8sPDB        = "kubernetes:policy/v1:PodDisruptionBudget"
-	k8sSecret     = "kubernetes:core/v1:Secret"
-	k8sNetpol     = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
-	kedaScaled    = "kubernetes:keda.sh/v1alpha1:ScaledObject"
+	k8sDeployment = types.K8sDeployment
+	k8sService    = types.K8sService
+	k8sHPA        = types.K8sHorizontalPodAutoscaler
+	k8sPDB        = types.K8sPodDisruptionBudget
+	k8sSecret     = types.K8sSecret
+	k8sNetpol     = types.K8sNetworkPolicy
+	kedaScaled    = types.KEDAScaledObject
 )
 
 func byMetaName(p plan.Plan, typ, name string) (plan.Resource, bool) {
@@ -96,7 +97,7 @@ func TestWorkloadsFollowThePreset(t *testing.T) {
 				api, ok := byMetaName(p, k8sService, "api")
 				require.True(t, ok)
 				assert.Equal(t, "ClusterIP", must(api.Get("spec.type")), "the API is reached through the ingress")
-				ing, ok := byMetaName(p, "kubernetes:networking.k8s.io/v1:Ingress", "api")
+				ing, ok := byMetaName(p, types.K8sIngress, "api")
 				require.True(t, ok)
 				assert.Equal(t, "api", must(ing.Get("spec.rules.0.http.paths.0.backend.service.name")))
 
@@ -192,7 +193,7 @@ func TestAddonSwitches(t *testing.T) {
 		}
 		return out
 	}
-	const ingress = "kubernetes:networking.k8s.io/v1:Ingress"
+	const ingress = types.K8sIngress
 	on := planFor(t, spec.AWS, "100k")
 	assert.Contains(t, charts(on), "cluster-autoscaler")
 	assert.Contains(t, charts(on), "ingress-nginx")
@@ -204,7 +205,7 @@ func TestAddonSwitches(t *testing.T) {
 	assert.Empty(t, off.OfType(ingress))
 	_, api := byMetaName(off, k8sService, "api")
 	assert.True(t, api, "the API's Service stays for a controller of the user's own")
-	require.Len(t, off.OfType("pulumi:providers:kubernetes"), 1, "the cluster's provider does not depend on the autoscaler")
+	require.Len(t, off.OfType(types.ProviderKubernetes), 1, "the cluster's provider does not depend on the autoscaler")
 }
 
 // The edge's origin certificate is what the WebSocket pods mount: its Secrets must not wait for

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/scalestack/scalestack/plan/types"
 	"maps"
 	"slices"
 	"strings"
@@ -21,12 +22,12 @@ import (
 	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/scalestack/scalestack/components/kube"
 	"github.com/scalestack/scalestack/components/spec"
-	"github.com/scalestack/scalestack/internal/kube"
 )
 
 // AppType is the app component's type token.
-const AppType = "scalestack:workloads:App"
+const AppType = types.WorkloadApp
 
 // Namespace is where the app runs (the pooler's DNS name depends on it).
 const Namespace = spec.PoolerNamespace

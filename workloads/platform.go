@@ -1,6 +1,7 @@
 package workloads
 
 import (
+	"github.com/scalestack/scalestack/plan/types"
 	"strings"
 
 	helm "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
@@ -10,7 +11,7 @@ import (
 )
 
 // PlatformType is the platform add-ons component's type token.
-const PlatformType = "scalestack:workloads:Platform"
+const PlatformType = types.WorkloadPlatform
 
 // IngressNamespace is where ingress-nginx runs; the API admits traffic from it.
 const IngressNamespace = "ingress-nginx"

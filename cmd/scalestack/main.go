@@ -5,7 +5,7 @@ package main
 import (
 	"os"
 
-	"github.com/scalestack/scalestack/internal/cli"
+	"github.com/scalestack/scalestack/cmd/scalestack/internal/cli"
 	"github.com/scalestack/scalestack/stacks"
 )
 

@@ -9,7 +9,7 @@ import (
 
 	"github.com/scalestack/scalestack/components/internal/amazon"
 	"github.com/scalestack/scalestack/components/internal/names"
-	"github.com/scalestack/scalestack/internal/generated"
+	"github.com/scalestack/scalestack/components/internal/password"
 )
 
 // ElastiCache settings that are the same for every tier.
@@ -59,7 +59,7 @@ func (c *Cache) aws(ctx *pulumi.Context, name string, s Spec, args *Args) error 
 	if err != nil {
 		return err
 	}
-	token, err := generated.Password()
+	token, err := password.New()
 	if err != nil {
 		return fmt.Errorf("cache %q: %w", name, err)
 	}

@@ -7,6 +7,7 @@ package cache
 import (
 	"errors"
 	"fmt"
+	"github.com/scalestack/scalestack/plan/types"
 
 	"github.com/pulumi/pulumi-digitalocean/sdk/v4/go/digitalocean"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -17,7 +18,7 @@ import (
 )
 
 // Type is the component's type token.
-const Type = "scalestack:components:Cache"
+const Type = types.ComponentCache
 
 // Spec is the cache and where it goes.
 type Spec struct {

@@ -8,7 +8,7 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/scalestack/scalestack/internal/kube"
+	"github.com/scalestack/scalestack/components/kube"
 )
 
 // The local cloud's cache: the official Valkey image, as its valkey user.

@@ -6,6 +6,7 @@ package cluster
 import (
 	"errors"
 	"fmt"
+	"github.com/scalestack/scalestack/plan/types"
 
 	"github.com/pulumi/pulumi-digitalocean/sdk/v4/go/digitalocean"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
@@ -16,7 +17,7 @@ import (
 )
 
 // Type is the component's type token.
-const Type = "scalestack:components:Cluster"
+const Type = types.ComponentCluster
 
 // Autoscaler settings shared by every tier: scale down after 10 minutes under half use, so a
 // spike's nodes stay for its aftershocks but not for the night.

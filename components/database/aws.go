@@ -8,8 +8,8 @@ import (
 
 	"github.com/scalestack/scalestack/components/internal/amazon"
 	"github.com/scalestack/scalestack/components/internal/names"
+	"github.com/scalestack/scalestack/components/internal/password"
 	"github.com/scalestack/scalestack/components/spec"
-	"github.com/scalestack/scalestack/internal/generated"
 )
 
 // RDS settings that are the same for every tier.
@@ -60,7 +60,7 @@ func (d *Database) aws(ctx *pulumi.Context, name string, s Spec, args *Args) err
 	if err != nil {
 		return err
 	}
-	password, err := generated.Password()
+	generated, err := password.New()
 	if err != nil {
 		return fmt.Errorf("database %q: %w", name, err)
 	}
@@ -97,7 +97,7 @@ func (d *Database) aws(ctx *pulumi.Context, name string, s Spec, args *Args) err
 		AllocatedStorage:             pulumi.Int(storage),
 		DbName:                       pulumi.String(s.DBName),
 		Username:                     pulumi.String(s.User),
-		Password:                     password,
+		Password:                     generated,
 		DbSubnetGroupName:            subnets.Name,
 		BackupRetentionPeriod:        pulumi.Int(s.BackupDays),
 		BackupWindow:                 pulumi.String(backup),

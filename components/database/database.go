@@ -8,6 +8,7 @@ package database
 import (
 	"errors"
 	"fmt"
+	"github.com/scalestack/scalestack/plan/types"
 	"strconv"
 
 	"github.com/pulumi/pulumi-digitalocean/sdk/v4/go/digitalocean"
@@ -19,7 +20,7 @@ import (
 )
 
 // Type is the component's type token.
-const Type = "scalestack:components:Database"
+const Type = types.ComponentDatabase
 
 // Spec is the database and where it goes.
 type Spec struct {

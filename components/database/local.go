@@ -8,8 +8,8 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/scalestack/scalestack/components/kube"
 	"github.com/scalestack/scalestack/components/spec"
-	"github.com/scalestack/scalestack/internal/kube"
 )
 
 // The local cloud's PostgreSQL: the official image, as its postgres user.

@@ -7,6 +7,7 @@ package edge
 import (
 	"errors"
 	"fmt"
+	"github.com/scalestack/scalestack/plan/types"
 	"net/netip"
 	"strings"
 
@@ -17,7 +18,7 @@ import (
 )
 
 // Type is the component's type token.
-const Type = "scalestack:components:Edge"
+const Type = types.ComponentEdge
 
 // Cloudflare's managed WAF rulesets, by their fixed ids.
 const (

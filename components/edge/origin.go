@@ -15,7 +15,7 @@ import (
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
-	"github.com/scalestack/scalestack/internal/kube"
+	"github.com/scalestack/scalestack/components/kube"
 )
 
 // OriginTLSSecret is the name of the Kubernetes TLS Secret with the origin certificate, in the

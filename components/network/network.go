@@ -6,6 +6,7 @@ package network
 import (
 	"errors"
 	"fmt"
+	"github.com/scalestack/scalestack/plan/types"
 
 	"github.com/pulumi/pulumi-digitalocean/sdk/v4/go/digitalocean"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -15,7 +16,7 @@ import (
 )
 
 // Type is the component's type token.
-const Type = "scalestack:components:Network"
+const Type = types.ComponentNetwork
 
 // Spec is where the network goes and what it spans.
 type Spec struct {

@@ -14,7 +14,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/scalestack/scalestack/internal/plan"
+	"github.com/scalestack/scalestack/plan"
 )
 
 // When says which changes of a property replace the resource.

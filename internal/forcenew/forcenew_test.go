@@ -1,19 +1,20 @@
 package forcenew
 
 import (
+	"github.com/scalestack/scalestack/plan/types"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/scalestack/scalestack/internal/plan"
+	"github.com/scalestack/scalestack/plan"
 )
 
 func TestTableLoads(t *testing.T) {
 	t.Parallel()
 	table, err := Table()
 	require.NoError(t, err)
-	assert.Contains(t, table, "digitalocean:index/kubernetesCluster:KubernetesCluster")
+	assert.Contains(t, table, types.DOKubernetesCluster)
 }
 
 func res(typ, name string, inputs map[string]any) plan.Resource {
@@ -22,7 +23,7 @@ func res(typ, name string, inputs map[string]any) plan.Resource {
 
 func TestReplacements(t *testing.T) {
 	t.Parallel()
-	const cluster = "digitalocean:index/kubernetesCluster:KubernetesCluster"
+	const cluster = types.DOKubernetesCluster
 	base := map[string]any{"region": "nyc3", "version": "1.33.1-do.0", "nodePool": map[string]any{"size": "s-2vcpu-4gb", "maxNodes": 3.0}}
 	tests := []struct {
 		name   string

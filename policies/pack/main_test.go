@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/scalestack/scalestack/plan/types"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
@@ -31,7 +32,7 @@ func TestPackReportsViolations(t *testing.T) {
 	assert.Equal(t, "scalestack", p.Name())
 
 	db := policyx.AnalyzerResource{
-		Type: "digitalocean:index/databaseCluster:DatabaseCluster", Name: "db",
+		Type: types.DODatabaseCluster, Name: "db",
 		URN: "urn:pulumi:prod::scalestack::scalestack:components:Database$digitalocean:index/databaseCluster:DatabaseCluster::db",
 		Properties: property.NewMap(map[string]property.Value{
 			"engine":             property.New("pg"),

@@ -18,7 +18,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/scalestack/scalestack/plan/types"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -36,8 +38,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scalestack/scalestack/cost"
-	"github.com/scalestack/scalestack/internal/cli"
-	"github.com/scalestack/scalestack/internal/plan"
+	"github.com/scalestack/scalestack/plan"
 	"github.com/scalestack/scalestack/stacks"
 	"github.com/scalestack/scalestack/test/e2e/harness"
 	"github.com/scalestack/scalestack/workloads"
@@ -49,6 +50,8 @@ var (
 	cluster *harness.Cluster
 	engine  *harness.Pulumi
 	workDir string
+	// scalestackBin is the command line, built from this checkout as users build it.
+	scalestackBin string
 )
 
 func TestMain(m *testing.M) { os.Exit(run(m)) }
@@ -65,6 +68,12 @@ func run(m *testing.M) int {
 	}
 	if workDir, err = os.MkdirTemp("", "scalestack-e2e-"); err != nil {
 		return fail(err)
+	}
+	scalestackBin = filepath.Join(workDir, "scalestack")
+	build := exec.Command("go", "build", "-o", scalestackBin, "./cmd/scalestack")
+	build.Dir, build.Stdout, build.Stderr = root, os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		return fail(fmt.Errorf("go build ./cmd/scalestack: %w", err))
 	}
 	start := time.Now()
 	if cluster, err = harness.StartCluster(root, bin, filepath.Join(workDir, "cluster"), 3*time.Minute); err != nil {
@@ -146,7 +155,7 @@ func checkLive(t *testing.T, p plan.Plan) {
 	kinds := map[string]int{}
 	hpaMin := map[string]float64{}
 	for _, r := range p.Resources {
-		if r.Type == "kubernetes:autoscaling/v2:HorizontalPodAutoscaler" {
+		if r.Type == types.K8sHorizontalPodAutoscaler {
 			spec := r.Inputs["spec"].(map[string]any)
 			target := spec["scaleTargetRef"].(map[string]any)
 			ns, _ := objectRef(r)
@@ -160,7 +169,7 @@ func checkLive(t *testing.T, p plan.Plan) {
 		ns, name := objectRef(r)
 		min, scaled := hpaMin[ns+"/"+name]
 		live, found, err := getObject(ctx, r)
-		if found && (r.Type == "kubernetes:apps/v1:Deployment" || r.Type == "kubernetes:apps/v1:StatefulSet") {
+		if found && (r.Type == types.K8sDeployment || r.Type == types.K8sStatefulSet) {
 			// The autoscaler owns a scaled Deployment's count (the program ignores it after
 			// creation): after a switch, its controller raises the count to the new minimum on
 			// its next pass, then the new pods become Ready.
@@ -175,7 +184,7 @@ func checkLive(t *testing.T, p plan.Plan) {
 			t.Errorf("%s %s/%s: %s", r.Type, ns, name, d)
 		}
 		switch r.Type {
-		case "kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet":
+		case types.K8sDeployment, types.K8sStatefulSet:
 			replicas, ready, rolledOut := rollout(live)
 			assert.Equal(t, replicas, ready, "%s %s/%s: replicas Ready", r.Type, ns, name)
 			assert.True(t, rolledOut, "%s %s/%s: rolled out", r.Type, ns, name)
@@ -240,8 +249,8 @@ var unsafe = []string{"replace", "create-replacement", "delete-replaced", "delet
 // the Secrets holding generated passwords, the namespaces holding all of them), the ConfigMaps
 // the pods read, and the Deployments, whose replacement deletes the running app first.
 var kept = []string{
-	"kubernetes:apps/v1:StatefulSet", "kubernetes:core/v1:PersistentVolumeClaim", "kubernetes:core/v1:Secret",
-	"kubernetes:core/v1:Namespace", "kubernetes:core/v1:ConfigMap", "kubernetes:apps/v1:Deployment",
+	types.K8sStatefulSet, types.K8sPersistentVolumeClaim, types.K8sSecret,
+	types.K8sNamespace, types.K8sConfigMap, types.K8sDeployment,
 }
 
 func testSwitch(t *testing.T, stack auto.Stack) {
@@ -307,8 +316,9 @@ func testCostDiff(t *testing.T, summary map[apitype.OpType]int) {
 	}
 
 	var stdout, stderr bytes.Buffer
-	code := cli.Main([]string{"cost", "diff", "--preview", path, "--format", "json"}, &stdout, &stderr, cli.Deps{Plan: stacks.Plan})
-	require.Equal(t, 0, code, "scalestack cost diff --preview: %s", stderr.String())
+	cmd := exec.Command(scalestackBin, "cost", "diff", "--preview", path, "--format", "json")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	require.NoError(t, cmd.Run(), "scalestack cost diff --preview: %s", stderr.String())
 	var report cost.DiffReport
 	require.NoError(t, json.Unmarshal(stdout.Bytes(), &report), stdout.String())
 	t.Logf("cost diff of the real preview: base %s, head %s a month; steps %v", report.Base.Baseline, report.Head.Baseline, pv.Steps)
@@ -417,7 +427,7 @@ func testBadConfig(t *testing.T, stack auto.Stack) {
 func brokenHPA(ctx *pulumi.Context) error {
 	err := ctx.RegisterResourceTransform(func(_ context.Context, a *pulumi.ResourceTransformArgs) *pulumi.ResourceTransformResult {
 		spec, ok := a.Props["spec"].(pulumi.Map)
-		if a.Type != "kubernetes:autoscaling/v2:HorizontalPodAutoscaler" || !strings.HasSuffix(a.Name, "-api") || !ok {
+		if a.Type != types.K8sHorizontalPodAutoscaler || !strings.HasSuffix(a.Name, "-api") || !ok {
 			return nil
 		}
 		spec["minReplicas"], spec["maxReplicas"] = pulumi.Int(12), pulumi.Int(4)

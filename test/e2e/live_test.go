@@ -12,7 +12,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/scalestack/scalestack/internal/plan"
+	"github.com/scalestack/scalestack/plan"
 )
 
 // checkedTypes are the Kubernetes kinds the program registers that the API server must hold as

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/scalestack/scalestack/plan/types"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/scalestack/scalestack/internal/plan"
+	"github.com/scalestack/scalestack/plan"
 )
 
 // tierPlan stands in for the program: a node pool whose size follows the tier, so that prices
@@ -19,9 +20,9 @@ import (
 func tierPlan(stack string, raw map[string]string, _ []string) (plan.Plan, error) {
 	n := map[string]float64{"1k": 1, "10k": 2, "100k": 3, "1m": 4}[raw["scalestack:tier"]]
 	return plan.Sorted([]plan.Resource{
-		{Type: "digitalocean:index/kubernetesNodePool:KubernetesNodePool", Name: stack + "-app", Custom: true,
+		{Type: types.DOKubernetesNodePool, Name: stack + "-app", Custom: true,
 			Inputs: map[string]any{"size": "s-4vcpu-8gb", "autoScale": true, "minNodes": n, "maxNodes": 3 * n}},
-		{Type: "digitalocean:index/vpc:Vpc", Name: stack + "-vpc", Custom: true, Inputs: map[string]any{}},
+		{Type: types.DOVpc, Name: stack + "-vpc", Custom: true, Inputs: map[string]any{}},
 	}), nil
 }
 
@@ -119,7 +120,7 @@ func TestCostDiffBetweenStackFiles(t *testing.T) {
 
 func TestCostDiffPreview(t *testing.T) {
 	t.Parallel()
-	sample, err := filepath.Abs("../../cost/testdata/preview.json")
+	sample, err := filepath.Abs("../../../../cost/testdata/preview.json")
 	require.NoError(t, err)
 	code, out, errOut := runCostCLI(t, "cost", "diff", "--preview", sample, "--format", "markdown")
 	assert.Equal(t, ExitOverBudget, code, "the preview's scalestack:budget of 1000 is below its ceiling of 1132")

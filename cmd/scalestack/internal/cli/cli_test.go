@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/scalestack/scalestack/plan/types"
 	"os"
 	"path/filepath"
 	"testing"
@@ -11,7 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/scalestack/scalestack/internal/plan"
+	"github.com/scalestack/scalestack/plan"
 )
 
 // fakePlan records what the command line passed and returns a small plan with a secret input.
@@ -28,8 +29,8 @@ func (f *fakePlan) plan(stack string, raw map[string]string, secrets []string) (
 		return plan.Plan{}, f.err
 	}
 	return plan.Sorted([]plan.Resource{
-		{Type: "scalestack:components:Cluster", Name: "c"},
-		{Type: "digitalocean:index/kubernetesCluster:KubernetesCluster", Name: "c-doks", Parent: "c", ParentType: "scalestack:components:Cluster", Custom: true, Protect: true,
+		{Type: types.ComponentCluster, Name: "c"},
+		{Type: types.DOKubernetesCluster, Name: "c-doks", Parent: "c", ParentType: types.ComponentCluster, Custom: true, Protect: true,
 			Inputs: map[string]any{"region": "nyc3", "token": plan.Secret}},
 	}), nil
 }

@@ -12,8 +12,8 @@ import (
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/scalestack/scalestack/components/internal/password"
 	"github.com/scalestack/scalestack/components/spec"
-	"github.com/scalestack/scalestack/internal/generated"
 )
 
 // AppNamespace is the namespace the app runs in; data namespaces admit it and nothing else.
@@ -65,11 +65,11 @@ func peers(namespaces []string, peer func(string) *networkingv1.NetworkPolicyPee
 // Secret ignores it after creation, and the value returned is read back from the Secret, so
 // it is the one the database was initialised with.
 func Password(ctx *pulumi.Context, name, namespace, key string, protect bool, parent, ns pulumi.Resource) (*corev1.Secret, pulumi.StringOutput, error) {
-	password, err := generated.Password()
+	generated, err := password.New()
 	if err != nil {
 		return nil, pulumi.StringOutput{}, err
 	}
-	return Kept(ctx, name, namespace, key, "password", password,
+	return Kept(ctx, name, namespace, key, "password", generated,
 		pulumi.Parent(parent), pulumi.DependsOn([]pulumi.Resource{ns}), pulumi.Protect(protect))
 }
 

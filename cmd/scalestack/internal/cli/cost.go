@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"github.com/scalestack/scalestack/plan/types"
 	"io"
 	"os"
 	"strings"
@@ -10,7 +11,7 @@ import (
 
 	"github.com/scalestack/scalestack/components/spec"
 	"github.com/scalestack/scalestack/cost"
-	"github.com/scalestack/scalestack/internal/plan"
+	"github.com/scalestack/scalestack/plan"
 	"github.com/scalestack/scalestack/stacks/config"
 	"github.com/scalestack/scalestack/stacks/tiers"
 )
@@ -143,7 +144,7 @@ func estimateStack(deps Deps, file config.StackFile, cfg config.Config, cf *cost
 	if cfg.Domain != "" {
 		// The stack configures a Cloudflare zone it does not create; the zone's plan, from the
 		// preset, is still part of the bill.
-		resources = append(resources, plan.Resource{Type: "cloudflare:index/zone:Zone", Name: cfg.Domain, Custom: true,
+		resources = append(resources, plan.Resource{Type: types.CFZone, Name: cfg.Domain, Custom: true,
 			Inputs: map[string]any{"plan": cfg.Preset.Edge.Plan}})
 	}
 	rep, err := cost.Estimate(resources, prices, cost.Options{Region: cfg.Region, Tier: cfg.Tier, Usage: usage})

@@ -11,7 +11,7 @@ import (
 	"strings"
 
 	"github.com/scalestack/scalestack/components/spec"
-	"github.com/scalestack/scalestack/internal/plan"
+	"github.com/scalestack/scalestack/plan"
 	"github.com/scalestack/scalestack/stacks/config"
 	"github.com/scalestack/scalestack/stacks/tiers"
 )
