@@ -2,7 +2,7 @@
 GO ?= go
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: help build vet fmt lint test e2e e2e-tools demo fuzz golden plan cost bench cloudflare-ips check
+.PHONY: help build vet fmt lint test e2e e2e-tools demo fuzz golden diagrams plan cost bench cloudflare-ips check
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ fuzz: ## fuzz the config parser and the preview reader for a minute each
 
 golden: ## rewrite the golden plans and cost reports after a reviewed change
 	$(GO) test ./stacks -update
+
+diagrams: ## rewrite the README's platform diagrams (mermaid) from the plans
+	$(GO) test ./cmd/scalestack -run TestReadmeDiagrams -update
 
 cost: ## the monthly cost of every cloud and tier, beside the seed bands
 	$(GO) run ./cmd/scalestack cost tiers

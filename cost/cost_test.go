@@ -1,7 +1,7 @@
 package cost
 
 import (
-	"github.com/scalestack/scalestack/plan/types"
+	"math"
 	"strings"
 	"testing"
 
@@ -11,6 +11,7 @@ import (
 
 	"github.com/scalestack/scalestack/components/spec"
 	"github.com/scalestack/scalestack/plan"
+	"github.com/scalestack/scalestack/plan/types"
 	"github.com/scalestack/scalestack/stacks/tiers"
 )
 
@@ -156,21 +157,157 @@ func TestPricedResourceTypes(t *testing.T) {
 	}
 }
 
-// A replica's storage is its source's; the egress of an AWS stack is a usage line.
+// A replica's storage is its source's; the egress of an AWS stack with a cluster is a usage line.
 func TestRDSReplicaAndEgress(t *testing.T) {
 	t.Parallel()
 	primary := res(types.AWSRDSInstance, "db", map[string]any{"instanceClass": "db.t4g.small", "allocatedStorage": 100.0, "identifier": "app-db"})
 	replica := res(types.AWSRDSInstance, "db-replica-1", map[string]any{"instanceClass": "db.t4g.small", "replicateSourceDb": "app-db"})
-	rep, err := Estimate([]plan.Resource{primary, replica}, prices(t), Options{Region: "us-east-1", Usage: Usage{EgressGB: 1000}})
+	eks := res(types.AWSEKS, "eks", nil)
+	rep, err := Estimate([]plan.Resource{primary, replica, eks}, prices(t), Options{Region: "us-east-1", Usage: Usage{EgressGB: 1000}})
 	require.NoError(t, err)
-	require.Len(t, rep.Lines, 3)
+	require.Len(t, rep.Lines, 4)
 	assert.Equal(t, "storage, gp3 GB", rep.Lines[1].Parts[1].What)
 	assert.True(t, money("100").Equal(rep.Lines[1].Parts[1].Quantity), "the replica stores what its source stores")
-	egress := rep.Lines[2]
+	egress := rep.Lines[3]
 	assert.Equal(t, "usage", egress.Type)
 	assert.True(t, money("90").Equal(egress.Baseline))
 	assert.True(t, egress.Parts[0].Usage)
-	assert.True(t, rep.Baseline.Equal(rep.Lines[0].Baseline.Add(rep.Lines[1].Baseline).Add(egress.Baseline)))
+	assert.Equal(t, "egressGB", egress.Parts[0].UsageKey)
+	sum := decimal.Zero
+	for _, l := range rep.Lines {
+		sum = sum.Add(l.Baseline)
+	}
+	assert.True(t, rep.Baseline.Equal(sum))
+}
+
+// Usage-based lines are priced only with the resources they belong to.
+func TestUsageLinesNeedTheirResources(t *testing.T) {
+	t.Parallel()
+	usage := Usage{NATDataGB: 500, EgressGB: 10000, LoadBalancerLCU: 10}
+	for _, tc := range []struct {
+		name      string
+		resources []plan.Resource
+		wantUsage []string
+	}{
+		{"only unpriced types", []plan.Resource{res("aws:sqs/queue:Queue", "q", nil)}, nil},
+		{"a database alone", []plan.Resource{res(types.AWSRDSInstance, "db", map[string]any{"instanceClass": "db.t4g.small", "allocatedStorage": 20.0})}, nil},
+		{"a cluster", []plan.Resource{res(types.AWSEKS, "eks", nil)}, []string{"egressGB"}},
+		{"a NAT gateway", []plan.Resource{res(types.AWSNatGateway, "nat", nil)}, []string{"natDataGB"}},
+		{"a load balancer Service", []plan.Resource{res(types.K8sService, "lb", map[string]any{"spec": map[string]any{"type": "LoadBalancer"}}), res(types.AWSEKS, "eks", nil)},
+			[]string{"loadBalancerLCU", "egressGB"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rep, err := Estimate(tc.resources, prices(t), Options{Region: "us-east-1", Usage: usage})
+			require.NoError(t, err)
+			var got []string
+			for _, l := range rep.Lines {
+				for _, p := range l.Parts {
+					if p.Usage {
+						got = append(got, p.UsageKey)
+					}
+				}
+			}
+			assert.ElementsMatch(t, tc.wantUsage, got)
+		})
+	}
+}
+
+// An internet-facing NLB holds a public IPv4 address in each public subnet's zone.
+func TestNLBPublicIPv4(t *testing.T) {
+	t.Parallel()
+	subnet := func(name string) plan.Resource {
+		return res(types.AWSSubnet, name, map[string]any{"tags": map[string]any{"kubernetes.io/role/elb": "1"}})
+	}
+	svc := func(name string, annotations map[string]any) plan.Resource {
+		return res(types.K8sService, name, map[string]any{"spec": map[string]any{"type": "LoadBalancer"},
+			"metadata": map[string]any{"annotations": annotations}})
+	}
+	nlb := map[string]any{"service.beta.kubernetes.io/aws-load-balancer-type": "nlb"}
+	for _, tc := range []struct {
+		name      string
+		resources []plan.Resource
+		want      string
+	}{
+		{"3 zones x 2 load balancers", []plan.Resource{subnet("a"), subnet("b"), subnet("c"), svc("api", nlb), svc("ws", nlb)}, "21.9"},
+		{"internal", []plan.Resource{subnet("a"), subnet("b"), subnet("c"),
+			svc("api", map[string]any{"service.beta.kubernetes.io/aws-load-balancer-scheme": "internal"})}, "0"},
+		{"an aws:lb network", []plan.Resource{res(types.AWSLB, "lb", map[string]any{"loadBalancerType": "network", "subnets": []any{"a", "b"}})}, "7.3"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rep, err := Estimate(tc.resources, prices(t), Options{Region: "us-east-1"})
+			require.NoError(t, err)
+			ips := decimal.Zero
+			for _, l := range rep.Lines {
+				for _, p := range l.Parts {
+					if p.Size == "" && strings.HasPrefix(p.What, "public IPv4") {
+						ips = ips.Add(p.Baseline)
+					}
+				}
+			}
+			assert.True(t, money(tc.want).Equal(ips), "public IPv4 %s, want %s", ips, tc.want)
+		})
+	}
+}
+
+// Storage autoscaling lets an RDS instance's disk grow to maxAllocatedStorage: the ceiling.
+func TestRDSStorageAutoscaling(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name                   string
+		inputs                 map[string]any
+		wantBaseGB, wantCeilGB string
+	}{
+		{"autoscaling", map[string]any{"allocatedStorage": 100.0, "maxAllocatedStorage": 500.0}, "100", "500"},
+		{"multi-AZ autoscaling", map[string]any{"allocatedStorage": 100.0, "maxAllocatedStorage": 500.0, "multiAz": true}, "200", "1000"},
+		{"off", map[string]any{"allocatedStorage": 100.0}, "100", "100"},
+		{"off with 0", map[string]any{"allocatedStorage": 100.0, "maxAllocatedStorage": 0.0}, "100", "100"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.inputs["instanceClass"] = "db.t4g.small"
+			rep, err := Estimate([]plan.Resource{res(types.AWSRDSInstance, "db", tc.inputs)}, prices(t), Options{Region: "us-east-1"})
+			require.NoError(t, err)
+			disk := rep.Lines[0].Parts[1]
+			assert.True(t, money(tc.wantBaseGB).Equal(disk.Quantity), "baseline GB %s", disk.Quantity)
+			assert.True(t, money(tc.wantCeilGB).Equal(disk.CeilingQuantity), "ceiling GB %s", disk.CeilingQuantity)
+			assert.True(t, disk.UnitPrice.Mul(money(tc.wantCeilGB)).Round(2).Equal(disk.Ceiling))
+		})
+	}
+}
+
+// The zone of a stack with a domain is part of its bill, once.
+func TestEdgeZone(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name      string
+		resources []plan.Resource
+		opts      Options
+		want      string
+	}{
+		{"configured zone", nil, StackOptions("", "", Usage{}, "example.com", "pro"), "25"},
+		{"no domain", nil, StackOptions("", "", Usage{}, "", "pro"), "0"},
+		{"the plan's own zone wins", []plan.Resource{res(types.CFZone, "z", map[string]any{"plan": "business"})},
+			StackOptions("", "", Usage{}, "example.com", "pro"), "250"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rep, err := Estimate(tc.resources, prices(t), tc.opts)
+			require.NoError(t, err)
+			assert.True(t, money(tc.want).Equal(rep.Baseline), "baseline %s, want %s", rep.Baseline, tc.want)
+		})
+	}
+}
+
+// An AWS plan in a region without prices is one error naming the region and the priced ones.
+func TestUnpricedRegionIsOneError(t *testing.T) {
+	t.Parallel()
+	resources := []plan.Resource{res(types.AWSEKS, "eks", nil), res(types.AWSNatGateway, "nat", nil), res(types.AWSEip, "ip", nil)}
+	_, err := Estimate(resources, prices(t), Options{Region: "ap-south-1"})
+	var re RegionError
+	require.ErrorAs(t, err, &re)
+	assert.Equal(t, `no aws prices for region "ap-south-1" (want one of eu-central-1, us-east-1)`, err.Error())
 }
 
 func TestWhatIsNotPriced(t *testing.T) {
@@ -243,8 +380,11 @@ func TestUsageFile(t *testing.T) {
 	assert.Equal(t, base, u, "an empty file changes nothing")
 
 	_, err = TierUsage("50k")
-	assert.EqualError(t, err, `"50k" is not a tier with usage assumptions (want one of 1k, 10k, 100k, 1m)`)
-	for _, name := range tiers.Names {
+	assert.EqualError(t, err, `"50k" is not a tier with usage assumptions (want one of 100k, 10k, 1k, 1m)`)
+	names, err := Tiers()
+	require.NoError(t, err)
+	require.NotEmpty(t, names)
+	for _, name := range names {
 		band, err := SeedBand(name)
 		require.NoError(t, err)
 		assert.True(t, money(band.Low).LessThan(money(band.High)), name)
@@ -310,4 +450,99 @@ func TestRendering(t *testing.T) {
 	b, err := JSON(rep)
 	require.NoError(t, err)
 	assert.Contains(t, string(b), `"baselineMonthly": "42"`, "money is a decimal string in JSON")
+}
+
+// A usage figure must be finite and plausible: a NaN once panicked in decimal.NewFromFloat.
+func TestUsageFileRefusesImplausibleFigures(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		file, want string
+	}{
+		{"egressGB: .nan\n", `usage "egressGB": NaN is not a number (want 0 to 1e+07)`},
+		{"egressGB: .inf\n", `usage "egressGB": +Inf is not a number`},
+		{"natDataGB: -.inf\n", `usage "natDataGB": -Inf is not a number`},
+		{"egressGB: 1e300\n", `usage "egressGB": 1e+300 is above the bound 1e+07`},
+		{"loadBalancerLCU: 100001\n", `usage "loadBalancerLCU": 100001 is above the bound 100000`},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			t.Parallel()
+			_, err := ReadUsage(strings.NewReader(tc.file), Usage{})
+			assert.ErrorContains(t, err, tc.want)
+		})
+	}
+	u, err := ReadUsage(strings.NewReader("egressGB: 10000000\nloadBalancerLCU: 100000\n"), Usage{})
+	require.NoError(t, err, "the bounds themselves are accepted")
+	assert.Equal(t, float64(MaxEgressGB), u.EgressGB)
+}
+
+func FuzzReadUsage(f *testing.F) {
+	for _, seed := range []string{"", "natDataGB: 42\n", "egressGB: .nan\n", "egressGB: .inf\n", "egressGB: 1e300\n",
+		"loadBalancerLCU: -1\n", "natDataGB: [1]\n", "{egressGB: 5, natDataGB: 0x10}\n"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, file string) {
+		u, err := ReadUsage(strings.NewReader(file), Usage{NATDataGB: 1, EgressGB: 2, LoadBalancerLCU: 3})
+		if err != nil {
+			return
+		}
+		for _, v := range []float64{u.NATDataGB, u.EgressGB, u.LoadBalancerLCU} {
+			if math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
+				t.Fatalf("ReadUsage(%q) = %+v: a figure is not finite and non-negative", file, u)
+			}
+		}
+		// A valid usage prices without a panic.
+		if _, err := Estimate([]plan.Resource{res(types.AWSEKS, "eks", nil)}, prices(t), Options{Region: "us-east-1", Usage: u}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// The reports name only the usage assumptions that priced a line, and mark the prices that are
+// estimates or a third party's figures.
+func TestReportSaysWhatItAssumed(t *testing.T) {
+	t.Parallel()
+	usage := Usage{NATDataGB: 500, EgressGB: 10000, LoadBalancerLCU: 10}
+	for _, tc := range []struct {
+		name      string
+		resources []plan.Resource
+		region    string
+		want      []string
+		notWant   []string
+	}{
+		{"digitalocean", []plan.Resource{res(types.DOKubernetesNodePool, "p", map[string]any{"size": "s-4vcpu-8gb", "nodeCount": 2.0})}, "",
+			nil, []string{"usage assumed", "Usage assumed", "NAT data", "LCU"}},
+		{"aws in Frankfurt", []plan.Resource{res(types.AWSEKS, "eks", nil), res(types.AWSNatGateway, "nat", nil)}, "eu-central-1",
+			[]string{"usage assumed: NAT data 500 GB, egress 10000 GB", "third-party prices: NAT gateway", "NAT gateway: x 1 at 0.052/hour = $37.96 [third-party]"}, []string{"LCU"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rep, err := Estimate(tc.resources, prices(t), Options{Region: tc.region, Usage: usage})
+			require.NoError(t, err)
+			for _, out := range []string{rep.Text(), rep.Markdown()} {
+				for _, n := range tc.notWant {
+					assert.NotContains(t, out, n)
+				}
+			}
+			for _, w := range tc.want {
+				assert.Contains(t, rep.Text(), w)
+			}
+			if len(tc.want) > 0 {
+				assert.Contains(t, rep.Markdown(), "Usage assumed: NAT data 500 GB, egress 10000 GB.")
+				assert.Contains(t, rep.Markdown(), "Not list prices (third-party prices: NAT gateway).")
+			}
+		})
+	}
+}
+
+func TestPartCaveat(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ source, note, want string }{
+		{"https://aws.amazon.com/eks/pricing/", "", ""},
+		{"estimate, us-east-1 x 1.15", "", "estimate"},
+		{"https://x", "estimate, not a list price", "estimate"},
+		{"third-party Frankfurt table ($0.027)", "", "third-party"},
+		{"DigitalOcean prices as listed by third parties", "", "third-party"},
+	} {
+		assert.Equal(t, tc.want, Part{Source: tc.source, Note: tc.note}.Caveat(), tc.source)
+	}
 }

@@ -23,6 +23,8 @@ type DiffReport struct {
 	Changes []Change `json:"changes"`
 	// Unpriced lists what neither side could price; their cost is not in any figure above.
 	Unpriced []Unpriced `json:"unpriced"`
+	// Budget is the head's verdict against the budget, when there is one.
+	Budget *Budget `json:"budget,omitempty"`
 }
 
 // Totals are monthly baseline and ceiling figures.

@@ -3,13 +3,13 @@ package cost
 import (
 	"errors"
 	"fmt"
-	"github.com/scalestack/scalestack/plan/types"
 	"slices"
 	"strings"
 
 	"github.com/shopspring/decimal"
 
 	"github.com/scalestack/scalestack/plan"
+	"github.com/scalestack/scalestack/plan/types"
 )
 
 // Options say where and for what the plan is priced.
@@ -20,6 +20,53 @@ type Options struct {
 	Tier string
 	// Usage is the traffic assumed for usage-based items.
 	Usage Usage
+	// Edge is a Cloudflare zone the stack configures but does not create (scalestack:domain,
+	// with the preset's edge plan): its plan is part of the bill. Zero for none; a plan that
+	// holds a zone resource of its own prices that one instead.
+	Edge Edge
+}
+
+// Edge names a configured Cloudflare zone and its plan (free, pro, business).
+type Edge struct {
+	Domain string
+	Plan   string
+}
+
+// StackOptions are the options every command prices a stack with, so that `scalestack cost`
+// and the budget rule of `scalestack check` compute one bill: the region, the tier, the usage,
+// and the Cloudflare zone of a stack with a domain.
+func StackOptions(region, tier string, usage Usage, domain, edgePlan string) Options {
+	opts := Options{Region: region, Tier: tier, Usage: usage}
+	if domain != "" {
+		opts.Edge = Edge{Domain: domain, Plan: edgePlan}
+	}
+	return opts
+}
+
+// Budget is a report's verdict against a monthly budget.
+type Budget struct {
+	Limit   decimal.Decimal `json:"limit"`
+	Ceiling decimal.Decimal `json:"ceiling"`
+	Over    bool            `json:"over"`
+}
+
+// Judge is the verdict of a ceiling against a limit: over when the ceiling is above it.
+func Judge(limit, ceiling decimal.Decimal) *Budget {
+	return &Budget{Limit: limit, Ceiling: ceiling, Over: ceiling.GreaterThan(limit)}
+}
+
+// RegionError is a plan whose cloud has no prices for its region.
+type RegionError struct {
+	Cloud, Region string
+	// Priced are the regions the table has prices for.
+	Priced []string
+}
+
+func (e RegionError) Error() string {
+	if e.Region == "" {
+		return fmt.Sprintf("the %s region is not known (want --region, or a provider with a region in the plan; priced: %s)", strings.ToUpper(e.Cloud), strings.Join(e.Priced, ", "))
+	}
+	return fmt.Sprintf("no %s prices for region %q (want one of %s)", e.Cloud, e.Region, strings.Join(e.Priced, ", "))
 }
 
 // Report is a plan's monthly cost: baseline with every autoscaled pool at its minimum, ceiling
@@ -36,6 +83,8 @@ type Report struct {
 	Free     []Ref      `json:"free"`
 	Unpriced []Unpriced `json:"unpriced"`
 	Usage    Usage      `json:"usage"`
+	// Budget is the verdict against the budget, when there is one.
+	Budget *Budget `json:"budget,omitempty"`
 }
 
 // Line is one priced resource.
@@ -59,10 +108,27 @@ type Part struct {
 	UnitPrice       decimal.Decimal `json:"unitPrice"`
 	Baseline        decimal.Decimal `json:"baselineMonthly"`
 	Ceiling         decimal.Decimal `json:"ceilingMonthly"`
-	// Usage marks a quantity taken from the usage assumptions rather than the plan.
-	Usage  bool   `json:"usage,omitempty"`
-	Source string `json:"source"`
-	AsOf   string `json:"asOf"`
+	// Usage marks a quantity taken from the usage assumptions rather than the plan; UsageKey
+	// names the assumption (a key of Usage).
+	Usage    bool   `json:"usage,omitempty"`
+	UsageKey string `json:"usageKey,omitempty"`
+	Source   string `json:"source"`
+	AsOf     string `json:"asOf"`
+	// Note is the price table's note on the figure (an estimate, medium confidence).
+	Note string `json:"note,omitempty"`
+}
+
+// Caveat says whether the part's price is an estimate or a third party's figure rather than
+// the provider's list price, as its price table's source and note say; empty for a list price.
+func (p Part) Caveat() string {
+	text := strings.ToLower(p.Source + " " + p.Note)
+	switch {
+	case strings.Contains(text, "estimate") || strings.Contains(text, "assumed") || strings.Contains(text, "derived"):
+		return "estimate"
+	case strings.Contains(text, "third-party") || strings.Contains(text, "third part"):
+		return "third-party"
+	}
+	return ""
 }
 
 // Ref names a resource.
@@ -95,7 +161,14 @@ func Estimate(resources []plan.Resource, prices Prices, opts Options) (Report, e
 		return Report{}, err
 	}
 	e := &estimator{prices: prices, opts: opts, byName: map[string]plan.Resource{}}
+	if opts.Edge.Domain != "" && !slices.ContainsFunc(resources, func(r plan.Resource) bool { return r.Custom && r.Type == types.CFZone }) {
+		resources = append(slices.Clip(resources), plan.Resource{Type: types.CFZone, Name: opts.Edge.Domain, Custom: true,
+			Inputs: map[string]any{"plan": opts.Edge.Plan}})
+	}
 	e.index(resources)
+	if err := e.checkRegion(); err != nil {
+		return Report{}, err
+	}
 	rep := Report{Currency: "USD", Region: e.region, Tier: opts.Tier, Usage: opts.Usage,
 		Lines: []Line{}, Free: []Ref{}, Unpriced: []Unpriced{}}
 	var errs []error
@@ -116,7 +189,7 @@ func Estimate(resources []plan.Resource, prices Prices, opts Options) (Report, e
 			rep.Lines = append(rep.Lines, newLine(r.Type, r.Name, parts))
 		}
 	}
-	if e.clouds["aws"] {
+	if e.egress {
 		parts, err := e.awsEgress()
 		if err != nil {
 			errs = append(errs, err)
@@ -151,6 +224,33 @@ type estimator struct {
 	// byName finds a resource by type and a name-like input (an RDS identifier).
 	byName map[string]plan.Resource
 	nats   int
+	// publicZones counts the public subnets (tagged for internet-facing load balancers): an
+	// internet-facing NLB holds one public IPv4 address in each.
+	publicZones int
+	// egress says the plan holds what sends data to the internet (a cluster, a load balancer):
+	// the egress assumption belongs to it and is priced only with it.
+	egress bool
+}
+
+// egressOrigins are the AWS resource types whose presence prices the egress assumption.
+var egressOrigins = []string{types.AWSEKS, types.AWSEKSNodeGroup, types.AWSLB}
+
+// checkRegion makes an AWS plan's unknown or unpriced region one error, not one per resource.
+func (e *estimator) checkRegion() error {
+	if !e.clouds["aws"] {
+		return nil
+	}
+	t, ok := e.prices["aws"]
+	if !ok {
+		return nil // Lookup names the missing table
+	}
+	if _, ok := t.Regions[e.region]; ok && e.region != "" {
+		return nil
+	}
+	if _, ok := t.Regions["*"]; ok && e.region != "" {
+		return nil
+	}
+	return RegionError{Cloud: "aws", Region: e.region, Priced: sortedKeys(t.Regions)}
 }
 
 func (e *estimator) index(resources []plan.Resource) {
@@ -170,10 +270,36 @@ func (e *estimator) index(resources []plan.Resource) {
 		if id, ok := r.Inputs["identifier"].(string); ok {
 			e.byName[r.Type+"::"+id] = r
 		}
-		if r.Type == types.AWSNatGateway {
+		switch {
+		case r.Type == types.AWSNatGateway:
 			e.nats++
+		case r.Type == types.AWSSubnet && publicSubnet(r):
+			e.publicZones++
+		case slices.Contains(egressOrigins, r.Type):
+			e.egress = true
 		}
 	}
+	if e.clouds["aws"] {
+		for _, r := range resources {
+			if r.Custom && r.Type == types.K8sService && isLoadBalancerService(r) {
+				e.egress = true
+			}
+		}
+	}
+}
+
+// elbRoleTag marks the subnets internet-facing load balancers go in.
+const elbRoleTag = "kubernetes.io/role/elb"
+
+func publicSubnet(r plan.Resource) bool {
+	tags, _ := r.Inputs["tags"].(map[string]any)
+	v, _ := tags[elbRoleTag].(string)
+	return v == "1" || flag(r, "mapPublicIpOnLaunch")
+}
+
+func isLoadBalancerService(r plan.Resource) bool {
+	t, _ := r.Get("spec.type")
+	return t == "LoadBalancer"
 }
 
 // part prices a quantity (at baseline and ceiling) of one table item.
@@ -185,7 +311,7 @@ func (e *estimator) part(cloud, what, item, key string, qty, ceiling decimal.Dec
 func (e *estimator) scaledPart(cloud, what, item, key string, qty, ceiling, factor decimal.Decimal) (Part, error) {
 	region := e.region
 	if cloud == "aws" && region == "" {
-		return Part{}, errors.New("the AWS region is not known (want --region, or an AWS provider with a region in the plan)")
+		return Part{}, RegionError{Cloud: "aws", Priced: sortedKeys(e.prices["aws"].Regions)}
 	}
 	rate, err := e.prices.Lookup(cloud, region, item, key)
 	if err != nil {
@@ -195,7 +321,7 @@ func (e *estimator) scaledPart(cloud, what, item, key string, qty, ceiling, fact
 	return Part{
 		What: what, Size: key, Quantity: qty, CeilingQuantity: ceiling, Unit: rate.Unit, UnitPrice: rate.Price.Mul(factor),
 		Baseline: monthly.Mul(qty).Round(2), Ceiling: monthly.Mul(ceiling).Round(2),
-		Source: rate.Source, AsOf: rate.AsOf,
+		Source: rate.Source, AsOf: rate.AsOf, Note: rate.Note,
 	}, nil
 }
 

@@ -2,11 +2,11 @@ package cost
 
 import (
 	"fmt"
-	"github.com/scalestack/scalestack/plan/types"
 
 	"github.com/shopspring/decimal"
 
 	"github.com/scalestack/scalestack/plan"
+	"github.com/scalestack/scalestack/plan/types"
 )
 
 // pricers price the resource types that cost money, by type token. Each reads the plan's
@@ -233,15 +233,15 @@ func awsRDS(e *estimator, r plan.Resource) ([]Part, error) {
 	if flag(r, "multiAz") {
 		copies, what = decimal.NewFromInt(2), "PostgreSQL Multi-AZ (primary and standby)"
 	}
-	storage, err := count(r, "allocatedStorage", 0)
+	storage, maxStorage, err := rdsStorage(r)
 	if err != nil {
 		return nil, err
 	}
 	if source, ok := r.Inputs["replicateSourceDb"].(string); ok {
 		what = "PostgreSQL read replica"
-		// A replica's disk is as large as its source's.
+		// A replica's disk is as large as its source's, and grows as its source's does.
 		if src, ok := e.byName[r.Type+"::"+source]; ok {
-			if storage, err = count(src, "allocatedStorage", 0); err != nil {
+			if storage, maxStorage, err = rdsStorage(src); err != nil {
 				return nil, err
 			}
 		}
@@ -254,8 +254,23 @@ func awsRDS(e *estimator, r plan.Resource) ([]Part, error) {
 	if err != nil {
 		return nil, err
 	}
-	disk, err := e.fixed("aws", "storage, gp3 GB", "rdsGp3", "", storage.Mul(copies))
+	disk, err := e.part("aws", "storage, gp3 GB", "rdsGp3", "", storage.Mul(copies), maxStorage.Mul(copies))
 	return []Part{instance, disk}, err
+}
+
+// rdsStorage is an instance's storage at baseline (allocatedStorage) and ceiling: storage
+// autoscaling (maxAllocatedStorage) lets it grow to that bound without a change to the stack.
+func rdsStorage(r plan.Resource) (lo, hi decimal.Decimal, err error) {
+	if lo, err = count(r, "allocatedStorage", 0); err != nil {
+		return
+	}
+	if hi, err = count(r, "maxAllocatedStorage", 0); err != nil {
+		return
+	}
+	if hi.LessThan(lo) {
+		hi = lo // 0 or unset: storage autoscaling is off
+	}
+	return lo, hi, nil
 }
 
 func awsElastiCache(e *estimator, r plan.Resource) ([]Part, error) {
@@ -297,7 +312,7 @@ func awsNAT(e *estimator, _ plan.Resource) ([]Part, error) {
 	}
 	share := dec(e.opts.Usage.NATDataGB).Div(decimal.NewFromInt(int64(max(e.nats, 1)))).Round(2)
 	data, err := e.fixed("aws", "NAT data processed, GB (usage)", "natData", "", share)
-	data.Usage = true
+	data.Usage, data.UsageKey = true, "natDataGB"
 	return []Part{hours, data}, err
 }
 
@@ -307,6 +322,31 @@ func awsEIP(e *estimator, _ plan.Resource) ([]Part, error) {
 }
 
 func awsLoadBalancer(e *estimator, r plan.Resource) ([]Part, error) {
+	parts, err := awsLBParts(e, r)
+	if err != nil || flag(r, "internal") {
+		return parts, err
+	}
+	kind, _ := r.Inputs["loadBalancerType"].(string)
+	if kind != "network" {
+		return parts, nil // an ALB's addresses are AWS-owned and not billed as public IPv4
+	}
+	zones := int64(e.publicZones)
+	if subnets, ok := r.Inputs["subnets"].([]any); ok {
+		zones = int64(len(subnets))
+	}
+	return withPublicIPv4(e, parts, zones)
+}
+
+// withPublicIPv4 adds the public IPv4 addresses of an internet-facing NLB: one a zone.
+func withPublicIPv4(e *estimator, parts []Part, zones int64) ([]Part, error) {
+	if zones == 0 {
+		return parts, nil
+	}
+	ip, err := e.fixed("aws", "public IPv4 addresses (one a zone)", "publicIPv4", "", decimal.NewFromInt(zones))
+	return append(parts, ip), err
+}
+
+func awsLBParts(e *estimator, r plan.Resource) ([]Part, error) {
 	kind, _ := r.Inputs["loadBalancerType"].(string)
 	prefix := map[string]string{"network": "nlb", "application": "alb", "": "alb"}[kind]
 	if prefix == "" {
@@ -317,7 +357,7 @@ func awsLoadBalancer(e *estimator, r plan.Resource) ([]Part, error) {
 		return nil, err
 	}
 	lcu, err := e.fixed("aws", prefix+" capacity units (usage)", prefix+"CapacityUnit", "", dec(e.opts.Usage.LoadBalancerLCU))
-	lcu.Usage = true
+	lcu.Usage, lcu.UsageKey = true, "loadBalancerLCU"
 	return []Part{hours, lcu}, err
 }
 
@@ -335,7 +375,7 @@ func awsVolume(e *estimator, r plan.Resource) ([]Part, error) {
 
 func (e *estimator) awsEgress() ([]Part, error) {
 	p, err := e.fixed("aws", "data out to the internet, GB (usage)", "dataTransferOut", "", dec(e.opts.Usage.EgressGB))
-	p.Usage = true
+	p.Usage, p.UsageKey = true, "egressGB"
 	return []Part{p}, err
 }
 
@@ -351,21 +391,29 @@ func cloudflareZone(e *estimator, r plan.Resource) ([]Part, error) {
 // kubernetesService prices a Service of type LoadBalancer as the cloud's load balancer; every
 // other Service is free.
 func kubernetesService(e *estimator, r plan.Resource) ([]Part, error) {
-	if t, _ := r.Get("spec.type"); t != "LoadBalancer" {
+	if !isLoadBalancerService(r) {
 		return nil, nil
+	}
+	annotations := map[string]any{}
+	if v, ok := r.Get("metadata.annotations"); ok {
+		annotations, _ = v.(map[string]any)
 	}
 	switch {
 	case e.clouds["aws"]:
-		return awsLoadBalancer(e, plan.Resource{Inputs: map[string]any{"loadBalancerType": "network"}})
+		// The aws-load-balancer-type annotation makes it a Network Load Balancer; internet-facing
+		// unless the scheme or the internal annotation says otherwise.
+		parts, err := awsLBParts(e, plan.Resource{Inputs: map[string]any{"loadBalancerType": "network"}})
+		scheme, _ := annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"].(string)
+		internal, _ := annotations["service.beta.kubernetes.io/aws-load-balancer-internal"].(string)
+		if err != nil || scheme == "internal" || internal == "true" {
+			return parts, err
+		}
+		return withPublicIPv4(e, parts, int64(e.publicZones))
 	case e.clouds["digitalocean"]:
 		units := int64(1)
-		if v, ok := r.Get("metadata.annotations"); ok {
-			if m, ok := v.(map[string]any); ok {
-				if s, ok := m["service.beta.kubernetes.io/do-loadbalancer-size-unit"].(string); ok {
-					if _, err := fmt.Sscanf(s, "%d", &units); err != nil || units < 1 {
-						return nil, fmt.Errorf("annotation do-loadbalancer-size-unit: %q is not a whole number of 1 or more", s)
-					}
-				}
+		if s, ok := annotations["service.beta.kubernetes.io/do-loadbalancer-size-unit"].(string); ok {
+			if _, err := fmt.Sscanf(s, "%d", &units); err != nil || units < 1 {
+				return nil, fmt.Errorf("annotation do-loadbalancer-size-unit: %q is not a whole number of 1 or more", s)
 			}
 		}
 		return doLoadBalancer(e, plan.Resource{Inputs: map[string]any{"sizeUnit": float64(units)}})

@@ -70,7 +70,7 @@ func (r Report) Text() string {
 	for _, l := range r.Lines {
 		fmt.Fprintf(&b, "  %-16s %s  %s\n", span(l.Baseline, l.Ceiling), shortType(l.Type), l.Name)
 		for _, p := range l.Parts {
-			fmt.Fprintf(&b, "      %s: %s at %s/%s = %s\n", p.What, sized(p), p.UnitPrice.String(), p.Unit, span(p.Baseline, p.Ceiling))
+			fmt.Fprintf(&b, "      %s: %s at %s/%s = %s%s\n", p.What, sized(p), p.UnitPrice.String(), p.Unit, span(p.Baseline, p.Ceiling), caveatMark(p))
 		}
 	}
 	if len(r.Unpriced) > 0 {
@@ -79,9 +79,92 @@ func (r Report) Text() string {
 			fmt.Fprintf(&b, "  %s %s: %s\n", shortType(u.Type), u.Name, u.Reason)
 		}
 	}
-	fmt.Fprintf(&b, "free: %d resources; usage assumed: NAT data %g GB, egress %g GB, %g LCU a load balancer\n",
-		len(r.Free), r.Usage.NATDataGB, r.Usage.EgressGB, r.Usage.LoadBalancerLCU)
+	fmt.Fprintf(&b, "free: %d resources", len(r.Free))
+	if used := r.usageUsed(); len(used) > 0 {
+		fmt.Fprintf(&b, "; usage assumed: %s", strings.Join(used, ", "))
+	}
+	b.WriteByte('\n')
+	if c := r.caveats(); c != "" {
+		fmt.Fprintf(&b, "%s\n", c)
+	}
+	if r.Budget != nil {
+		fmt.Fprintf(&b, "%s\n", r.Budget.sentence())
+	}
 	return b.String()
+}
+
+// usageUsed describes the usage assumptions that priced a line, in the order of Usage.
+func (r Report) usageUsed() []string {
+	used := map[string]bool{}
+	for _, l := range r.Lines {
+		for _, p := range l.Parts {
+			if p.Usage {
+				used[p.UsageKey] = true
+			}
+		}
+	}
+	var out []string
+	for _, u := range []struct {
+		key, text string
+	}{
+		{"natDataGB", fmt.Sprintf("NAT data %g GB", r.Usage.NATDataGB)},
+		{"egressGB", fmt.Sprintf("egress %g GB", r.Usage.EgressGB)},
+		{"loadBalancerLCU", fmt.Sprintf("%g LCU a load balancer", r.Usage.LoadBalancerLCU)},
+	} {
+		if used[u.key] {
+			out = append(out, u.text)
+		}
+	}
+	return out
+}
+
+// caveats lists the priced items whose price is an estimate or a third party's figure.
+func (r Report) caveats() string {
+	byKind := map[string][]string{}
+	seen := map[string]bool{}
+	for _, l := range r.Lines {
+		for _, p := range l.Parts {
+			c := p.Caveat()
+			if c == "" || seen[c+p.What] {
+				continue
+			}
+			seen[c+p.What] = true
+			byKind[c] = append(byKind[c], p.What)
+		}
+	}
+	var out []string
+	for _, kind := range []string{"estimate", "third-party"} {
+		if len(byKind[kind]) > 0 {
+			out = append(out, kind+" prices: "+strings.Join(byKind[kind], "; "))
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+func caveatMark(p Part) string {
+	if c := p.Caveat(); c != "" {
+		return " [" + c + "]"
+	}
+	return ""
+}
+
+// sentence is the verdict in words.
+func (b Budget) sentence() string {
+	if b.Over {
+		return fmt.Sprintf("over budget: the monthly ceiling %s is above the budget %s", Money(b.Ceiling), Money(b.Limit))
+	}
+	return fmt.Sprintf("within budget: the monthly ceiling %s is at most the budget %s", Money(b.Ceiling), Money(b.Limit))
+}
+
+func writeBudget(b *strings.Builder, bud *Budget) {
+	if bud == nil {
+		return
+	}
+	mark := "✅"
+	if bud.Over {
+		mark = "❌"
+	}
+	fmt.Fprintf(b, "\n%s **Budget**: %s.\n", mark, bud.sentence())
 }
 
 func (r Report) title() string {
@@ -106,6 +189,13 @@ func (r Report) Markdown() string {
 	b.WriteString("| resource | type | monthly |\n| --- | --- | ---: |\n")
 	for _, l := range r.Lines {
 		fmt.Fprintf(&b, "| %s | %s | %s |\n", cell(l.Name), cell(shortType(l.Type)), span(l.Baseline, l.Ceiling))
+	}
+	writeBudget(&b, r.Budget)
+	if used := r.usageUsed(); len(used) > 0 {
+		fmt.Fprintf(&b, "\nUsage assumed: %s.\n", cell(strings.Join(used, ", ")))
+	}
+	if c := r.caveats(); c != "" {
+		fmt.Fprintf(&b, "\nNot list prices (%s).\n", cell(strings.ReplaceAll(c, "\n", "; ")))
 	}
 	writeUnpriced(&b, r.Unpriced)
 	return b.String()
@@ -133,6 +223,9 @@ func (d DiffReport) Text() string {
 			fmt.Fprintf(&b, "  %s %s: %s\n", shortType(u.Type), u.Name, u.Reason)
 		}
 	}
+	if d.Budget != nil {
+		fmt.Fprintf(&b, "%s\n", d.Budget.sentence())
+	}
 	return b.String()
 }
 
@@ -155,6 +248,7 @@ func (d DiffReport) Markdown(title string) string {
 		}
 		b.WriteString("\n</details>\n")
 	}
+	writeBudget(&b, d.Budget)
 	writeUnpriced(&b, d.Unpriced)
 	return b.String()
 }

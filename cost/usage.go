@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"math"
 	"strings"
 	"sync"
 
@@ -70,42 +70,51 @@ func tierEntry(tier string) (tierData, error) {
 	}
 	d, ok := m[tier]
 	if !ok {
-		return tierData{}, fmt.Errorf("%q is not a tier with usage assumptions (want one of %s)", tier, strings.Join(sortedTiers(m), ", "))
+		return tierData{}, fmt.Errorf("%q is not a tier with usage assumptions (want one of %s)", tier, strings.Join(sortedKeys(m), ", "))
 	}
 	return d, nil
 }
 
-func sortedTiers(m map[string]tierData) []string {
-	out := sortedKeys(m)
-	// By size, as the tiers are documented: 1k, 10k, 100k, 1m.
-	sort.SliceStable(out, func(i, j int) bool { return tierRank(out[i]) < tierRank(out[j]) })
-	return out
-}
-
-func tierRank(t string) int {
-	n := len(t)
-	if strings.HasSuffix(t, "m") {
-		n += 10
+// Tiers lists the tiers tiers.yaml has assumptions for, in lexical order: the size order of the
+// tiers is written once, in stacks/tiers, which this package does not import.
+func Tiers() ([]string, error) {
+	m, err := tierTable()
+	if err != nil {
+		return nil, err
 	}
-	return n
+	return sortedKeys(m), nil
 }
 
-// Validate reports negative figures, each by its key.
+// Upper bounds of a usage figure: far above the largest tier's assumptions (1m: 5,000 GB NAT
+// data, 100,000 GB egress, 100 LCU), so that a figure above them is a typo, not a forecast.
+const (
+	MaxNATDataGB       = 10_000_000 // 10 PB a month
+	MaxEgressGB        = 10_000_000 // 10 PB a month
+	MaxLoadBalancerLCU = 100_000
+)
+
+// Validate reports figures that are negative, not finite or above their bound, each by its key.
 func (u Usage) Validate() error {
 	var errs []error
 	for _, f := range []struct {
 		key string
 		v   float64
-	}{{"natDataGB", u.NATDataGB}, {"egressGB", u.EgressGB}, {"loadBalancerLCU", u.LoadBalancerLCU}} {
-		if f.v < 0 {
+		max float64
+	}{{"natDataGB", u.NATDataGB, MaxNATDataGB}, {"egressGB", u.EgressGB, MaxEgressGB}, {"loadBalancerLCU", u.LoadBalancerLCU, MaxLoadBalancerLCU}} {
+		switch {
+		case math.IsNaN(f.v) || math.IsInf(f.v, 0):
+			errs = append(errs, fmt.Errorf("usage %q: %g is not a number (want 0 to %g)", f.key, f.v, f.max))
+		case f.v < 0:
 			errs = append(errs, fmt.Errorf("usage %q: %g is negative (want 0 or more)", f.key, f.v))
+		case f.v > f.max:
+			errs = append(errs, fmt.Errorf("usage %q: %g is above the bound %g (want 0 to %g)", f.key, f.v, f.max, f.max))
 		}
 	}
 	return errors.Join(errs...)
 }
 
 // ReadUsage applies a usage file (YAML, the keys of Usage) onto base: keys it sets replace the
-// base's, keys it leaves out keep them. Unknown keys and negative figures are errors.
+// base's, keys it leaves out keep them. Unknown keys and figures Validate refuses are errors.
 func ReadUsage(r io.Reader, base Usage) (Usage, error) {
 	raw, err := io.ReadAll(r)
 	if err != nil {

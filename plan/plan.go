@@ -146,6 +146,22 @@ func (r Resource) Get(path string) (any, bool) {
 	return cur, true
 }
 
+// SelectorMatches reports whether a Kubernetes selector's matchLabels (a map of plan inputs)
+// all appear in a set of labels; an empty selector matches nothing here.
+func SelectorMatches(selector, labels any) bool {
+	sel, _ := selector.(map[string]any)
+	lab, _ := labels.(map[string]any)
+	if len(sel) == 0 {
+		return false
+	}
+	for k, v := range sel {
+		if lab[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
 // JSON renders the plan in the documented shape {"resources":[{type,name,parent,inputs},...]}.
 func (p Plan) JSON() ([]byte, error) {
 	if p.Resources == nil {

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/scalestack/scalestack/components/spec"
 	"github.com/scalestack/scalestack/cost"
 	"github.com/scalestack/scalestack/plan"
 )
@@ -33,9 +34,16 @@ type Rule struct {
 	Description string
 	// Level is the rule's default enforcement; scalestack:policies overrides it per stack.
 	Level Level
+	// Applies reports whether the rule concerns a stack at all (the edge rules need an edge);
+	// nil for a rule that always applies. A rule that does not apply is reported as such,
+	// never as passed.
+	Applies func(s *Stack) bool
 	// Check returns the rule's violations in a stack; a nil slice is a pass.
 	Check func(s *Stack) []Violation
 }
+
+// AppliesTo reports whether a rule concerns a stack.
+func (r Rule) AppliesTo(s *Stack) bool { return r.Applies == nil || r.Applies(s) }
 
 // Violation is one resource breaking one rule.
 type Violation struct {
@@ -51,14 +59,20 @@ type Violation struct {
 
 // Options is what the rules need to know of the stack beyond its resources.
 type Options struct {
-	// Tier is the stack's tier; rules that apply from a tier up compare it with this.
+	// Tier is the stack's tier, named in messages and used to price the stack.
 	Tier string
+	// MinReplicas is the fewest replicas every Deployment must run: the tier preset's
+	// policies.minReplicas; zero for no floor (min-replicas does not apply).
+	MinReplicas int
 	// Region prices AWS resources for the budget rule.
 	Region string
 	// Budget is scalestack:budget in whole dollars; zero for none.
 	Budget int
 	// Edge says a Cloudflare edge is configured (scalestack:domain set).
 	Edge bool
+	// Domain and EdgePlan are the Cloudflare zone the stack configures and the preset's plan
+	// for it: part of the bill the budget rule prices, as `scalestack cost` does.
+	Domain, EdgePlan string
 	// Levels override rules' default levels, by rule name.
 	Levels map[string]Level
 	// Prices and Usage price the stack for the budget rule; nil Prices uses the shipped ones.
@@ -66,14 +80,15 @@ type Options struct {
 	Usage  cost.Usage
 }
 
-// OptionsFor are the options of a stack with these settings (its scalestack:* config), with the
-// tier's usage assumptions for the budget rule.
-func OptionsFor(tier, region string, budget int, domain string, levels map[string]Level) (Options, error) {
+// OptionsFor are the options of a stack with these settings (its scalestack:* config and its
+// resolved preset's policy thresholds), with the tier's usage assumptions for the budget rule.
+func OptionsFor(tier, region string, budget int, domain, edgePlan string, thresholds spec.Policies, levels map[string]Level) (Options, error) {
 	usage, err := cost.TierUsage(tier)
 	if err != nil {
 		return Options{}, err
 	}
-	return Options{Tier: tier, Region: region, Budget: budget, Edge: domain != "", Levels: levels, Usage: usage}, nil
+	return Options{Tier: tier, MinReplicas: thresholds.MinReplicas, Region: region, Budget: budget, Edge: domain != "",
+		Domain: domain, EdgePlan: edgePlan, Levels: levels, Usage: usage}, nil
 }
 
 // Stack is a plan under check.
@@ -106,9 +121,11 @@ func (s *Stack) OfType(types ...string) []plan.Resource {
 // Report is the outcome of a check.
 type Report struct {
 	Violations []Violation `json:"violations"`
-	// Passed lists the rules that ran and found nothing; Skipped those disabled.
-	Passed  []string `json:"passed"`
-	Skipped []string `json:"skipped"`
+	// Passed lists the rules that ran and found nothing; Skipped those disabled; NotApplicable
+	// those that do not concern the stack (the edge rules on a stack without a domain).
+	Passed        []string `json:"passed"`
+	Skipped       []string `json:"skipped"`
+	NotApplicable []string `json:"notApplicable"`
 }
 
 // Failed reports whether a mandatory rule was broken.
@@ -119,7 +136,7 @@ func (r Report) Failed() bool {
 // Check runs every rule on a plan.
 func Check(resources []plan.Resource, opts Options) Report {
 	s := NewStack(resources, opts)
-	rep := Report{Violations: []Violation{}, Passed: []string{}, Skipped: []string{}}
+	rep := Report{Violations: []Violation{}, Passed: []string{}, Skipped: []string{}, NotApplicable: []string{}}
 	for _, rule := range All() {
 		level := rule.Level
 		if l, ok := opts.Levels[rule.Name]; ok {
@@ -127,6 +144,10 @@ func Check(resources []plan.Resource, opts Options) Report {
 		}
 		if level == Disabled {
 			rep.Skipped = append(rep.Skipped, rule.Name)
+			continue
+		}
+		if !rule.AppliesTo(s) {
+			rep.NotApplicable = append(rep.NotApplicable, rule.Name)
 			continue
 		}
 		vs := rule.Check(s)
@@ -201,7 +222,7 @@ func (r Report) Text() string {
 			mandatory++
 		}
 	}
-	fmt.Fprintf(&b, "%d rules passed, %d violations (%d mandatory), %d rules disabled\n", len(r.Passed), len(r.Violations), mandatory, len(r.Skipped))
+	fmt.Fprintf(&b, "%d rules passed, %d violations (%d mandatory), %d rules disabled, %d not applicable\n", len(r.Passed), len(r.Violations), mandatory, len(r.Skipped), len(r.NotApplicable))
 	return b.String()
 }
 

@@ -1,14 +1,16 @@
 package policies
 
 import (
-	"github.com/scalestack/scalestack/plan/types"
+	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scalestack/scalestack/components/spec"
 	"github.com/scalestack/scalestack/plan"
+	"github.com/scalestack/scalestack/plan/types"
 )
 
 func res(typ, name string, inputs map[string]any) plan.Resource {
@@ -17,7 +19,9 @@ func res(typ, name string, inputs map[string]any) plan.Resource {
 
 func protected(r plan.Resource) plan.Resource { r.Protect = true; return r }
 
-func withParent(r plan.Resource, parent string) plan.Resource { r.Parent = parent; return r }
+// dependingOn gives a resource the engine's dependencies: the names of the resources its inputs
+// come from.
+func dependingOn(r plan.Resource, names ...string) plan.Resource { r.Dependencies = names; return r }
 
 // goodContainer passes every container rule.
 func goodContainer() map[string]any {
@@ -69,21 +73,25 @@ func with(c map[string]any, key string, v any) map[string]any {
 	return out
 }
 
-// One table per rule: resources that pass, resources that break it, and the message.
-func TestRules(t *testing.T) {
-	t.Parallel()
+// ruleCase is one row of the rules' table: resources that pass, resources that break the rule,
+// and the message the rule gives them.
+type ruleCase struct {
+	rule string
+	opts Options
+	pass []plan.Resource
+	fail []plan.Resource
+	want string
+}
+
+// ruleCases is the table of every rule's cases; TestEveryRuleIsTested holds that each rule has
+// a failing one.
+func ruleCases() []ruleCase {
 	rds := func(in map[string]any) plan.Resource { return protected(res(types.AWSRDSInstance, "db", in)) }
 	goodRDS := map[string]any{"deletionProtection": true, "skipFinalSnapshot": false, "finalSnapshotIdentifier": "db-final",
 		"storageEncrypted": true, "publiclyAccessible": false, "vpcSecurityGroupIds": []any{"db-sg-id"}, "parameterGroupName": "db-pg17"}
 	goodCache := map[string]any{"atRestEncryptionEnabled": true, "transitEncryptionEnabled": true, "securityGroupIds": []any{"kv-sg-id"},
 		"subnetGroupName": "kv", "snapshotRetentionLimit": 1.0}
-	tests := []struct {
-		rule string
-		opts Options
-		pass []plan.Resource
-		fail []plan.Resource
-		want string
-	}{
+	return []ruleCase{
 		{rule: "stateful-protected",
 			pass: []plan.Resource{protected(res(types.DODatabaseCluster, "db", nil)), res(types.DOKubernetesNodePool, "pool", nil)},
 			fail: []plan.Resource{res(types.AWSCacheReplicationGroup, "kv", nil)},
@@ -95,30 +103,48 @@ func TestRules(t *testing.T) {
 		{rule: "deletion-safeguards",
 			fail: []plan.Resource{rds(with(goodRDS, "deletionProtection", false))},
 			want: "deletionProtection: is not true"},
-		{rule: "data-private",
+		{rule: "data-private", // a firewall belongs to the database it depends on, whatever its IDs look like
 			pass: []plan.Resource{
-				res(types.DODatabaseCluster, "db", map[string]any{"privateNetworkUuid": "vpc-id"}),
-				res(types.DODatabaseFirewall, "fw", map[string]any{"clusterId": "db-id", "rules": []any{map[string]any{"type": "k8s", "value": "cluster-id"}}}),
+				res(types.DODatabaseCluster, "db", map[string]any{"privateNetworkUuid": "0b5a4f4e-8d1c-4c8e-9f5e-3c1b2a9d7e61"}),
+				dependingOn(res(types.DODatabaseFirewall, "fw", map[string]any{"clusterId": "9c2e6f1a-4b7d-4e3a-8f0c-5d6b7a8e9f10", "rules": []any{map[string]any{"type": "k8s", "value": "cluster-id"}}}), "db", "doks"),
 			},
 			fail: []plan.Resource{
 				res(types.DODatabaseCluster, "db", map[string]any{"privateNetworkUuid": "vpc-id"}),
-				res(types.DODatabaseFirewall, "fw", map[string]any{"clusterId": "db-id", "rules": []any{map[string]any{"type": "ip_addr", "value": "0.0.0.0/0"}}}),
+				dependingOn(res(types.DODatabaseFirewall, "fw", map[string]any{"clusterId": plan.Unknown, "rules": []any{map[string]any{"type": "ip_addr", "value": "0.0.0.0/0"}}}), "db"),
 			},
-			want: "admits 0.0.0.0/0, the whole internet"},
+			want: "rules.0: admits 0.0.0.0/0, the whole internet"},
 		{rule: "data-private",
 			fail: []plan.Resource{res(types.DODatabaseCluster, "db", map[string]any{"privateNetworkUuid": "vpc-id"})},
 			want: "has no database firewall"},
+		{rule: "data-private", // the mock's "<name>-id" scheme is no match: only the dependency is
+			fail: []plan.Resource{
+				res(types.DODatabaseCluster, "db", map[string]any{"privateNetworkUuid": "vpc-id"}),
+				dependingOn(res(types.DODatabaseFirewall, "fw", map[string]any{"clusterId": "db-id", "rules": []any{}}), "doks"),
+			},
+			want: ": has no database firewall"},
 		{rule: "data-private",
 			pass: []plan.Resource{rds(goodRDS), res(types.AWSSecurityGroupIngressRule, "db-sg-in", map[string]any{"securityGroupId": "db-sg-id", "referencedSecurityGroupId": "nodes"})},
 			fail: []plan.Resource{rds(goodRDS), res(types.AWSSecurityGroupIngressRule, "db-sg-in", map[string]any{"securityGroupId": "db-sg-id", "cidrIpv4": "0.0.0.0/0"})},
 			want: "cidrIpv4: admits 0.0.0.0/0, the whole internet, to a database or cache"},
-		{rule: "data-private", // as a real preview sees it: IDs unknown, the rule a child of its group
+		{rule: "data-private", // as a real preview sees it: IDs unknown, the rule depends on the group the database depends on
+			pass: []plan.Resource{
+				dependingOn(rds(with(goodRDS, "vpcSecurityGroupIds", []any{plan.Unknown})), "db-sg"),
+				res(types.AWSSecurityGroup, "db-sg", map[string]any{}),
+				res(types.AWSSecurityGroup, "lb-sg", map[string]any{"ingress": []any{map[string]any{"cidrBlocks": []any{"0.0.0.0/0"}}}}),
+				dependingOn(res(types.AWSSecurityGroupIngressRule, "lb-sg-in", map[string]any{"securityGroupId": plan.Unknown, "cidrIpv4": "0.0.0.0/0"}), "lb-sg"),
+			},
 			fail: []plan.Resource{
-				withParent(rds(with(goodRDS, "vpcSecurityGroupIds", []any{plan.Unknown})), "db"),
-				withParent(res(types.AWSSecurityGroup, "db-sg", map[string]any{}), "db"),
-				withParent(res(types.AWSSecurityGroupIngressRule, "db-sg-in", map[string]any{"securityGroupId": plan.Unknown, "cidrIpv4": "0.0.0.0/0"}), "db-sg"),
+				dependingOn(rds(with(goodRDS, "vpcSecurityGroupIds", []any{plan.Unknown})), "db-sg"),
+				res(types.AWSSecurityGroup, "db-sg", map[string]any{}),
+				dependingOn(res(types.AWSSecurityGroupIngressRule, "db-sg-in", map[string]any{"securityGroupId": plan.Unknown, "cidrIpv4": "0.0.0.0/0"}), "db-sg", "eks"),
 			},
 			want: "cidrIpv4: admits 0.0.0.0/0, the whole internet, to a database or cache"},
+		{rule: "data-private", // inline rules of a group a cache depends on
+			fail: []plan.Resource{
+				dependingOn(res(types.AWSCacheReplicationGroup, "kv", with(goodCache, "securityGroupIds", []any{"sg-0f1e2d3c4b5a69788"})), "kv-sg"),
+				res(types.AWSSecurityGroup, "kv-sg", map[string]any{"ingress": []any{map[string]any{"ipv6CidrBlocks": []any{"::/0"}}}}),
+			},
+			want: "ingress.0.ipv6CidrBlocks: admits ::/0, the whole internet, to a database or cache"},
 		{rule: "data-private",
 			fail: []plan.Resource{rds(with(goodRDS, "publiclyAccessible", true))},
 			want: "publiclyAccessible: is true"},
@@ -161,7 +187,7 @@ func TestRules(t *testing.T) {
 			fail: []plan.Resource{deployment("api", 1, with(goodContainer(), "securityContext", map[string]any{"privileged": true}))},
 			want: "allowPrivilegeEscalation is not false; readOnlyRootFilesystem is not true; capabilities.drop does not list ALL; privileged is true"},
 		{rule: "image-pinned",
-			pass: []plan.Resource{deployment("api", 1, goodContainer()), deployment("w", 1, with(goodContainer(), "image", "ghcr.io/acme/w@sha256:abc")),
+			pass: []plan.Resource{deployment("api", 1, goodContainer()), deployment("w", 1, with(goodContainer(), "image", "ghcr.io/acme/w@sha256:"+strings.Repeat("0a", 32))),
 				deployment("p", 1, with(goodContainer(), "image", "localhost:5000/acme/p:2.0"))},
 			fail: []plan.Resource{deployment("api", 1, with(goodContainer(), "image", "localhost:5000/acme/api"))},
 			want: `"localhost:5000/acme/api" is not pinned`},
@@ -178,10 +204,14 @@ func TestRules(t *testing.T) {
 			want: "runs 2 replicas without a PodDisruptionBudget"},
 		{rule: "min-replicas", opts: Options{Tier: "1k"},
 			pass: []plan.Resource{deployment("api", 1, goodContainer())}},
-		{rule: "min-replicas", opts: Options{Tier: "10k"},
+		{rule: "min-replicas", opts: Options{Tier: "10k", MinReplicas: 2},
 			pass: []plan.Resource{deployment("api", 2, goodContainer())},
 			fail: []plan.Resource{deployment("api", 1, goodContainer())},
-			want: "runs 1 replica at tier 10k (want at least 2 from 10k up"},
+			want: "spec.replicas: runs as few as 1 replicas at tier 10k (want at least 2, the preset's policies.minReplicas"},
+		{rule: "min-replicas", opts: Options{Tier: "custom", MinReplicas: 3}, // the floor is data: any tier name
+			pass: []plan.Resource{deployment("api", 3, goodContainer())},
+			fail: []plan.Resource{deployment("api", 2, goodContainer())},
+			want: "runs as few as 2 replicas at tier custom (want at least 3"},
 		{rule: "edge-origin-locked",
 			pass: []plan.Resource{res(types.K8sService, "ws", map[string]any{"spec": map[string]any{"type": "LoadBalancer"}})},
 		},
@@ -197,16 +227,56 @@ func TestRules(t *testing.T) {
 			pass: []plan.Resource{res(types.CFRecord, "www", map[string]any{"type": "CNAME", "name": "www", "proxied": true}), res(types.CFRecord, "mx", map[string]any{"type": "MX", "name": "@"})},
 			fail: []plan.Resource{res(types.CFRecord, "api", map[string]any{"type": "A", "name": "api", "proxied": false})},
 			want: `A record "api" is not proxied`},
-		{rule: "edge-ssl-strict",
-			pass: []plan.Resource{res(types.CFZone, "z", nil), res(types.CFZoneSettingsOverride, "s", map[string]any{"settings": map[string]any{"ssl": "strict"}})},
-			fail: []plan.Resource{res(types.CFZone, "z", nil), res(types.CFZoneSettingsOverride, "s", map[string]any{"settings": map[string]any{"ssl": "flexible"}})},
+		{rule: "edge-ssl-strict", opts: Options{Edge: true},
+			pass: []plan.Resource{res(types.CFZoneSettingsOverride, "s", map[string]any{"settings": map[string]any{"ssl": "strict"}})},
+			fail: []plan.Resource{res(types.CFZoneSettingsOverride, "s", map[string]any{"settings": map[string]any{"ssl": "flexible"}})},
 			want: `settings.ssl: is "flexible" (want strict`},
+		{rule: "edge-ssl-strict", opts: Options{Edge: true}, // an edge whose zone settings are not planned
+			fail: []plan.Resource{res(types.CFRecord, "api", map[string]any{"type": "A", "name": "api", "proxied": true})},
+			want: ": the edge has no zone settings resource, so the zone keeps its own SSL mode (want a ZoneSettingsOverride with settings.ssl strict)"},
+		{rule: "cluster-api-restricted",
+			pass: []plan.Resource{
+				res(types.AWSEKS, "private", map[string]any{"vpcConfig": map[string]any{"endpointPublicAccess": false}}),
+				res(types.AWSEKS, "admins", map[string]any{"vpcConfig": map[string]any{"endpointPublicAccess": true, "publicAccessCidrs": []any{"203.0.113.0/24"}}}),
+				res(types.AWSEKS, "later", map[string]any{"vpcConfig": map[string]any{"publicAccessCidrs": plan.Unknown}}),
+				res(types.DOKubernetesCluster, "doks", map[string]any{"controlPlaneFirewall": map[string]any{"enabled": true, "allowedAddresses": []any{"203.0.113.7/32"}}}),
+			},
+			fail: []plan.Resource{res(types.AWSEKS, "eks", map[string]any{"vpcConfig": map[string]any{"endpointPrivateAccess": true, "subnetIds": []any{"a", "b"}}})},
+			want: "vpcConfig.publicAccessCidrs: is empty, so the public endpoint admits 0.0.0.0/0 to the Kubernetes API (want only the administrators' ranges: set scalestack:adminCidrs"},
+		{rule: "cluster-api-restricted",
+			fail: []plan.Resource{res(types.AWSEKS, "eks", map[string]any{"vpcConfig": map[string]any{"endpointPublicAccess": true, "publicAccessCidrs": []any{"203.0.113.0/24", "0.0.0.0/0"}}})},
+			want: "vpcConfig.publicAccessCidrs: admits 0.0.0.0/0 (the whole internet) to the Kubernetes API (want only the administrators' ranges: set scalestack:adminCidrs"},
+		{rule: "cluster-api-restricted",
+			fail: []plan.Resource{res(types.DOKubernetesCluster, "doks", map[string]any{"name": "doks"})},
+			want: "controlPlaneFirewall.enabled: is not true, so the Kubernetes API admits the whole internet (want the control plane firewall on: set scalestack:adminCidrs"},
+		{rule: "cluster-api-restricted",
+			fail: []plan.Resource{res(types.DOKubernetesCluster, "doks", map[string]any{"controlPlaneFirewall": map[string]any{"enabled": true, "allowedAddresses": []any{"0.0.0.0/0"}}})},
+			want: "controlPlaneFirewall.allowedAddresses: admits 0.0.0.0/0 (the whole internet) to the Kubernetes API (want only the administrators' ranges: set scalestack:adminCidrs"},
+		{rule: "cluster-api-restricted",
+			fail: []plan.Resource{res(types.DOKubernetesCluster, "doks", map[string]any{"controlPlaneFirewall": map[string]any{"enabled": true, "allowedAddresses": []any{}}})},
+			want: "controlPlaneFirewall.allowedAddresses: is empty, so no administrators' range is admitted to the Kubernetes API"},
 		{rule: "budget", opts: Options{Budget: 100},
 			pass: []plan.Resource{res(types.DOKubernetesNodePool, "p", map[string]any{"size": "s-4vcpu-8gb", "autoScale": true, "minNodes": 1.0, "maxNodes": 2.0})},
 			fail: []plan.Resource{res(types.DOKubernetesNodePool, "p", map[string]any{"size": "s-4vcpu-8gb", "autoScale": true, "minNodes": 1.0, "maxNodes": 3.0})},
 			want: "the monthly ceiling $144.00 is above the budget $100.00 (baseline $48.00)"},
 	}
-	for _, tc := range tests {
+}
+
+// levelOf is a rule's default level.
+func levelOf(t *testing.T, name string) Level {
+	for _, r := range All() {
+		if r.Name == name {
+			return r.Level
+		}
+	}
+	t.Fatalf("%q is not a rule", name)
+	return ""
+}
+
+// One table for every rule: resources that pass, resources that break it, and the message.
+func TestRules(t *testing.T) {
+	t.Parallel()
+	for _, tc := range ruleCases() {
 		t.Run(tc.rule, func(t *testing.T) {
 			t.Parallel()
 			only := func(rep Report) []Violation {
@@ -228,7 +298,7 @@ func TestRules(t *testing.T) {
 			require.NotEmpty(t, vs, "violating resources")
 			var msgs []string
 			for _, v := range vs {
-				assert.Equal(t, Mandatory, v.Level)
+				assert.Equal(t, levelOf(t, tc.rule), v.Level)
 				msgs = append(msgs, v.Property+": "+v.Message)
 			}
 			assert.Contains(t, strings.Join(msgs, "\n"), tc.want)
@@ -236,13 +306,23 @@ func TestRules(t *testing.T) {
 	}
 }
 
+// Every rule has a case in the table whose resources break it: TestRules asserts that the rule
+// fires on them with its message. A new rule without one fails here.
 func TestEveryRuleIsTested(t *testing.T) {
 	t.Parallel()
+	failing := map[string]bool{}
+	for _, tc := range ruleCases() {
+		assert.Contains(t, Names(), tc.rule, "the table names a rule that does not exist")
+		if tc.fail != nil {
+			assert.NotEmpty(t, tc.want, "%s: a failing case says which message it wants", tc.rule)
+			failing[tc.rule] = true
+		}
+	}
 	for _, r := range All() {
 		assert.NotEmpty(t, r.Description, r.Name)
 		assert.Contains(t, []Level{Advisory, Mandatory}, r.Level, r.Name)
+		assert.True(t, failing[r.Name], "rule %s has no failing case in ruleCases", r.Name)
 	}
-	assert.Len(t, Names(), 15)
 }
 
 func TestLevelsFromConfig(t *testing.T) {
@@ -276,4 +356,54 @@ func TestReportText(t *testing.T) {
 	text := rep.Text()
 	assert.Contains(t, text, `image-pinned           kubernetes:Deployment api (spec.template.spec.containers.0.image): "api:latest" is not pinned`)
 	assert.Contains(t, text, "violations (2 mandatory)")
+}
+
+// A rule that does not concern a stack is reported as not applicable, never as passed: the
+// edge rules without a domain, min-replicas where the tier sets no floor.
+func TestNotApplicable(t *testing.T) {
+	t.Parallel()
+	edgeRules := []string{"edge-origin-locked", "edge-proxied", "edge-ssl-strict"}
+	lb := res(types.K8sService, "ws", map[string]any{"spec": map[string]any{"type": "LoadBalancer"}})
+
+	rep := Check([]plan.Resource{lb, deployment("api", 1, goodContainer())}, Options{Tier: "1k"})
+	assert.Equal(t, append([]string{"min-replicas"}, edgeRules...), rep.NotApplicable)
+	for _, name := range rep.NotApplicable {
+		assert.NotContains(t, rep.Passed, name)
+	}
+	assert.Contains(t, rep.Text(), "rules disabled, 4 not applicable\n")
+	b, err := json.Marshal(rep)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"notApplicable":["min-replicas","edge-origin-locked","edge-proxied","edge-ssl-strict"]`)
+	assert.Contains(t, string(b), `"passed":[`, "the report's existing keys stay")
+
+	// With a domain they run, and the unlocked load balancer breaks one.
+	rep = Check([]plan.Resource{lb}, Options{Edge: true, MinReplicas: 2})
+	assert.Empty(t, rep.NotApplicable)
+	assert.Contains(t, rep.Passed, "min-replicas")
+	assert.Contains(t, rep.Passed, "edge-proxied")
+	assert.NotContains(t, rep.Passed, "edge-origin-locked")
+
+	// A disabled rule is skipped, whether or not it applies.
+	rep = Check(nil, Options{Levels: map[string]Level{"edge-proxied": Disabled}})
+	assert.Contains(t, rep.Skipped, "edge-proxied")
+	assert.NotContains(t, rep.NotApplicable, "edge-proxied")
+	assert.NotNil(t, Check(nil, Options{Edge: true, MinReplicas: 1}).NotApplicable, "an empty list, not null, in JSON")
+}
+
+// The replica floor comes from the preset's data through OptionsFor, for any tier name.
+func TestOptionsForCarriesThePresetsThresholds(t *testing.T) {
+	t.Parallel()
+	opts, err := OptionsFor("10k", "nyc3", 0, "", "", spec.Policies{MinReplicas: 2}, nil)
+	require.NoError(t, err)
+	assert.Equal(t, 2, opts.MinReplicas)
+	assert.False(t, opts.Edge)
+	rep := Check([]plan.Resource{deployment("api", 1, goodContainer())}, opts)
+	require.True(t, rep.Failed())
+	assert.Equal(t, "min-replicas", rep.Violations[0].Rule)
+
+	opts, err = OptionsFor("1k", "nyc3", 0, "example.com", "free", spec.Policies{}, nil)
+	require.NoError(t, err)
+	assert.Zero(t, opts.MinReplicas)
+	assert.True(t, opts.Edge)
+	assert.Contains(t, Check([]plan.Resource{deployment("api", 1, goodContainer())}, opts).NotApplicable, "min-replicas")
 }

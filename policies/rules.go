@@ -2,7 +2,6 @@ package policies
 
 import (
 	"fmt"
-	"github.com/scalestack/scalestack/plan/types"
 	"slices"
 	"strings"
 
@@ -11,7 +10,7 @@ import (
 	"github.com/scalestack/scalestack/components/spec"
 	"github.com/scalestack/scalestack/cost"
 	"github.com/scalestack/scalestack/plan"
-	"github.com/scalestack/scalestack/stacks/tiers"
+	"github.com/scalestack/scalestack/plan/types"
 )
 
 // statefulTypes hold data or are expensive to rebuild: they must be protected.
@@ -26,31 +25,30 @@ var podSpecPath = map[string]string{
 // longRunning workloads need probes; jobs run to completion and do not.
 var longRunning = []string{types.K8sDeployment, types.K8sStatefulSet, types.K8sDaemonSet}
 
-// minReplicasFrom is the first tier at which every Deployment runs at least two replicas.
-const minReplicasFrom = "10k"
-
 // All returns every rule, in the order they run.
 func All() []Rule {
 	return []Rule{
-		{"stateful-protected", "clusters, databases, replicas, caches and volumes are protected from deletion", Mandatory, statefulProtected},
-		{"deletion-safeguards", "databases have deletion protection and keep a final snapshot where the cloud offers them", Mandatory, deletionSafeguards},
-		{"data-private", "databases and caches are reachable only from the cluster: private networks, firewalls and security groups", Mandatory, dataPrivate},
-		{"data-encrypted", "databases and caches encrypt at rest and in transit where the cloud offers it", Mandatory, dataEncrypted},
-		{"autoscaler-bounded", "every autoscaler (node pools, node groups, HPAs, KEDA) has a maximum within bounds and min <= max", Mandatory, autoscalerBounded},
-		{"container-resources", "every container requests and limits CPU and memory", Mandatory, containerResources},
-		{"container-probes", "every long-running container has readiness and liveness probes", Mandatory, containerProbes},
-		{"container-security", "every container runs as non-root, without privilege escalation, on a read-only root filesystem, with all capabilities dropped", Mandatory, containerSecurity},
-		{"image-pinned", "no image uses the latest tag or no tag", Mandatory, imagePinned},
-		{"disruption-budget", "every Deployment with more than one replica has a PodDisruptionBudget", Mandatory, disruptionBudget},
-		{"min-replicas", "from " + minReplicasFrom + " up, every Deployment runs at least 2 replicas", Mandatory, minReplicas},
-		{"edge-origin-locked", "with an edge, public load balancers admit only Cloudflare's addresses", Mandatory, originLocked},
-		{"edge-proxied", "with an edge, DNS records for the app are proxied through Cloudflare", Mandatory, edgeProxied},
-		{"edge-ssl-strict", "with an edge, Cloudflare verifies the origin's certificate (SSL mode strict)", Mandatory, edgeSSLStrict},
-		{"budget", "the stack's monthly cost ceiling is within scalestack:budget", Mandatory, budget},
+		{Name: "stateful-protected", Description: "clusters, databases, replicas, caches and volumes are protected from deletion", Level: Mandatory, Check: statefulProtected},
+		{Name: "deletion-safeguards", Description: "databases have deletion protection and keep a final snapshot where the cloud offers them", Level: Mandatory, Check: deletionSafeguards},
+		{Name: "data-private", Description: "databases and caches are reachable only from the cluster: private networks, firewalls and security groups", Level: Mandatory, Check: dataPrivate},
+		{Name: "data-encrypted", Description: "databases and caches encrypt at rest and in transit where the cloud offers it", Level: Mandatory, Check: dataEncrypted},
+		{Name: "cluster-api-restricted", Description: "the Kubernetes API of every cluster admits only scalestack:adminCidrs, not the whole internet", Level: Advisory, Check: clusterAPIRestricted},
+		{Name: "autoscaler-bounded", Description: "every autoscaler (node pools, node groups, HPAs, KEDA) has a maximum within bounds and min <= max", Level: Mandatory, Check: autoscalerBounded},
+		{Name: "container-resources", Description: "every container requests and limits CPU and memory", Level: Mandatory, Check: containerResources},
+		{Name: "container-probes", Description: "every long-running container has readiness and liveness probes", Level: Mandatory, Check: containerProbes},
+		{Name: "container-security", Description: "every container runs as non-root, without privilege escalation, on a read-only root filesystem, with all capabilities dropped", Level: Mandatory, Check: containerSecurity},
+		{Name: "image-pinned", Description: "no image uses the latest tag or no tag", Level: Mandatory, Check: imagePinned},
+		{Name: "disruption-budget", Description: "every Deployment with more than one replica has a PodDisruptionBudget", Level: Mandatory, Check: disruptionBudget},
+		{Name: "min-replicas", Description: "every Deployment runs at least the tier preset's policies.minReplicas", Level: Mandatory, Applies: hasReplicaFloor, Check: minReplicas},
+		{Name: "edge-origin-locked", Description: "with an edge, public load balancers admit only Cloudflare's addresses", Level: Mandatory, Applies: (*Stack).edge, Check: originLocked},
+		{Name: "edge-proxied", Description: "with an edge, DNS records for the app are proxied through Cloudflare", Level: Mandatory, Applies: (*Stack).edge, Check: edgeProxied},
+		{Name: "edge-ssl-strict", Description: "with an edge, Cloudflare verifies the origin's certificate (SSL mode strict)", Level: Mandatory, Applies: (*Stack).edge, Check: edgeSSLStrict},
+		{Name: "budget", Description: "the stack's monthly cost ceiling is within scalestack:budget", Level: Mandatory, Check: budget},
 	}
 }
 
-// get reads an input by dotted path; a map key may itself contain dots when written as [key].
+// get reads an input by a dotted path of map keys and list indexes (plan.Resource.Get), such as
+// rules.0.type; a map key that itself contains a dot cannot be addressed.
 func get(r plan.Resource, path string) (any, bool) { return r.Get(path) }
 
 func str(r plan.Resource, path string) string {
@@ -114,14 +112,11 @@ func deletionSafeguards(s *Stack) []Violation {
 	return out
 }
 
-// related reports whether a guard (a firewall, a security group rule) belongs to a resource:
-// it names the resource's ID, or, where IDs are not known before creation, shares its parent.
-func related(guardRef any, target plan.Resource, guard plan.Resource) bool {
-	if id, ok := guardRef.(string); ok && known(id) && id == target.Name+"-id" {
-		return true
-	}
-	return (guardRef == plan.Unknown || guardRef == nil) && guard.Parent != "" && guard.Parent == target.Parent
-}
+// dependsOn reports whether a resource depends on another: the engine's dependencies (those its
+// inputs come from and its dependsOn option) name it. A firewall or security group rule takes
+// the ID of what it guards as an input, so this holds before the IDs are known and after,
+// in the recording mock and in the engine alike.
+func dependsOn(r, on plan.Resource) bool { return slices.Contains(r.Dependencies, on.Name) }
 
 // openCIDRs are sources that mean the whole internet.
 var openCIDRs = []string{"0.0.0.0/0", "::/0"}
@@ -136,8 +131,7 @@ func dataPrivate(s *Stack) []Violation {
 	for _, db := range s.OfType(types.DODatabaseCluster) {
 		guarded := false
 		for _, fw := range s.OfType(types.DODatabaseFirewall) {
-			ref, _ := get(fw, "clusterId")
-			if !related(ref, db, fw) && ref != db.Name+"-id" {
+			if !dependsOn(fw, db) { // its clusterId is the database's ID
 				continue
 			}
 			guarded = true
@@ -169,44 +163,36 @@ func dataPrivate(s *Stack) []Violation {
 		}
 	}
 	// Security groups of the stack's databases and caches admit no address range that is the
-	// whole internet.
+	// whole internet. A data group is one a database or cache depends on (its IDs are among
+	// their vpcSecurityGroupIds or securityGroupIds); a rule guards a data group when its
+	// securityGroupId is one of those IDs, or, while IDs are unknown, when it depends on it.
 	data := s.OfType(types.AWSRDSInstance, types.AWSCacheReplicationGroup)
-	guards := func(sgRef any, rule plan.Resource) bool {
-		for _, d := range data {
-			for _, id := range append(list(d, "vpcSecurityGroupIds"), list(d, "securityGroupIds")...) {
-				if known(id) && id == sgRef {
-					return true
-				}
-			}
-			if related(sgRef, d, rule) {
-				return true
-			}
-		}
-		return false
-	}
-	// Before the first deployment IDs are unknown: a rule then belongs to the security group it
-	// is a child of, and the group to the database or cache it sits beside.
-	dataGroups := map[string]bool{}
+	var dataGroups []plan.Resource
 	for _, sg := range s.OfType(types.AWSSecurityGroup) {
-		for _, d := range data {
-			if sg.Parent != "" && sg.Parent == d.Parent {
-				dataGroups[sg.Name] = true
+		if slices.ContainsFunc(data, func(d plan.Resource) bool { return dependsOn(d, sg) }) {
+			dataGroups = append(dataGroups, sg)
+		}
+	}
+	dataGroupIDs := map[any]bool{}
+	for _, d := range data {
+		for _, id := range append(list(d, "vpcSecurityGroupIds"), list(d, "securityGroupIds")...) {
+			if known(id) {
+				dataGroupIDs[id] = true
 			}
 		}
 	}
 	for _, r := range s.OfType(types.AWSSecurityGroupIngressRule) {
-		if ref, _ := get(r, "securityGroupId"); guards(ref, r) || dataGroups[r.Parent] {
-			for _, k := range []string{"cidrIpv4", "cidrIpv6"} {
-				if slices.Contains(openCIDRs, str(r, k)) {
-					out = append(out, violation(r, k, "admits %s, the whole internet, to a database or cache (want the cluster's security group)", str(r, k)))
-				}
+		ref, _ := get(r, "securityGroupId")
+		if !dataGroupIDs[ref] && !slices.ContainsFunc(dataGroups, func(sg plan.Resource) bool { return dependsOn(r, sg) }) {
+			continue
+		}
+		for _, k := range []string{"cidrIpv4", "cidrIpv6"} {
+			if slices.Contains(openCIDRs, str(r, k)) {
+				out = append(out, violation(r, k, "admits %s, the whole internet, to a database or cache (want the cluster's security group)", str(r, k)))
 			}
 		}
 	}
-	for _, sg := range s.OfType(types.AWSSecurityGroup) {
-		if !guards(sg.Name+"-id", sg) && !dataGroups[sg.Name] {
-			continue
-		}
+	for _, sg := range dataGroups {
 		for i, in := range list(sg, "ingress") {
 			m, _ := in.(map[string]any)
 			for _, k := range []string{"cidrBlocks", "ipv6CidrBlocks"} {
@@ -255,6 +241,59 @@ func dataEncrypted(s *Stack) []Violation {
 	for _, v := range s.OfType(types.AWSEBSVolume) {
 		if !isTrue(v, "encrypted") {
 			out = append(out, violation(v, "encrypted", "is not true (want an encrypted volume)"))
+		}
+	}
+	return out
+}
+
+// openToInternet describes why a list of allowed sources is no restriction to chosen ranges:
+// it is empty (whenEmpty says what that means for the resource) or holds 0.0.0.0/0 or ::/0.
+// It returns "" for a list of chosen ranges, and for values not known until deployment.
+func openToInternet(cidrs []any, whenEmpty string) string {
+	if len(cidrs) == 0 {
+		return whenEmpty
+	}
+	for _, c := range cidrs {
+		if slices.Contains(openCIDRs, fmt.Sprint(c)) {
+			return fmt.Sprintf("admits %v (the whole internet)", c)
+		}
+	}
+	return ""
+}
+
+// adminCidrsHint is what every cluster-api-restricted message asks for.
+const adminCidrsHint = "set scalestack:adminCidrs to the addresses that administer the cluster"
+
+func clusterAPIRestricted(s *Stack) []Violation {
+	var out []Violation
+	for _, r := range s.OfType(types.AWSEKS) {
+		// endpointPublicAccess is true when unset: that is EKS's default.
+		if v, ok := get(r, "vpcConfig.endpointPublicAccess"); ok && (v == false || !known(v)) {
+			continue
+		}
+		cidrs, _ := get(r, "vpcConfig.publicAccessCidrs")
+		if !known(cidrs) {
+			continue
+		}
+		l, _ := cidrs.([]any)
+		if why := openToInternet(l, "is empty, so the public endpoint admits 0.0.0.0/0"); why != "" {
+			out = append(out, violation(r, "vpcConfig.publicAccessCidrs", "%s to the Kubernetes API (want only the administrators' ranges: %s, or endpointPublicAccess false)", why, adminCidrsHint))
+		}
+	}
+	for _, r := range s.OfType(types.DOKubernetesCluster) {
+		if v, _ := get(r, "controlPlaneFirewall.enabled"); v != true {
+			if known(v) {
+				out = append(out, violation(r, "controlPlaneFirewall.enabled", "is not true, so the Kubernetes API admits the whole internet (want the control plane firewall on: %s)", adminCidrsHint))
+			}
+			continue
+		}
+		addrs, _ := get(r, "controlPlaneFirewall.allowedAddresses")
+		if !known(addrs) {
+			continue
+		}
+		l, _ := addrs.([]any)
+		if why := openToInternet(l, "is empty, so no administrators' range is admitted"); why != "" {
+			out = append(out, violation(r, "controlPlaneFirewall.allowedAddresses", "%s to the Kubernetes API (want only the administrators' ranges: %s)", why, adminCidrsHint))
 		}
 	}
 	return out
@@ -422,21 +461,6 @@ func imagePinned(s *Stack) []Violation {
 	return out
 }
 
-// labelsMatch reports whether a selector's matchLabels all appear in a pod's labels.
-func labelsMatch(selector, labels any) bool {
-	sel, _ := selector.(map[string]any)
-	lab, _ := labels.(map[string]any)
-	if len(sel) == 0 {
-		return false
-	}
-	for k, v := range sel {
-		if lab[k] != v {
-			return false
-		}
-	}
-	return true
-}
-
 // replicasOf is a Deployment's lowest replica count: its HPA's minimum when one targets it.
 func replicasOf(s *Stack, d plan.Resource) float64 {
 	n, ok := num(d, "spec.replicas")
@@ -473,7 +497,7 @@ func disruptionBudget(s *Stack) []Violation {
 		covered := false
 		for _, pdb := range s.OfType(types.K8sPodDisruptionBudget) {
 			sel, _ := get(pdb, "spec.selector.matchLabels")
-			covered = covered || labelsMatch(sel, labels)
+			covered = covered || plan.SelectorMatches(sel, labels)
 		}
 		if !covered {
 			out = append(out, violation(d, "", "runs %g replicas without a PodDisruptionBudget (want one whose selector matches its pods)", replicasOf(s, d)))
@@ -482,28 +506,28 @@ func disruptionBudget(s *Stack) []Violation {
 	return out
 }
 
-func tierIndex(t string) int { return slices.Index(tiers.Names, t) }
+// hasReplicaFloor reports whether the stack's tier sets a minimum of replicas (the preset's
+// policies.minReplicas, passed in Options.MinReplicas).
+func hasReplicaFloor(s *Stack) bool { return s.MinReplicas > 0 }
 
 func minReplicas(s *Stack) []Violation {
-	if s.Tier == "" || tierIndex(s.Tier) < tierIndex(minReplicasFrom) {
-		return nil
-	}
 	var out []Violation
+	floor := float64(s.MinReplicas)
 	for _, d := range s.OfType(types.K8sDeployment) {
-		if n := replicasOf(s, d); n < 2 {
-			out = append(out, violation(d, "spec.replicas", "runs %g replica at tier %s (want at least 2 from %s up, so a node drain keeps it serving)", n, s.Tier, minReplicasFrom))
+		if n := replicasOf(s, d); n < floor {
+			out = append(out, violation(d, "spec.replicas", "runs as few as %g replicas at tier %s (want at least %d, the preset's policies.minReplicas, so a node drain keeps it serving)", n, s.Tier, s.MinReplicas))
 		}
 	}
 	return out
 }
 
-// edge reports whether the stack has a Cloudflare edge.
-func (s *Stack) edge() bool { return s.Edge || len(s.OfType(types.CFZone)) > 0 }
+// edge reports whether the stack has a Cloudflare edge: a domain is configured, or the plan
+// holds Cloudflare's resources.
+func (s *Stack) edge() bool {
+	return s.Edge || len(s.OfType(types.CFZone, types.CFZoneSettingsOverride, types.CFRecord)) > 0
+}
 
 func originLocked(s *Stack) []Violation {
-	if !s.edge() {
-		return nil
-	}
 	var out []Violation
 	inCloudflare := func(cidrs []any) (bool, string) {
 		if len(cidrs) == 0 {
@@ -539,9 +563,6 @@ func originLocked(s *Stack) []Violation {
 }
 
 func edgeProxied(s *Stack) []Violation {
-	if !s.edge() {
-		return nil
-	}
 	var out []Violation
 	for _, r := range s.OfType(types.CFRecord) {
 		switch str(r, "type") {
@@ -555,14 +576,11 @@ func edgeProxied(s *Stack) []Violation {
 }
 
 func edgeSSLStrict(s *Stack) []Violation {
-	if !s.edge() {
-		return nil
+	settings := s.OfType(types.CFZoneSettingsOverride)
+	if len(settings) == 0 {
+		return []Violation{{Message: "the edge has no zone settings resource, so the zone keeps its own SSL mode (want a ZoneSettingsOverride with settings.ssl strict)"}}
 	}
 	var out []Violation
-	settings := s.OfType(types.CFZoneSettingsOverride)
-	if len(s.OfType(types.CFZone)) > 0 && len(settings) == 0 {
-		out = append(out, Violation{Message: "the Cloudflare zone has no settings resource (want SSL mode strict set explicitly)"})
-	}
 	for _, r := range settings {
 		if mode := str(r, "settings.ssl"); mode != "strict" {
 			out = append(out, violation(r, "settings.ssl", "is %q (want strict: Cloudflare checks the origin's certificate)", mode))
@@ -582,7 +600,7 @@ func budget(s *Stack) []Violation {
 			return []Violation{{Message: "prices could not be read: " + err.Error()}}
 		}
 	}
-	rep, err := cost.Estimate(s.Resources, prices, cost.Options{Region: s.Region, Tier: s.Tier, Usage: s.Usage})
+	rep, err := cost.Estimate(s.Resources, prices, cost.StackOptions(s.Region, s.Tier, s.Usage, s.Domain, s.EdgePlan))
 	if err != nil {
 		return []Violation{{Message: "the stack could not be priced: " + err.Error()}}
 	}

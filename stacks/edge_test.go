@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/scalestack/scalestack/components/spec"
-	"github.com/scalestack/scalestack/cost"
 	"github.com/scalestack/scalestack/plan"
 	"github.com/scalestack/scalestack/policies"
 	"github.com/scalestack/scalestack/stacks"
@@ -125,9 +124,11 @@ func TestEdgeFollowsThePreset(t *testing.T) {
 				ws, _ := byMetaName(p, k8sDeployment, "websocket")
 				assert.Equal(t, "/etc/scalestack/tls", must(ws.Get("spec.template.spec.containers.0.volumeMounts.1.mountPath")))
 
-				usage, err := cost.TierUsage(tier)
+				preset, err := tiers.Load(tier)
 				require.NoError(t, err)
-				rep := policies.Check(p.Resources, policies.Options{Tier: tier, Region: config.DefaultRegions[cloud], Edge: true, Usage: usage})
+				opts, err := policies.OptionsFor(tier, config.DefaultRegions[cloud], 0, "example.com", preset.Edge.Plan, preset.Policies, nil)
+				require.NoError(t, err)
+				rep := policies.Check(p.Resources, opts)
 				assert.False(t, rep.Failed(), "%s", rep.Text())
 			})
 		}
@@ -149,6 +150,8 @@ func TestEdgePlanLimits(t *testing.T) {
 	for _, tc := range []struct{ overrides, want string }{
 		{`{"edge":{"plan":"free","expensivePaths":[{"path":"/api/auth/","requestsPerMinute":10}]}}`,
 			"edge.expensivePaths: 1 paths and the API's limit need 2 rate-limiting rules, and the free plan allows 1 (want at most 0 expensive paths, or a larger plan)"},
+		{`{"edge":{"plan":"business","expensivePaths":[{"path":"/api/auth/","requestsPerMinute":10},{"path":"/api/auth/","requestsPerMinute":5}]}}`,
+			`edge.expensivePaths.1.path: "/api/auth/" is already expensivePaths.0 (want each path once)`},
 		{`{"edge":{"plan":"enterprise"}}`, `edge.plan: "enterprise" is not a Cloudflare plan (want one of free, pro, business)`},
 		{`{"edge":{"rateLimit":{"requestsPerMinute":0}}}`, "edge.rateLimit.requestsPerMinute: 0 is out of range"},
 		{`{"edge":{"cachePaths":["static"]}}`, `edge.cachePaths.0: "static" is not a path prefix`},
@@ -158,5 +161,70 @@ func TestEdgePlanLimits(t *testing.T) {
 			"scalestack:domain": "example.com", "scalestack:cloudflareZoneId": zoneID, "scalestack:overrides": tc.overrides}, nil)
 		require.Error(t, err, tc.overrides)
 		assert.Contains(t, err.Error(), tc.want)
+	}
+}
+
+// Every rule of every edge ruleset carries a ref, unique in its ruleset and named for what the
+// rule is for, so that Cloudflare keeps the rule's id when a tier switch adds, removes or changes
+// other rules. The same rule (a path's limit, the API's limit, a cache rule, a managed ruleset)
+// has the same ref on every tier, wherever it sits in the list.
+func TestEdgeRuleRefsAreStableAcrossTiers(t *testing.T) {
+	// What a rule is for, as the plan shows it: the path or "API" before the description's colon
+	// for a rate limit, the description of a cache rule, the managed ruleset a WAF rule runs.
+	identity := map[string]func(rule map[string]any) string{
+		"http_ratelimit": func(r map[string]any) string {
+			d, _ := r["description"].(string)
+			return strings.SplitN(d, ": ", 2)[0]
+		},
+		"http_request_cache_settings": func(r map[string]any) string { return fmt.Sprint(r["description"]) },
+		"http_request_firewall_managed": func(r map[string]any) string {
+			ap, _ := r["actionParameters"].(map[string]any)
+			return fmt.Sprint(ap["id"])
+		},
+	}
+	refs := map[string]map[string]string{} // phase -> identity -> ref
+	apiIndex := map[int]bool{}             // where the API's limit sits, per tier
+	for _, tier := range tiers.Names {
+		p := edgePlan(t, spec.DigitalOcean, tier)
+		for phase, id := range identity {
+			rs, ok := rulesetByPhase(p, phase)
+			if !ok {
+				continue
+			}
+			rules, _ := rs.Inputs["rules"].([]any)
+			require.NotEmpty(t, rules, "%s %s", tier, phase)
+			seen := map[string]bool{}
+			for i, raw := range rules {
+				rule, _ := raw.(map[string]any)
+				ref, _ := rule["ref"].(string)
+				who := id(rule)
+				require.NotEmpty(t, ref, "%s %s rule %d (%s) has a ref", tier, phase, i, who)
+				assert.False(t, seen[ref], "%s %s: ref %q is unique in its ruleset", tier, phase, ref)
+				seen[ref] = true
+				if refs[phase] == nil {
+					refs[phase] = map[string]string{}
+				}
+				if prev, ok := refs[phase][who]; ok {
+					assert.Equal(t, prev, ref, "%s %s: %s keeps its ref", tier, phase, who)
+				}
+				refs[phase][who] = ref
+				if phase == "http_ratelimit" && who == "API" {
+					apiIndex[i] = true
+				}
+			}
+		}
+	}
+	// The check can fail: the API's limit moves in the list between tiers, so a ref taken from
+	// the position would differ; and two rules for different things never share a ref.
+	assert.Greater(t, len(apiIndex), 1, "the API's limit sits at different positions across tiers")
+	require.Len(t, refs["http_ratelimit"], 4, "/api/auth/, /api/search, /api/upload and the API")
+	for phase, byWho := range refs {
+		owner := map[string]string{}
+		for who, ref := range byWho {
+			if o, ok := owner[ref]; ok {
+				t.Errorf("%s: %s and %s share the ref %q", phase, o, who, ref)
+			}
+			owner[ref] = who
+		}
 	}
 }

@@ -33,6 +33,10 @@ func Load(ctx *pulumi.Context) (config.Config, error) {
 			raw[config.Key(k)] = v
 		}
 	}
+	// aws:region is read only to be checked: scalestack builds in scalestack:region.
+	if v, ok := ctx.GetConfig(config.AWSRegionKey); ok {
+		raw[config.AWSRegionKey] = v
+	}
 	if env := os.Getenv(pulumi.EnvConfig); env != "" {
 		var all map[string]string
 		if err := json.Unmarshal([]byte(env), &all); err != nil {
@@ -74,7 +78,7 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Platform, error) {
 	if err != nil {
 		return nil, err
 	}
-	cl, err := cluster.New(ctx, base+"-cluster", cluster.Spec{Placement: place, Cluster: p.Cluster, Autoscaler: p.Workloads.Addons.ClusterAutoscaler},
+	cl, err := cluster.New(ctx, base+"-cluster", cluster.Spec{Placement: place, Cluster: p.Cluster, Autoscaler: p.Workloads.Addons.ClusterAutoscaler, AdminCIDRs: cfg.AdminCIDRs},
 		&cluster.Args{VpcID: net.VpcID, PrivateSubnetIDs: net.PrivateSubnetIDs, Kubeconfig: kubeconfig(cfg)}, opts...)
 	if err != nil {
 		return nil, err
@@ -180,9 +184,10 @@ func TagMap(project, stack string) map[string]string {
 	}
 }
 
-// tagTransform sets the stack's tags on every resource whose arguments have Tags: a list
-// (DigitalOcean) or a map (AWS), merged with tags the resource sets itself. It is the one place
-// tags come from, so no component repeats them.
+// tagTransform sets the stack's tags on every resource whose arguments have Tags. A list
+// (DigitalOcean) is set only on a resource that sets none itself: a resource with its own list
+// keeps it as it is. A map (AWS) is merged: the resource's own keys win, the stack's are added
+// beside them. It is the one place tags come from, so no component repeats them.
 func tagTransform(list []string, kv map[string]string) pulumi.ResourceTransformation {
 	values := pulumi.ToStringArray(list)
 	return func(args *pulumi.ResourceTransformationArgs) *pulumi.ResourceTransformationResult {

@@ -135,13 +135,23 @@ func TestGoldenCheckReports(t *testing.T) {
 	for _, cloud := range builtClouds {
 		for _, tier := range tiers.Names {
 			t.Run(string(cloud)+"-"+tier, func(t *testing.T) {
-				usage, err := cost.TierUsage(tier)
+				preset, err := tiers.Load(tier)
 				require.NoError(t, err)
-				rep := policies.Check(planFor(t, cloud, tier).Resources, policies.Options{
-					Tier: tier, Region: config.DefaultRegions[cloud], Usage: usage,
-				})
+				opts, err := policies.OptionsFor(tier, config.DefaultRegions[cloud], 0, "", "", preset.Policies, nil)
+				require.NoError(t, err)
+				rep := policies.Check(planFor(t, cloud, tier).Resources, opts)
 				assert.False(t, rep.Failed(), "mandatory violations:\n%s", rep.Text())
-				assert.Empty(t, rep.Violations)
+				// The one advisory: a cloud cluster's API is open until scalestack:adminCidrs
+				// says who may reach it.
+				for _, v := range rep.Violations {
+					assert.Equal(t, "cluster-api-restricted", v.Rule, "%s", rep.Text())
+					assert.Equal(t, policies.Advisory, v.Level)
+				}
+				if cloud == spec.Local {
+					assert.Empty(t, rep.Violations, "an existing cluster's API is not the stack's")
+				} else {
+					assert.Len(t, rep.Violations, 1, "%s", rep.Text())
+				}
 				b, err := cost.JSON(rep)
 				require.NoError(t, err)
 				golden(t, fmt.Sprintf("check-%s-%s.json", cloud, tier), b)
@@ -153,7 +163,7 @@ func TestGoldenCheckReports(t *testing.T) {
 // A deliberately bad stack fails the check with a readable report.
 func TestCheckCatchesABadStack(t *testing.T) {
 	p := planFor(t, spec.AWS, "100k", "scalestack:protect", "false",
-		"scalestack:overrides", `{"cluster":{"appPools":[{"name":"app","size":{"aws":"c7i.xlarge","digitalocean":"s-4vcpu-8gb"},"minNodes":3,"maxNodes":12}]}}`)
+		"scalestack:overrides", `{"cluster":{"appPools":[{"name":"app","size":{"aws":"c7i.xlarge","digitalocean":"s-4vcpu-8gb"},"minNodes":3,"maxNodes":12}]},"workloads":{"worker":{"pool":"app"}}}`)
 	rep := policies.Check(p.Resources, policies.Options{Tier: "100k", Region: "us-east-1", Budget: 500})
 	require.True(t, rep.Failed())
 	text := rep.Text()

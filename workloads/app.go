@@ -59,7 +59,6 @@ const (
 	zoneTopologyKey         = "topology.kubernetes.io/zone"
 	tlsDir                  = "/etc/scalestack/tls"
 	hostnameTopologyKey     = "kubernetes.io/hostname"
-	defaultIngressCIDRNote  = "any address: the WebSocket load balancer is the public entry"
 )
 
 // Spec is the app and where it runs.
@@ -198,16 +197,59 @@ func (b *builder) build() error {
 			return err
 		}
 	}
-	for _, p := range []struct {
-		process string
-		svc     spec.Service
-		c       spec.Container
-	}{{"api", b.s.Workloads.API, b.s.App.API}, {"websocket", b.s.Workloads.WebSocket, b.s.App.WebSocket}, {"worker", b.s.Workloads.Worker, b.s.App.Worker}} {
-		if err := b.process(p.process, p.svc, p.c); err != nil {
+	for _, p := range b.processes() {
+		if err := b.process(p); err != nil {
 			return err
 		}
 	}
 	return b.networkPolicies(inCluster)
+}
+
+// exposure is how a process is reached.
+type exposure int
+
+const (
+	internalOnly    exposure = iota // nothing routes to it (queue workers)
+	viaIngress                      // a ClusterIP Service behind ingress-nginx's Ingress
+	ownLoadBalancer                 // its own LoadBalancer Service, TCP passed through
+)
+
+// scaler is what scales a process's Deployment.
+type scaler int
+
+const (
+	cpuScaler   scaler = iota // an HPA on CPU
+	queueScaler               // KEDA on the queue's length where the add-on is on; else an HPA
+)
+
+// proc is one of the app's processes: its differences are fields here, not branches on its name.
+type proc struct {
+	name string
+	svc  spec.Service
+	c    spec.Container
+	// portName names the container port and the Service's target port.
+	portName string
+	stop     shutdown
+	exposure exposure
+	scaler   scaler
+	// connectionCapped processes get MAX_CONNECTIONS, the connections a pod is sized for.
+	connectionCapped bool
+	// terminatesTLS processes serve TLS themselves with the edge's origin certificate (their
+	// load balancer passes TCP through), and are probed over HTTPS, when there is an edge.
+	terminatesTLS bool
+}
+
+// processes is the app's table of processes.
+func (b *builder) processes() []proc {
+	return []proc{
+		{name: "api", svc: b.s.Workloads.API, c: b.s.App.API, portName: httpPortName,
+			stop: shutdown{preStop: preStopSeconds, grace: graceSeconds}, exposure: viaIngress, scaler: cpuScaler},
+		{name: "websocket", svc: b.s.Workloads.WebSocket, c: b.s.App.WebSocket, portName: websocketPortName,
+			stop: shutdown{preStop: websocketPreStopSeconds, grace: websocketGraceSeconds}, exposure: ownLoadBalancer, scaler: cpuScaler,
+			connectionCapped: true, terminatesTLS: true},
+		{name: "worker", svc: b.s.Workloads.Worker, c: b.s.App.Worker, portName: httpPortName,
+			stop: shutdown{preStop: preStopSeconds, grace: graceSeconds}, exposure: internalOnly, scaler: queueScaler},
+	}
 }
 
 // configuration is one Secret with every URL and credential, and one ConfigMap of settings.
@@ -292,13 +334,14 @@ func spread(ls pulumi.StringMap) corev1.TopologySpreadConstraintArray {
 
 // podTemplate is a process's pods: restricted, probed, sized, spread, on its node pool, with
 // the app's Secret and ConfigMap as its environment and a writable /tmp.
-func (b *builder) podTemplate(process string, svc spec.Service, c spec.Container, portName string, stop shutdown) *corev1.PodTemplateSpecArgs {
+func (b *builder) podTemplate(p proc) *corev1.PodTemplateSpecArgs {
+	process, svc, c, portName, stop := p.name, p.svc, p.c, p.portName, p.stop
 	ls := labels(process)
 	env := corev1.EnvVarArray{
 		&corev1.EnvVarArgs{Name: pulumi.String("PORT"), Value: pulumi.String(fmt.Sprint(c.Port))},
 		&corev1.EnvVarArgs{Name: pulumi.String("SCALESTACK_PROCESS"), Value: pulumi.String(process)},
 	}
-	if process == "websocket" {
+	if p.connectionCapped {
 		// What the preset sizes a pod for: past it the pod refuses new connections, and the
 		// load balancer's next try lands on another pod.
 		env = append(env, &corev1.EnvVarArgs{Name: pulumi.String("MAX_CONNECTIONS"), Value: pulumi.String(fmt.Sprint(svc.ConnectionsPerPod))})
@@ -330,14 +373,14 @@ func (b *builder) podTemplate(process string, svc spec.Service, c spec.Container
 		container.Command = pulumi.ToStringArray(c.Command)
 	}
 	volumes := corev1.VolumeArray{&corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}}}
-	if process == "websocket" && b.s.Edge {
+	if p.terminatesTLS && b.s.Edge {
 		for _, probe := range []*corev1.ProbeArgs{container.StartupProbe.(*corev1.ProbeArgs), container.ReadinessProbe.(*corev1.ProbeArgs), container.LivenessProbe.(*corev1.ProbeArgs)} {
 			probe.HttpGet.(*corev1.HTTPGetActionArgs).Scheme = pulumi.String("HTTPS")
 		}
 		// The WebSocket load balancer passes TCP through, so the pods serve TLS themselves
 		// with the edge's origin certificate, for Cloudflare's strict TLS.
 		volumes = append(volumes, &corev1.VolumeArgs{Name: pulumi.String("tls"), Secret: &corev1.SecretVolumeSourceArgs{
-			SecretName: pulumi.String(originTLSSecret), Optional: pulumi.Bool(false),
+			SecretName: pulumi.String(spec.OriginTLSSecret), Optional: pulumi.Bool(false),
 		}})
 		container.VolumeMounts = append(container.VolumeMounts.(corev1.VolumeMountArray),
 			&corev1.VolumeMountArgs{Name: pulumi.String("tls"), MountPath: pulumi.String(tlsDir), ReadOnly: pulumi.Bool(true)})
@@ -363,12 +406,9 @@ func (b *builder) podTemplate(process string, svc spec.Service, c spec.Container
 }
 
 // process is one of the app's Deployments with its Service, autoscaler and disruption budget.
-func (b *builder) process(process string, svc spec.Service, c spec.Container) error {
+func (b *builder) process(p proc) error {
+	process, svc, c, portName := p.name, p.svc, p.c, p.portName
 	ls := labels(process)
-	portName, stop := httpPortName, shutdown{preStop: preStopSeconds, grace: graceSeconds}
-	if process == "websocket" {
-		portName, stop = websocketPortName, shutdown{preStop: websocketPreStopSeconds, grace: websocketGraceSeconds}
-	}
 	dep, err := appsv1.NewDeployment(b.ctx, b.name+"-"+process, &appsv1.DeploymentArgs{
 		Metadata: meta(process, ls),
 		Spec: &appsv1.DeploymentSpecArgs{
@@ -379,7 +419,7 @@ func (b *builder) process(process string, svc spec.Service, c spec.Container) er
 				// A new pod is ready before an old one goes.
 				RollingUpdate: &appsv1.RollingUpdateDeploymentArgs{MaxSurge: pulumi.String("25%"), MaxUnavailable: pulumi.Int(0)},
 			},
-			Template: b.podTemplate(process, svc, c, portName, stop),
+			Template: b.podTemplate(p),
 		},
 	}, b.opts(
 		// The autoscaler owns the replica count once the Deployment exists.
@@ -399,26 +439,23 @@ func (b *builder) process(process string, svc spec.Service, c spec.Container) er
 	}, b.opts()...); err != nil {
 		return err
 	}
-	switch process {
-	case "api":
+	switch p.exposure {
+	case viaIngress:
 		if err := b.service(process, "ClusterIP", c.Port, portName, nil); err != nil {
 			return err
 		}
-		if err := b.ingress(portName); err != nil {
+		if err := b.ingress(process, portName); err != nil {
 			return err
 		}
-		return b.hpa(process, svc, dep)
-	case "websocket":
-		if err := b.websocketService(); err != nil {
+	case ownLoadBalancer:
+		if err := b.loadBalancerService(p); err != nil {
 			return err
 		}
-		return b.hpa(process, svc, dep)
-	default:
-		if b.s.Workloads.Addons.KEDA {
-			return b.scaledObject(svc, dep)
-		}
-		return b.hpa(process, svc, dep)
 	}
+	if p.scaler == queueScaler && b.s.Workloads.Addons.KEDA {
+		return b.scaledObject(p, dep)
+	}
+	return b.hpa(process, svc, dep)
 }
 
 func (b *builder) service(process, typ string, port int, portName string, annotations pulumi.StringMap) error {
@@ -438,7 +475,7 @@ func (b *builder) service(process, typ string, port int, portName string, annota
 }
 
 // ingress routes the domain's HTTP traffic through ingress-nginx to the API.
-func (b *builder) ingress(portName string) error {
+func (b *builder) ingress(process, portName string) error {
 	if !b.s.Workloads.Addons.Ingress {
 		return nil
 	}
@@ -447,7 +484,7 @@ func (b *builder) ingress(portName string) error {
 			Path:     pulumi.String("/"),
 			PathType: pulumi.String("Prefix"),
 			Backend: &networkingv1.IngressBackendArgs{Service: &networkingv1.IngressServiceBackendArgs{
-				Name: pulumi.String("api"),
+				Name: pulumi.String(process),
 				Port: &networkingv1.ServiceBackendPortArgs{Name: pulumi.String(portName)},
 			}},
 		}},
@@ -460,8 +497,8 @@ func (b *builder) ingress(portName string) error {
 			rules = append(rules, &networkingv1.IngressRuleArgs{Host: pulumi.String(h), Http: rule.Http})
 		}
 	}
-	_, err := networkingv1.NewIngress(b.ctx, b.name+"-api", &networkingv1.IngressArgs{
-		Metadata: meta("api", labels("api")),
+	_, err := networkingv1.NewIngress(b.ctx, b.name+"-"+process, &networkingv1.IngressArgs{
+		Metadata: meta(process, labels(process)),
 		Spec: &networkingv1.IngressSpecArgs{
 			IngressClassName: pulumi.String("nginx"),
 			Rules:            rules,

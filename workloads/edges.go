@@ -33,8 +33,8 @@ func serverTLS(cloud spec.Cloud) string {
 // websocketService is the WebSocket Deployment's own load balancer: long-lived connections do
 // not go through the ingress (the seed case nearly failed at 100K connections through it).
 // Traffic stays on the node that received it, so a draining pod's connections are its own.
-func (b *builder) websocketService() error {
-	ws := b.s.Workloads.WebSocket
+func (b *builder) loadBalancerService(p proc) error {
+	ws := p.svc
 	annotations := map[string]string{}
 	if b.s.Cloud == spec.DigitalOcean {
 		annotations["service.beta.kubernetes.io/do-loadbalancer-size-unit"] = fmt.Sprint(ws.LoadBalancerNodes)
@@ -42,9 +42,9 @@ func (b *builder) websocketService() error {
 		// Idle WebSockets stay open for 10 minutes, DigitalOcean's longest.
 		annotations["service.beta.kubernetes.io/do-loadbalancer-http-idle-timeout-seconds"] = "600"
 	}
-	lb, err := LoadBalancer(b.ctx, b.name+"-websocket", LoadBalancerArgs{
-		Cloud: b.s.Cloud, Namespace: Namespace, Name: "websocket", Selector: labels("websocket"), Labels: labels("websocket"),
-		Ports: map[string]int{websocketPortName: 443}, Edge: b.s.Edge, Annotations: annotations,
+	lb, err := LoadBalancer(b.ctx, b.name+"-"+p.name, LoadBalancerArgs{
+		Cloud: b.s.Cloud, Namespace: Namespace, Name: p.name, Selector: labels(p.name), Labels: labels(p.name),
+		Ports: map[string]int{p.portName: 443}, Edge: b.s.Edge, Annotations: annotations,
 	}, b.opts()...)
 	if err != nil {
 		return err
@@ -53,12 +53,14 @@ func (b *builder) websocketService() error {
 	return nil
 }
 
-// scaledObject scales the workers on the length of their Redis queue, through KEDA.
-func (b *builder) scaledObject(svc spec.Service, dep *appsv1.Deployment) error {
-	auth, err := apiextensions.NewCustomResource(b.ctx, b.name+"-worker-auth", &apiextensions.CustomResourceArgs{
+// scaledObject scales a queue process on the length of its Redis queue, through KEDA.
+func (b *builder) scaledObject(p proc, dep *appsv1.Deployment) error {
+	svc := p.svc
+	authName := p.name + "-cache"
+	auth, err := apiextensions.NewCustomResource(b.ctx, b.name+"-"+p.name+"-auth", &apiextensions.CustomResourceArgs{
 		ApiVersion: pulumi.String("keda.sh/v1alpha1"),
 		Kind:       pulumi.String("TriggerAuthentication"),
-		Metadata:   meta("worker-cache", labels("worker")),
+		Metadata:   meta(authName, labels(p.name)),
 		OtherFields: kubernetes.UntypedArgs{
 			"spec": pulumi.Map{"secretTargetRef": pulumi.Array{pulumi.Map{
 				"parameter": pulumi.String("password"), "name": b.secret, "key": pulumi.String("CACHE_PASSWORD"),
@@ -86,13 +88,13 @@ func (b *builder) scaledObject(svc spec.Service, dep *appsv1.Deployment) error {
 			key = "addresses"
 		}
 		md[key] = v[1].(string)
-		t["authenticationRef"] = map[string]any{"name": "worker-cache"}
+		t["authenticationRef"] = map[string]any{"name": authName}
 		return []any{t}
 	})
-	_, err = apiextensions.NewCustomResource(b.ctx, b.name+"-worker", &apiextensions.CustomResourceArgs{
+	_, err = apiextensions.NewCustomResource(b.ctx, b.name+"-"+p.name, &apiextensions.CustomResourceArgs{
 		ApiVersion: pulumi.String("keda.sh/v1alpha1"),
 		Kind:       pulumi.String("ScaledObject"),
-		Metadata:   meta("worker", labels("worker")),
+		Metadata:   meta(p.name, labels(p.name)),
 		OtherFields: kubernetes.UntypedArgs{
 			"spec": pulumi.Map{
 				"scaleTargetRef":  pulumi.Map{"name": dep.Metadata.Name().Elem()},
@@ -241,12 +243,7 @@ func (b *builder) networkPolicies(inCluster bool) error {
 	}); err != nil {
 		return err
 	}
-	if err := np("allow-ingress-to-api", labels("api"), []string{"Ingress"}, networkingv1.NetworkPolicyIngressRuleArray{
-		&networkingv1.NetworkPolicyIngressRuleArgs{From: networkingv1.NetworkPolicyPeerArray{nsPeer(ingressNamespace)}, Ports: port(pulumi.Int(b.s.App.API.Port))},
-	}, nil); err != nil {
-		return err
-	}
-	// The WebSocket load balancer keeps the client's address on AWS (externalTrafficPolicy
+	// A process's own load balancer keeps the client's address on AWS (externalTrafficPolicy
 	// Local): admit Cloudflare's ranges there with an edge. DigitalOcean's load balancer is a
 	// proxy whose firewall does the lock, and pods see its private address: admit the VPC. Any
 	// address without an edge.
@@ -265,10 +262,21 @@ func (b *builder) networkPolicies(inCluster bool) error {
 	default:
 		from = networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String("0.0.0.0/0")}}}
 	}
-	if err := np("allow-lb-to-websocket", labels("websocket"), []string{"Ingress"}, networkingv1.NetworkPolicyIngressRuleArray{
-		&networkingv1.NetworkPolicyIngressRuleArgs{From: from, Ports: port(pulumi.Int(b.s.App.WebSocket.Port))},
-	}, nil); err != nil {
-		return err
+	for _, p := range b.processes() {
+		switch p.exposure {
+		case viaIngress:
+			if err := np("allow-ingress-to-"+p.name, labels(p.name), []string{"Ingress"}, networkingv1.NetworkPolicyIngressRuleArray{
+				&networkingv1.NetworkPolicyIngressRuleArgs{From: networkingv1.NetworkPolicyPeerArray{nsPeer(IngressNamespace)}, Ports: port(pulumi.Int(p.c.Port))},
+			}, nil); err != nil {
+				return err
+			}
+		case ownLoadBalancer:
+			if err := np("allow-lb-to-"+p.name, labels(p.name), []string{"Ingress"}, networkingv1.NetworkPolicyIngressRuleArray{
+				&networkingv1.NetworkPolicyIngressRuleArgs{From: from, Ports: port(pulumi.Int(p.c.Port))},
+			}, nil); err != nil {
+				return err
+			}
+		}
 	}
 	// The app reaches the database and the cache on the private network, and the pooler in the
 	// namespace where it runs there.

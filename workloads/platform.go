@@ -16,13 +16,6 @@ const PlatformType = types.WorkloadPlatform
 // IngressNamespace is where ingress-nginx runs; the API admits traffic from it.
 const IngressNamespace = "ingress-nginx"
 
-// ingressNamespace is IngressNamespace, for the charts below.
-const ingressNamespace = IngressNamespace
-
-// originTLSSecret is the edge's origin certificate (components/edge.OriginTLSSecret): the
-// ingress controller's default certificate, and the WebSocket pods' when there is an edge.
-const originTLSSecret = "origin-tls"
-
 // chart is a pinned Helm chart.
 type chart struct {
 	name, repo, version, namespace string
@@ -30,7 +23,7 @@ type chart struct {
 
 // The add-ons' charts, pinned. A chart upgrade is a reviewed change of one of these lines.
 var (
-	ingressChart    = chart{"ingress-nginx", "https://kubernetes.github.io/ingress-nginx", "4.13.0", ingressNamespace}
+	ingressChart    = chart{"ingress-nginx", "https://kubernetes.github.io/ingress-nginx", "4.13.0", IngressNamespace}
 	metricsChart    = chart{"metrics-server", "https://kubernetes-sigs.github.io/metrics-server/", "3.12.2", "kube-system"}
 	kedaChart       = chart{"keda", "https://kedacore.github.io/charts", "2.17.0", "keda"}
 	monitoringChart = chart{"kube-prometheus-stack", "https://prometheus-community.github.io/helm-charts", "70.4.2", "monitoring"}
@@ -114,13 +107,13 @@ func NewPlatform(ctx *pulumi.Context, name string, s PlatformSpec, provider pulu
 			"config":       config,
 			// The edge's origin certificate serves every host, so Cloudflare's strict TLS
 			// holds; until it exists the controller uses its own.
-			"extraArgs": pulumi.Map{"default-ssl-certificate": pulumi.String(ingressNamespace + "/" + originTLSSecret)},
+			"extraArgs": pulumi.Map{"default-ssl-certificate": pulumi.String(IngressNamespace + "/" + spec.OriginTLSSecret)},
 		}})
 		if err != nil {
 			return nil, err
 		}
 		svc, err := LoadBalancer(ctx, name+"-ingress", LoadBalancerArgs{
-			Cloud: s.Cloud, Namespace: ingressNamespace, Name: "ingress-nginx-controller", Edge: s.Edge,
+			Cloud: s.Cloud, Namespace: IngressNamespace, Name: "ingress-nginx-controller", Edge: s.Edge,
 			Selector: pulumi.StringMap{
 				"app.kubernetes.io/name":      pulumi.String("ingress-nginx"),
 				"app.kubernetes.io/instance":  pulumi.String("ingress-nginx"),

@@ -41,66 +41,142 @@ const (
 	autoscalerTagPrefix      = "k8s.io/cluster-autoscaler/"
 )
 
-// addons are the EKS managed add-ons every cluster runs. The cluster is created without the
-// self-managed defaults, so these are the only copies. beforeNodes ones let nodes become Ready.
-var addons = []struct {
+// addonSpec is one EKS managed add-on. Its quirks are fields here: its configuration values,
+// and whether its controller needs an IAM role of its own (IRSA) to call AWS.
+type addonSpec struct {
 	name        string
 	beforeNodes bool
-}{
-	{"vpc-cni", true},
-	{"kube-proxy", true},
-	{"coredns", false},
-	{"aws-ebs-csi-driver", false},
+	// configuration is the add-on's configuration values (JSON); empty for its defaults.
+	configuration string
+	// needsRole add-ons get the cluster's EBS CSI role through IRSA.
+	needsRole bool
+}
+
+// addons are the EKS managed add-ons every cluster runs. The cluster is created without the
+// self-managed defaults, so these are the only copies. beforeNodes ones let nodes become Ready.
+var addons = []addonSpec{
+	// The CNI enforces NetworkPolicies only when asked: the app's default-deny and the data
+	// services' admit rules depend on it.
+	{name: "vpc-cni", beforeNodes: true, configuration: `{"enableNetworkPolicy":"true"}`},
+	{name: "kube-proxy", beforeNodes: true},
+	{name: "coredns"},
+	{name: "aws-ebs-csi-driver", needsRole: true},
 }
 
 // aws builds EKS: an API-authenticated cluster with an OIDC provider, managed node groups (a
 // fixed system group and one autoscaling group per app pool, named by instance type so that a
 // new type comes up before the old group is drained), the core add-ons and Cluster Autoscaler.
 func (c *Cluster) aws(ctx *pulumi.Context, name string, s Spec, args *Args) error {
-	parent := pulumi.Parent(c)
-	policy := func(n string) pulumi.String { return pulumi.String(amazon.ManagedPolicy(s.Region, n)) }
-	clusterName := names.DNS(name, 100)
+	e := &eksBuild{ctx: ctx, name: name, s: s, args: args, parent: pulumi.Parent(c), clusterName: names.DNS(name, 100)}
+	for _, step := range []func() error{e.roles, e.controlPlane, e.accessEntries, e.earlyAddons, e.nodeGroups, e.lateAddons} {
+		if err := step(); err != nil {
+			return err
+		}
+	}
+	eksCluster := e.cluster
+	c.ClusterID = eksCluster.Name
+	c.Endpoint = eksCluster.Endpoint
+	c.NodeSecurityGroupID = eksCluster.VpcConfig.ClusterSecurityGroupId().Elem()
+	c.OIDCProviderARN = e.oidc.Arn
+	c.Kubeconfig = pulumi.ToSecret(pulumi.All(eksCluster.Name, eksCluster.Endpoint, eksCluster.CertificateAuthority.Data().Elem()).ApplyT(
+		func(v []any) string { return eksKubeconfig(v[0].(string), v[1].(string), v[2].(string), s.Region) },
+	)).(pulumi.StringOutput)
 
-	clusterRole, err := iam.NewRole(ctx, name+"-cluster", &iam.RoleArgs{
+	// Everything in the cluster goes through this provider, once the nodes are there to run it.
+	k8s, err := kubeProvider(ctx, name, c.Kubeconfig, pulumi.Parent(c), pulumi.DependsOn(e.nodes))
+	if err != nil {
+		return err
+	}
+	c.Provider = k8s
+	if !s.Autoscaler {
+		// Switched off: the groups stay at their desired size until something else resizes them.
+		return nil
+	}
+	return c.awsAutoscaler(ctx, name, s, e.oidc, e.issuer, e.maxNodes)
+}
+
+// eksBuild is one EKS cluster under construction, built a concern at a time: IAM roles, the
+// control plane with its OIDC provider, admins' access entries, add-ons and node groups.
+type eksBuild struct {
+	ctx         *pulumi.Context
+	name        string
+	s           Spec
+	args        *Args
+	parent      pulumi.ResourceOption
+	clusterName string
+
+	clusterRole, nodeRole *iam.Role
+	clusterPolicy         pulumi.Resource
+	nodePolicies          []pulumi.Resource
+	cluster               *eks.Cluster
+	issuer                pulumi.StringOutput
+	oidc                  *iam.OpenIdConnectProvider
+	ebsRole               *iam.Role
+	ebsPolicy             pulumi.Resource
+	early                 []pulumi.Resource // add-ons the nodes need to become Ready
+	system                *eks.NodeGroup
+	nodes                 []pulumi.Resource
+	maxNodes              int
+}
+
+func (e *eksBuild) policy(n string) pulumi.String {
+	return pulumi.String(amazon.ManagedPolicy(e.s.Region, n))
+}
+
+// roles are the control plane's and the nodes' IAM roles with their managed policies.
+func (e *eksBuild) roles() error {
+	ctx, name, parent := e.ctx, e.name, e.parent
+	var err error
+	if e.clusterRole, err = iam.NewRole(ctx, name+"-cluster", &iam.RoleArgs{
 		Description:      pulumi.String("EKS control plane of " + name),
 		AssumeRolePolicy: amazon.ServiceTrust("eks.amazonaws.com"),
-	}, parent)
-	if err != nil {
+	}, parent); err != nil {
 		return err
 	}
-	clusterPolicy, err := iam.NewRolePolicyAttachment(ctx, name+"-cluster-eks", &iam.RolePolicyAttachmentArgs{
-		Role: clusterRole.Name, PolicyArn: policy("AmazonEKSClusterPolicy"),
-	}, parent)
-	if err != nil {
+	if e.clusterPolicy, err = iam.NewRolePolicyAttachment(ctx, name+"-cluster-eks", &iam.RolePolicyAttachmentArgs{
+		Role: e.clusterRole.Name, PolicyArn: e.policy("AmazonEKSClusterPolicy"),
+	}, parent); err != nil {
 		return err
 	}
-	nodeRole, err := iam.NewRole(ctx, name+"-node", &iam.RoleArgs{
+	if e.nodeRole, err = iam.NewRole(ctx, name+"-node", &iam.RoleArgs{
 		Description:      pulumi.String("EKS nodes of " + name),
 		AssumeRolePolicy: amazon.ServiceTrust("ec2.amazonaws.com"),
-	}, parent)
-	if err != nil {
+	}, parent); err != nil {
 		return err
 	}
-	var nodePolicies []pulumi.Resource
 	for _, p := range []string{"AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"} {
 		a, err := iam.NewRolePolicyAttachment(ctx, name+"-node-"+names.DNS(p, 40), &iam.RolePolicyAttachmentArgs{
-			Role: nodeRole.Name, PolicyArn: policy(p),
+			Role: e.nodeRole.Name, PolicyArn: e.policy(p),
 		}, parent)
 		if err != nil {
 			return err
 		}
-		nodePolicies = append(nodePolicies, a)
+		e.nodePolicies = append(e.nodePolicies, a)
 	}
+	return nil
+}
 
+// controlPlane is the EKS cluster, its OIDC provider, and the EBS CSI driver's IRSA role.
+func (e *eksBuild) controlPlane() error {
+	ctx, name, parent, s, args := e.ctx, e.name, e.parent, e.s, e.args
+	clusterName, clusterPolicy := e.clusterName, e.clusterPolicy
+	// Without admin ranges publicAccessCidrs is left unset, which EKS reads as 0.0.0.0/0: the
+	// endpoint stays open, as before the key existed. Access is by IAM either way.
+	var publicCIDRs pulumi.StringArrayInput
+	if len(s.AdminCIDRs) > 0 {
+		publicCIDRs = pulumi.ToStringArray(s.AdminCIDRs)
+	}
 	eksCluster, err := eks.NewCluster(ctx, name+"-eks", &eks.ClusterArgs{
 		Name:    pulumi.String(clusterName),
 		Version: pulumi.String(s.Version.AWS),
-		RoleArn: clusterRole.Arn,
+		RoleArn: e.clusterRole.Arn,
 		VpcConfig: &eks.ClusterVpcConfigArgs{
 			SubnetIds:             args.PrivateSubnetIDs,
 			EndpointPrivateAccess: pulumi.Bool(true),
-			// `pulumi up` and kubectl reach the API from outside the VPC; access is by IAM.
+			// `pulumi up` and kubectl reach the API from outside the VPC; access is by IAM,
+			// from scalestack:adminCidrs when it is set.
 			EndpointPublicAccess: pulumi.Bool(true),
+			PublicAccessCidrs:    publicCIDRs,
 		},
 		AccessConfig: &eks.ClusterAccessConfigArgs{
 			// Access entries only: no aws-auth ConfigMap to edit by hand or lose.
@@ -125,7 +201,27 @@ func (c *Cluster) aws(ctx *pulumi.Context, name string, s Spec, args *Args) erro
 	if err != nil {
 		return err
 	}
+	e.cluster, e.issuer, e.oidc = eksCluster, issuer, oidc
+	ebsRole, err := iam.NewRole(ctx, name+"-ebs-csi", &iam.RoleArgs{
+		Description:      pulumi.String("EBS CSI driver of " + name),
+		AssumeRolePolicy: amazon.ServiceAccountTrust(oidc.Arn, issuer, "kube-system", ebsCSIServiceAccount),
+	}, parent)
+	if err != nil {
+		return err
+	}
+	ebsPolicy, err := iam.NewRolePolicyAttachment(ctx, name+"-ebs-csi", &iam.RolePolicyAttachmentArgs{
+		Role: ebsRole.Name, PolicyArn: e.policy("service-role/AmazonEBSCSIDriverPolicy"),
+	}, parent)
+	if err != nil {
+		return err
+	}
+	e.ebsRole, e.ebsPolicy = ebsRole, ebsPolicy
+	return nil
+}
 
+// accessEntries give the stack's admins (cluster.admins) cluster-admin access.
+func (e *eksBuild) accessEntries() error {
+	ctx, name, parent, s, eksCluster := e.ctx, e.name, e.parent, e.s, e.cluster
 	for i, arn := range s.Admins {
 		entryName := fmt.Sprintf("%s-admin-%d", name, i)
 		entry, err := eks.NewAccessEntry(ctx, entryName, &eks.AccessEntryArgs{
@@ -145,51 +241,58 @@ func (c *Cluster) aws(ctx *pulumi.Context, name string, s Spec, args *Args) erro
 			return err
 		}
 	}
+	return nil
+}
 
-	ebsRole, err := iam.NewRole(ctx, name+"-ebs-csi", &iam.RoleArgs{
-		Description:      pulumi.String("EBS CSI driver of " + name),
-		AssumeRolePolicy: amazon.ServiceAccountTrust(oidc.Arn, issuer, "kube-system", ebsCSIServiceAccount),
-	}, parent)
-	if err != nil {
-		return err
+// addon installs one EKS managed add-on.
+func (e *eksBuild) addon(spec addonSpec, deps []pulumi.Resource) (*eks.Addon, error) {
+	a := &eks.AddonArgs{
+		ClusterName:              e.cluster.Name,
+		AddonName:                pulumi.String(spec.name),
+		ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
+		// An upgrade keeps settings someone changed in the cluster.
+		ResolveConflictsOnUpdate: pulumi.String("PRESERVE"),
 	}
-	ebsPolicy, err := iam.NewRolePolicyAttachment(ctx, name+"-ebs-csi", &iam.RolePolicyAttachmentArgs{
-		Role: ebsRole.Name, PolicyArn: policy("service-role/AmazonEBSCSIDriverPolicy"),
-	}, parent)
-	if err != nil {
-		return err
+	if spec.configuration != "" {
+		a.ConfigurationValues = pulumi.String(spec.configuration)
 	}
-	addon := func(addonName string, deps []pulumi.Resource) (*eks.Addon, error) {
-		a := &eks.AddonArgs{
-			ClusterName:              eksCluster.Name,
-			AddonName:                pulumi.String(addonName),
-			ResolveConflictsOnCreate: pulumi.String("OVERWRITE"),
-			// An upgrade keeps settings someone changed in the cluster.
-			ResolveConflictsOnUpdate: pulumi.String("PRESERVE"),
-		}
-		if addonName == "vpc-cni" {
-			// The CNI enforces NetworkPolicies only when asked: the app's default-deny and
-			// the data services' admit rules depend on it.
-			a.ConfigurationValues = pulumi.String(`{"enableNetworkPolicy":"true"}`)
-		}
-		if addonName == "aws-ebs-csi-driver" {
-			a.ServiceAccountRoleArn = ebsRole.Arn
-			deps = append(deps, ebsPolicy)
-		}
-		return eks.NewAddon(ctx, name+"-"+addonName, a, parent, pulumi.DependsOn(deps))
+	if spec.needsRole {
+		a.ServiceAccountRoleArn = e.ebsRole.Arn
+		deps = append(deps, e.ebsPolicy)
 	}
-	var early []pulumi.Resource
+	return eks.NewAddon(e.ctx, e.name+"-"+spec.name, a, e.parent, pulumi.DependsOn(deps))
+}
+
+// earlyAddons are those the nodes need to become Ready (the CNI, kube-proxy).
+func (e *eksBuild) earlyAddons() error {
 	for _, a := range addons {
 		if a.beforeNodes {
-			r, err := addon(a.name, nil)
+			r, err := e.addon(a, nil)
 			if err != nil {
 				return err
 			}
-			early = append(early, r)
+			e.early = append(e.early, r)
 		}
 	}
+	return nil
+}
 
-	nodeDeps := append(append([]pulumi.Resource{}, nodePolicies...), early...)
+// lateAddons run on the nodes, so they come after the system group.
+func (e *eksBuild) lateAddons() error {
+	for _, a := range addons {
+		if !a.beforeNodes {
+			if _, err := e.addon(a, []pulumi.Resource{e.system}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// nodeGroups are the managed node groups: the fixed system group and one per app pool.
+func (e *eksBuild) nodeGroups() error {
+	ctx, name, parent, s, args, eksCluster, nodeRole, clusterName := e.ctx, e.name, e.parent, e.s, e.args, e.cluster, e.nodeRole, e.clusterName
+	nodeDeps := append(append([]pulumi.Resource{}, e.nodePolicies...), e.early...)
 	group := func(pool spec.NodePool, system bool) (*eks.NodeGroup, error) {
 		size := pool.Size.AWS
 		types := []string{size}
@@ -248,33 +351,8 @@ func (c *Cluster) aws(ctx *pulumi.Context, name string, s Spec, args *Args) erro
 		nodes = append(nodes, g)
 		maxNodes += pool.MaxNodes
 	}
-	for _, a := range addons {
-		if !a.beforeNodes {
-			if _, err := addon(a.name, []pulumi.Resource{system}); err != nil {
-				return err
-			}
-		}
-	}
-
-	c.ClusterID = eksCluster.Name
-	c.Endpoint = eksCluster.Endpoint
-	c.NodeSecurityGroupID = eksCluster.VpcConfig.ClusterSecurityGroupId().Elem()
-	c.OIDCProviderARN = oidc.Arn
-	c.Kubeconfig = pulumi.ToSecret(pulumi.All(eksCluster.Name, eksCluster.Endpoint, eksCluster.CertificateAuthority.Data().Elem()).ApplyT(
-		func(v []any) string { return eksKubeconfig(v[0].(string), v[1].(string), v[2].(string), s.Region) },
-	)).(pulumi.StringOutput)
-
-	// Everything in the cluster goes through this provider, once the nodes are there to run it.
-	k8s, err := kubeProvider(ctx, name, c.Kubeconfig, pulumi.Parent(c), pulumi.DependsOn(nodes))
-	if err != nil {
-		return err
-	}
-	c.Provider = k8s
-	if !s.Autoscaler {
-		// Switched off: the groups stay at their desired size until something else resizes them.
-		return nil
-	}
-	return c.awsAutoscaler(ctx, name, s, oidc, issuer, maxNodes)
+	e.system, e.nodes, e.maxNodes = system, nodes, maxNodes
+	return nil
 }
 
 // awsAutoscaler installs Cluster Autoscaler with an IAM role for its service account. It may

@@ -32,6 +32,10 @@ type Spec struct {
 	spec.Cluster
 	// Autoscaler installs Cluster Autoscaler where the cloud needs it (EKS).
 	Autoscaler bool
+	// AdminCIDRs restrict who reaches the Kubernetes API (scalestack:adminCidrs): EKS's public
+	// endpoint allow-list, DOKS's control-plane firewall. Empty leaves the API open to every
+	// address, as it was before. Either way a change updates the cluster in place.
+	AdminCIDRs spec.AdminCIDRs
 }
 
 // WithDefaults fills the documented defaults.
@@ -42,7 +46,11 @@ func (s Spec) WithDefaults() Spec {
 
 // Validate reports every problem, each naming its field.
 func (s Spec) Validate() error {
-	return errors.Join(s.Placement.Validate(), s.Cluster.Validate("cluster.", s.Cloud))
+	var local error
+	if s.Cloud == spec.Local && len(s.AdminCIDRs) > 0 {
+		local = errors.New("adminCidrs: the local cloud's cluster is not scalestack's to restrict (want none)")
+	}
+	return errors.Join(s.Placement.Validate(), s.Cluster.Validate("cluster.", s.Cloud), s.AdminCIDRs.Validate("adminCidrs."), local)
 }
 
 // Args connects the cluster to the network.
@@ -144,6 +152,14 @@ func (c *Cluster) digitalOcean(ctx *pulumi.Context, name string, s Spec, args *A
 		clusterOpts = append(clusterOpts, pulumi.IgnoreChanges([]string{"ha"}))
 	}
 	sys := s.SystemPool
+	// Without admin ranges no firewall is set: the API stays open, as before the key existed.
+	var firewall digitalocean.KubernetesClusterControlPlaneFirewallPtrInput
+	if len(s.AdminCIDRs) > 0 {
+		firewall = &digitalocean.KubernetesClusterControlPlaneFirewallArgs{
+			Enabled:          pulumi.Bool(true),
+			AllowedAddresses: pulumi.ToStringArray(s.AdminCIDRs),
+		}
+	}
 	doks, err := digitalocean.NewKubernetesCluster(ctx, name+"-doks", &digitalocean.KubernetesClusterArgs{
 		Name:         pulumi.String(names.DNS(name, 63)),
 		Region:       pulumi.String(s.Region),
@@ -153,7 +169,8 @@ func (c *Cluster) digitalOcean(ctx *pulumi.Context, name string, s Spec, args *A
 		SurgeUpgrade: pulumi.Bool(s.SurgeUpgrade),
 		// The version is pinned: DigitalOcean moving it would make the pinned value a
 		// downgrade, which replaces the cluster. Upgrades are a change to the pinned version.
-		AutoUpgrade: pulumi.Bool(false),
+		AutoUpgrade:          pulumi.Bool(false),
+		ControlPlaneFirewall: firewall,
 		MaintenancePolicy: &digitalocean.KubernetesClusterMaintenancePolicyArgs{
 			Day:       pulumi.String(s.Maintenance.Day),
 			StartTime: pulumi.String(s.Maintenance.StartTime),

@@ -5,9 +5,10 @@
 package edge
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/scalestack/scalestack/plan/types"
 	"net/netip"
 	"strings"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scalestack/scalestack/components/spec"
+	"github.com/scalestack/scalestack/plan/types"
 )
 
 // Type is the component's type token.
@@ -25,6 +27,39 @@ const (
 	managedRuleset = "efb7b8c949ac4650a09736fc376e9aee" // Cloudflare Managed Ruleset
 	owaspRuleset   = "4814384a9e5d4991b9815dcfc25d2f1f" // Cloudflare OWASP Core Ruleset
 )
+
+// Rule refs. Cloudflare keeps a rule's id across a ruleset update only for a rule whose ref is
+// unchanged; a rule without a ref is a new rule, with a new id, each time the rules change. So
+// every rule carries a ref named for what it is for (its path, its managed ruleset), never for its
+// position: a tier switch that adds or removes a path's limit leaves the other rules as they were.
+// (https://developers.cloudflare.com/terraform/troubleshooting/rule-id-changes: a ref is any
+// non-empty string unique in its ruleset; changing a rule's ref makes it a new rule.)
+const (
+	refPrefix      = "scalestack_"
+	refAPILimit    = refPrefix + "ratelimit_api"
+	refCacheStatic = refPrefix + "cache_static"
+	refCacheAPI    = refPrefix + "cache_api"
+)
+
+// pathLimitRef is the ref of a path's rate-limiting rule: the path in letters, digits and
+// underscores, for a reader, and a hash of the path itself, so that /api/auth and /api/auth/ (one
+// slug) get two refs.
+func pathLimitRef(path string) string {
+	slug := strings.Trim(strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			return r
+		}
+		if r >= 'A' && r <= 'Z' {
+			return r - 'A' + 'a'
+		}
+		return '_'
+	}, path), "_")
+	sum := sha256.Sum256([]byte(path))
+	return refPrefix + "ratelimit_path_" + slug + "_" + hex.EncodeToString(sum[:4])
+}
+
+// wafRef is the ref of the rule that executes a managed ruleset, named by the ruleset's id.
+func wafRef(rulesetID string) string { return refPrefix + "waf_" + rulesetID }
 
 // Hosts under the domain: the app at the apex and www, the API, and the WebSocket service.
 var (
@@ -143,6 +178,7 @@ func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.Re
 		Description: pulumi.String("static paths at the edge; the API only as its own cache headers allow"),
 		Rules: cloudflare.RulesetRuleArray{
 			&cloudflare.RulesetRuleArgs{
+				Ref:         pulumi.String(refCacheStatic),
 				Description: pulumi.String("static content"),
 				Expression:  pulumi.String("(" + strings.Join(static, " or ") + ")"),
 				Action:      pulumi.String("set_cache_settings"),
@@ -154,6 +190,7 @@ func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.Re
 				Enabled: pulumi.Bool(true),
 			},
 			&cloudflare.RulesetRuleArgs{
+				Ref:         pulumi.String(refCacheAPI),
 				Description: pulumi.String("API: cached only when the response says so"),
 				Expression:  pulumi.String("(" + api + ")"),
 				Action:      pulumi.String("set_cache_settings"),
@@ -174,8 +211,9 @@ func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.Re
 	if err != nil {
 		return nil, fmt.Errorf("edge %q: %w", name, err)
 	}
-	limit := func(desc, expr string, perMinute, burst int) *cloudflare.RulesetRuleArgs {
+	limit := func(ref, desc, expr string, perMinute, burst int) *cloudflare.RulesetRuleArgs {
 		return &cloudflare.RulesetRuleArgs{
+			Ref:         pulumi.String(ref),
 			Description: pulumi.String(desc),
 			Expression:  pulumi.String("(" + expr + ")"),
 			Action:      pulumi.String("block"), // a rate-limited block answers 429
@@ -200,10 +238,10 @@ func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.Re
 	}
 	var rules cloudflare.RulesetRuleArray
 	for _, p := range s.ExpensivePaths {
-		rules = append(rules, limit(fmt.Sprintf("%s: %d a minute per client", p.Path, p.RequestsPerMinute),
+		rules = append(rules, limit(pathLimitRef(p.Path), fmt.Sprintf("%s: %d a minute per client", p.Path, p.RequestsPerMinute),
 			fmt.Sprintf(`%s and starts_with(http.request.uri.path, "%s")`, api, p.Path), p.RequestsPerMinute, 0))
 	}
-	rules = append(rules, limit(fmt.Sprintf("API: %d a minute per client, %d more in a burst", s.RateLimit.RequestsPerMinute, s.RateLimit.Burst),
+	rules = append(rules, limit(refAPILimit, fmt.Sprintf("API: %d a minute per client, %d more in a burst", s.RateLimit.RequestsPerMinute, s.RateLimit.Burst),
 		apiMatch, s.RateLimit.RequestsPerMinute, s.RateLimit.Burst))
 	if _, err := cloudflare.NewRuleset(ctx, name+"-ratelimit", &cloudflare.RulesetArgs{
 		ZoneId: zone, Name: pulumi.String("scalestack rate limits"), Kind: pulumi.String("zone"),
@@ -215,6 +253,7 @@ func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.Re
 	if s.WAF() {
 		execute := func(id, desc string) *cloudflare.RulesetRuleArgs {
 			return &cloudflare.RulesetRuleArgs{
+				Ref:              pulumi.String(wafRef(id)),
 				Description:      pulumi.String(desc),
 				Expression:       pulumi.String("true"),
 				Action:           pulumi.String("execute"),

@@ -16,12 +16,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scalestack/scalestack/components/kube"
+	"github.com/scalestack/scalestack/components/spec"
 )
-
-// OriginTLSSecret is the name of the Kubernetes TLS Secret with the origin certificate, in the
-// ingress controller's namespace (its default certificate) and the app's (the WebSocket pods
-// serve TLS with it).
-const OriginTLSSecret = "origin-tls"
 
 // originValidityDays is Cloudflare Origin CA's longest certificate: 15 years.
 const originValidityDays = 5475
@@ -51,7 +47,7 @@ func originCertificate(ctx *pulumi.Context, name, domain string, namespaces []st
 	}
 	// The key is kept once, in the first namespace's key Secret, and read back from it: every
 	// TLS Secret, including one added on a later run, gets the key Cloudflare signed.
-	_, stored, err := kube.Kept(ctx, name+"-origin-key", namespaces[0], OriginTLSSecret+"-key", "tls.key",
+	_, stored, err := kube.Kept(ctx, name+"-origin-key", namespaces[0], spec.OriginTLSSecret+"-key", "tls.key",
 		pulumi.ToSecret(pulumi.String(key)).(pulumi.StringOutput),
 		pulumi.Parent(parent), pulumi.Provider(provider), pulumi.DependsOn(deps))
 	if err != nil {
@@ -59,7 +55,7 @@ func originCertificate(ctx *pulumi.Context, name, domain string, namespaces []st
 	}
 	for _, ns := range namespaces {
 		_, err := corev1.NewSecret(ctx, name+"-origin-"+ns, &corev1.SecretArgs{
-			Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(OriginTLSSecret), Namespace: pulumi.String(ns)},
+			Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(spec.OriginTLSSecret), Namespace: pulumi.String(ns)},
 			Type:       pulumi.String("kubernetes.io/tls"),
 			StringData: pulumi.StringMap{"tls.crt": cert.Certificate, "tls.key": stored},
 		}, pulumi.Parent(parent), pulumi.Provider(provider), pulumi.DependsOn(deps),

@@ -48,7 +48,12 @@ var Reserved = []string{
 	"TLS_CERT_FILE", "TLS_KEY_FILE", "MAX_CONNECTIONS",
 }
 
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+var (
+	envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	// digest is the one digest form registries and Kubernetes accept for a pin: sha256 and 64
+	// lowercase hexadecimal characters (the OCI image spec's registered algorithm).
+	digest = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
+)
 
 // WithDefaults fills the placeholder app where scalestack:app leaves a process out.
 func (a App) WithDefaults() App {
@@ -118,7 +123,10 @@ func PinnedImage(image string) error {
 	if image == "" {
 		return errors.New("is empty (want an image such as ghcr.io/acme/api:1.4.2)")
 	}
-	if strings.Contains(image, "@sha256:") {
+	if name, d, ok := strings.Cut(image, "@"); ok {
+		if name == "" || !digest.MatchString(d) {
+			return fmt.Errorf("%q has a malformed digest (want name@sha256: and 64 lowercase hexadecimal characters)", image)
+		}
 		return nil
 	}
 	name := image[strings.LastIndex(image, "/")+1:]

@@ -13,6 +13,11 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
+// OriginTLSSecret is the name of the Kubernetes TLS Secret with the edge's origin certificate,
+// in the ingress controller's namespace (its default certificate) and the app's (the WebSocket
+// pods serve TLS with it): made by components/edge, mounted by workloads.
+const OriginTLSSecret = "origin-tls"
+
 // Edge is Cloudflare in front of the stack: the plan, what the edge caches and how hard it
 // rate-limits. It applies when the stack has a domain and a Cloudflare zone.
 type Edge struct {
@@ -146,6 +151,10 @@ func (e Edge) Validate(prefix string) error {
 	for i, pl := range e.ExpensivePaths {
 		if !strings.HasPrefix(pl.Path, "/") || strings.ContainsAny(pl.Path, `"\ `) {
 			p.addf(fmt.Sprintf("expensivePaths.%d.path", i), "%q is not a path prefix (want one starting with /)", pl.Path)
+		}
+		// A path's rule is known by the path (its ref is made from it): one rule a path.
+		if j := slices.IndexFunc(e.ExpensivePaths[:i], func(o PathLimit) bool { return o.Path == pl.Path }); j >= 0 {
+			p.addf(fmt.Sprintf("expensivePaths.%d.path", i), "%q is already expensivePaths.%d (want each path once)", pl.Path, j)
 		}
 		if pl.RequestsPerMinute < 1 || pl.RequestsPerMinute > e.RateLimit.RequestsPerMinute {
 			p.addf(fmt.Sprintf("expensivePaths.%d.requestsPerMinute", i), "%d is out of range (want 1 to the API's %d: a stricter limit)", pl.RequestsPerMinute, e.RateLimit.RequestsPerMinute)

@@ -19,6 +19,12 @@ type Workloads struct {
 	Addons    Addons  `yaml:"addons"`
 }
 
+// DefaultTag marks a whole-number field whose default applies only when the key is left out
+// (`default:"absent"`): WithDefaults cannot tell an explicit 0 from a missing key, so an
+// explicit 0, which no such field accepts, is refused where the YAML or JSON is still at hand
+// (stacks/config checks the overrides with it) instead of becoming the default.
+const DefaultTag = "default"
+
 // Service is one Deployment and its autoscaling bounds.
 type Service struct {
 	// MinReplicas and MaxReplicas bound the HPA (the KEDA ScaledObject for the worker).
@@ -30,15 +36,15 @@ type Service struct {
 	Pool string `yaml:"pool"`
 	// CPUTarget is the HPA's target: average CPU use as a percentage of the pods' requests
 	// (default 60, leaving room for a spike while new pods start).
-	CPUTarget int `yaml:"cpuTarget,omitempty"`
+	CPUTarget int `yaml:"cpuTarget,omitempty" default:"absent"`
 	// ConnectionsPerPod is how many WebSockets a pod holds at the HPA's target (websocket only);
 	// the pods get it as MAX_CONNECTIONS, to refuse more and let the load balancer go elsewhere.
-	ConnectionsPerPod int `yaml:"connectionsPerPod,omitempty"`
+	ConnectionsPerPod int `yaml:"connectionsPerPod,omitempty" default:"absent"`
 	// LoadBalancerNodes sizes the WebSocket load balancer where the cloud sizes it by nodes
 	// (DigitalOcean: 10,000 connections a node).
-	LoadBalancerNodes int `yaml:"loadBalancerNodes,omitempty"`
+	LoadBalancerNodes int `yaml:"loadBalancerNodes,omitempty" default:"absent"`
 	// QueueLength is the jobs a worker pod takes before KEDA adds another (worker only).
-	QueueLength int `yaml:"queueLength,omitempty"`
+	QueueLength int `yaml:"queueLength,omitempty" default:"absent"`
 }
 
 // Resources are a container's requests and limits, in Kubernetes quantities.
@@ -52,9 +58,9 @@ type Resources struct {
 // Pooler is the PgBouncer Deployment in front of the database where the cloud has no managed
 // pool (AWS, local). Together its replicas hold the database preset's pool size.
 type Pooler struct {
-	Replicas int `yaml:"replicas"`
+	Replicas int `yaml:"replicas" default:"absent"`
 	// MaxClientConnections is how many app connections each PgBouncer accepts.
-	MaxClientConnections int       `yaml:"maxClientConnections"`
+	MaxClientConnections int       `yaml:"maxClientConnections" default:"absent"`
 	Resources            Resources `yaml:"resources"`
 }
 
@@ -125,15 +131,11 @@ func (w Workloads) WithDefaults(pools []NodePool) Workloads {
 	if len(pools) > 0 {
 		app = pools[0].Name
 	}
-	worker := app
-	for _, p := range pools {
-		if p.Name == "worker" {
-			worker = p.Name
-		}
-	}
+	// A process runs on the first app pool unless its pool names another: which pool the
+	// workers get is preset data (workloads.worker.pool), never a pool's name in code.
 	w.API = fill(w.API, app)
 	w.WebSocket = fill(w.WebSocket, app)
-	w.Worker = fill(w.Worker, worker)
+	w.Worker = fill(w.Worker, app)
 	if w.WebSocket.ConnectionsPerPod == 0 {
 		w.WebSocket.ConnectionsPerPod = DefaultConnectionsPerPod
 	}

@@ -75,7 +75,8 @@ func (r Replacement) String() string {
 
 // Replacements lists the resources present in both plans (same type and name) whose
 // replace-forcing inputs differ. Values unknown before deployment on either side are reported
-// too: the engine cannot prove them equal.
+// too: the engine cannot prove them equal. A path the new resource ignores (its ignoreChanges
+// option names the path or a parent of it) is not diffed by the engine, so it replaces nothing.
 func Replacements(before, after plan.Plan) ([]Replacement, error) {
 	table, err := Table()
 	if err != nil {
@@ -92,6 +93,9 @@ func Replacements(before, after plan.Plan) ([]Replacement, error) {
 			continue
 		}
 		for _, p := range entry.Properties {
+			if ignored(a.IgnoreChanges, p.Path) {
+				continue
+			}
 			oldV, _ := b.Get(p.Path)
 			newV, _ := a.Get(p.Path)
 			if reflect.DeepEqual(oldV, newV) {
@@ -104,6 +108,16 @@ func Replacements(before, after plan.Plan) ([]Replacement, error) {
 		}
 	}
 	return out, nil
+}
+
+// ignored reports whether an ignoreChanges list covers a path: the path itself or a parent.
+func ignored(ignoreChanges []string, path string) bool {
+	for _, ig := range ignoreChanges {
+		if ig == path || strings.HasPrefix(path, ig+".") {
+			return true
+		}
+	}
+	return false
 }
 
 // versionLess compares dotted versions such as 1.33.1-do.0 numerically, part by part.

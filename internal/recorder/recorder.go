@@ -33,35 +33,20 @@ func New(outputs OutputsFunc) *Recorder { return &Recorder{outputs: outputs} }
 
 // NewResource records a registration and answers with a deterministic ID and the inputs as state.
 func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	res := plan.Resource{
-		Type:   args.TypeToken,
-		Name:   args.Name,
-		Custom: args.Custom,
-		Inputs: Plain(args.Inputs),
-	}
+	reg := Registration{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Inputs: args.Inputs}
 	// A provider reference is "<urn>::<id>".
 	if ref := args.Provider; ref != "" {
-		if i := strings.LastIndex(ref, "::"); i > 0 && resource.URN(ref[:i]).IsValid() {
-			res.Provider = resource.URN(ref[:i]).Name()
+		if i := strings.LastIndex(ref, "::"); i > 0 {
+			reg.Provider = ref[:i]
 		}
 	}
 	if rpc := args.RegisterRPC; rpc != nil {
-		if parent := resource.URN(rpc.GetParent()); parent != "" && parent.IsValid() && parent.Type() != resource.RootStackType {
-			res.Parent = parent.Name()
-			res.ParentType = string(parent.Type())
-		}
-		res.Protect = rpc.GetProtect()
-		for _, dep := range rpc.GetDependencies() {
-			if urn := resource.URN(dep); urn.IsValid() && !slices.Contains(res.Dependencies, urn.Name()) {
-				res.Dependencies = append(res.Dependencies, urn.Name())
-			}
-		}
-		sort.Strings(res.Dependencies)
-		if ic := rpc.GetIgnoreChanges(); len(ic) > 0 {
-			res.IgnoreChanges = append([]string(nil), ic...)
-			sort.Strings(res.IgnoreChanges)
-		}
+		reg.Parent = rpc.GetParent()
+		reg.Protect = rpc.GetProtect()
+		reg.Dependencies = rpc.GetDependencies()
+		reg.IgnoreChanges = rpc.GetIgnoreChanges()
 	}
+	res := reg.Resource()
 	r.mu.Lock()
 	r.resources = append(r.resources, res)
 	r.mu.Unlock()
@@ -77,6 +62,53 @@ func (r *Recorder) NewResource(args pulumi.MockResourceArgs) (string, resource.P
 		id = args.Name + "-id"
 	}
 	return id, state, nil
+}
+
+// Registration is what the engine knows of a resource, in its own terms: URNs and a property
+// map. The recording mock and the policy pack (which sees the engine's view of a stack) both
+// turn one into a plan.Resource here, so that a rule reads the same plan offline and in the
+// engine.
+type Registration struct {
+	Type   string
+	Name   string
+	Custom bool
+	// Parent is the parent's URN; empty, or the root stack's, for a resource at the top.
+	Parent string
+	// Dependencies are the URNs of the resources this one depends on, in any order, repeats
+	// allowed (the engine gives them per property and as a whole).
+	Dependencies []string
+	// Provider is the URN of the provider resource that manages this one; empty for none.
+	Provider      string
+	Protect       bool
+	IgnoreChanges []string
+	Inputs        resource.PropertyMap
+}
+
+// Resource is the registration as the plan records it: URNs become names, dependencies are
+// sorted and unique, a package's default provider (which the engine names default or
+// default_<version>) is no explicit provider, and the inputs are Plain.
+func (g Registration) Resource() plan.Resource {
+	res := plan.Resource{Type: g.Type, Name: g.Name, Custom: g.Custom, Protect: g.Protect, Inputs: Plain(g.Inputs)}
+	if urn := resource.URN(g.Provider); urn.IsValid() {
+		if name := urn.Name(); name != "default" && !strings.HasPrefix(name, "default_") {
+			res.Provider = name
+		}
+	}
+	if parent := resource.URN(g.Parent); parent.IsValid() && parent.Type() != resource.RootStackType {
+		res.Parent = parent.Name()
+		res.ParentType = string(parent.Type())
+	}
+	for _, dep := range g.Dependencies {
+		if urn := resource.URN(dep); urn.IsValid() && !slices.Contains(res.Dependencies, urn.Name()) {
+			res.Dependencies = append(res.Dependencies, urn.Name())
+		}
+	}
+	sort.Strings(res.Dependencies)
+	if len(g.IgnoreChanges) > 0 {
+		res.IgnoreChanges = append([]string(nil), g.IgnoreChanges...)
+		sort.Strings(res.IgnoreChanges)
+	}
+	return res
 }
 
 // Call answers invokes (data source look-ups). The program makes none at plan time, by design:
@@ -106,7 +138,9 @@ func Run(project, stack string, config map[string]string, secretKeys []string, o
 	return rec.Plan(), nil
 }
 
-// Plain converts property values to plain Go values, hiding secrets and marking unknowns.
+// Plain converts property values to plain Go values, hiding secrets and marking unknowns; a
+// resource reference becomes the referenced resource's name. It is the one conversion of
+// inputs: the policy pack converts the engine's values to a PropertyMap and calls it too.
 func Plain(m resource.PropertyMap) map[string]any {
 	out := make(map[string]any, len(m))
 	for k, v := range m {

@@ -12,10 +12,11 @@ import (
 	"strings"
 
 	"github.com/blang/semver"
-	"github.com/pulumi/pulumi/sdk/v3/go/property"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/policyx"
 
+	"github.com/scalestack/scalestack/internal/recorder"
 	"github.com/scalestack/scalestack/plan"
 	"github.com/scalestack/scalestack/policies"
 	"github.com/scalestack/scalestack/stacks/config"
@@ -48,7 +49,7 @@ func New(ctx *pulumi.Context) (policyx.PolicyPack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scalestack policy pack: %w", err)
 	}
-	opts, err := policies.OptionsFor(cfg.Tier, cfg.Region, cfg.Budget, cfg.Domain, cfg.Policies)
+	opts, err := policies.OptionsFor(cfg.Tier, cfg.Region, cfg.Budget, cfg.Domain, cfg.Preset.Edge.Plan, cfg.Preset.Policies, cfg.Policies)
 	if err != nil {
 		return nil, fmt.Errorf("scalestack policy pack: %w", err)
 	}
@@ -58,7 +59,6 @@ func New(ctx *pulumi.Context) (policyx.PolicyPack, error) {
 func pack(opts policies.Options) (policyx.PolicyPack, error) {
 	var ps []policyx.Policy
 	for _, rule := range policies.All() {
-		rule := rule
 		lvl := rule.Level
 		if l, ok := opts.Levels[rule.Name]; ok {
 			lvl = l
@@ -68,6 +68,9 @@ func pack(opts policies.Options) (policyx.PolicyPack, error) {
 			EnforcementLevel: level(lvl),
 			ValidateStack: func(_ context.Context, args policyx.StackValidationArgs) error {
 				s := policies.NewStack(Resources(args.Resources), opts)
+				if !rule.AppliesTo(s) {
+					return nil // the engine has no "not applicable": the rule reports nothing
+				}
 				for _, v := range rule.Check(s) {
 					args.Manager.ReportViolation(message(v), urnOf(args.Resources, v))
 				}
@@ -107,57 +110,26 @@ func urnOf(rs []policyx.AnalyzerResource, v policies.Violation) string {
 }
 
 // Resources turns the engine's view of a stack into the plan the rules read: the same types,
-// names, protect flags and inputs as `scalestack plan` records, with secrets and unknowns masked
-// the same way.
+// names, parents, dependencies, providers, protect flags and inputs as `scalestack plan`
+// records, through the recorder's own conversion (recorder.Registration), so that secrets,
+// unknowns and resource references read the same offline and in the engine.
 func Resources(rs []policyx.AnalyzerResource) []plan.Resource {
 	out := make([]plan.Resource, 0, len(rs))
 	for _, r := range rs {
-		parent := ""
-		if i := strings.LastIndex(r.Parent, "::"); i >= 0 {
-			parent = r.Parent[i+2:]
+		deps := append([]string(nil), r.Dependencies...)
+		for _, urns := range r.PropertyDependencies {
+			deps = append(deps, urns...)
 		}
-		inputs, _ := plain(property.New(r.Properties)).(map[string]any)
-		if inputs == nil {
-			inputs = map[string]any{}
-		}
-		out = append(out, plan.Resource{
-			Type: r.Type, Name: r.Name, Parent: parent,
+		out = append(out, recorder.Registration{
+			Type: r.Type, Name: r.Name,
 			Custom:        !strings.HasPrefix(r.Type, "pulumi:pulumi:") && !strings.HasPrefix(r.Type, "scalestack:components:"),
+			Parent:        r.Parent,
+			Dependencies:  deps,
+			Provider:      r.Provider.URN,
 			Protect:       r.Options.Protect,
 			IgnoreChanges: r.Options.IgnoreChanges,
-			Inputs:        inputs,
-		})
+			Inputs:        resource.ToResourcePropertyMap(r.Properties),
+		}.Resource())
 	}
 	return out
-}
-
-func plain(v property.Value) any {
-	switch {
-	case v.Secret():
-		return plan.Secret
-	case v.IsComputed():
-		return plan.Unknown
-	case v.IsNull():
-		return nil
-	case v.IsBool():
-		return v.AsBool()
-	case v.IsNumber():
-		return v.AsNumber()
-	case v.IsString():
-		return v.AsString()
-	case v.IsArray():
-		var out []any
-		for _, e := range v.AsArray().AsSlice() {
-			out = append(out, plain(e))
-		}
-		return out
-	case v.IsMap():
-		out := map[string]any{}
-		for k, e := range v.AsMap().All {
-			out[k] = plain(e)
-		}
-		return out
-	default:
-		return plan.Unknown // assets, archives and references carry nothing the rules read
-	}
 }

@@ -4,6 +4,7 @@
 package config
 
 import (
+	_ "embed"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"gopkg.in/yaml.v3"
 
 	"github.com/scalestack/scalestack/components/spec"
 	"github.com/scalestack/scalestack/policies"
@@ -33,11 +36,16 @@ const (
 	KeyApp        = "app"
 	KeyKubeconfig = "kubeconfig"
 	KeyZoneID     = "cloudflareZoneId"
+	KeyAdminCIDRs = "adminCidrs"
 )
+
+// AWSRegionKey is the AWS provider's own region key. The program builds its own AWS provider in
+// scalestack:region, so a stack may set aws:region only to the same region.
+const AWSRegionKey = "aws:region"
 
 // Keys lists every key this project reads. Any other scalestack:* key is an error, so that a
 // typo is never silently ignored.
-var Keys = []string{KeyCloud, KeyTier, KeyRegion, KeyDomain, KeyProtect, KeyOverrides, KeyBudget, KeyPolicies, KeyApp, KeyKubeconfig, KeyZoneID}
+var Keys = []string{KeyCloud, KeyTier, KeyRegion, KeyDomain, KeyProtect, KeyOverrides, KeyBudget, KeyPolicies, KeyApp, KeyKubeconfig, KeyZoneID, KeyAdminCIDRs}
 
 // BuiltClouds are the clouds the program builds today; the others are accepted names whose
 // components have not landed, refused here with a clear message instead of half a stack.
@@ -59,13 +67,43 @@ var DefaultRegions = map[spec.Cloud]string{
 }
 
 // Regions are the regions each cloud accepts. DigitalOcean's list is its regions with managed
-// Kubernetes and databases; AWS regions are checked by form.
+// Kubernetes and databases; AWS's is its documented Region list, in aws-regions.yaml.
 var doRegions = []string{"ams3", "atl1", "blr1", "fra1", "lon1", "nyc1", "nyc2", "nyc3", "sfo2", "sfo3", "sgp1", "syd1", "tor1"}
 
+//go:embed aws-regions.yaml
+var awsRegionsYAML []byte
+
+// AWSRegion is one Region of AWS's list; OptIn ones must be enabled in the account first.
+type AWSRegion struct {
+	Code  string `yaml:"code"`
+	Name  string `yaml:"name"`
+	OptIn bool   `yaml:"optIn"`
+}
+
+// AWSRegions is aws-regions.yaml: every Region a stack may name on aws, with the list's source.
+var AWSRegions = func() []AWSRegion {
+	var doc struct {
+		Source  string      `yaml:"source"`
+		AsOf    string      `yaml:"as_of"`
+		Regions []AWSRegion `yaml:"regions"`
+	}
+	if err := yaml.Unmarshal(awsRegionsYAML, &doc); err != nil || doc.Source == "" || len(doc.Regions) == 0 {
+		panic(fmt.Sprintf("stacks/config: aws-regions.yaml is not a region list with its source: %v", err))
+	}
+	return doc.Regions
+}()
+
+func awsRegionCodes() []string {
+	codes := make([]string, len(AWSRegions))
+	for i, r := range AWSRegions {
+		codes[i] = r.Code
+	}
+	return codes
+}
+
 var (
-	awsRegion = regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-\d$`)
-	zoneID    = regexp.MustCompile(`^[0-9a-f]{32}$`)
-	hostname  = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
+	zoneID   = regexp.MustCompile(`^[0-9a-f]{32}$`)
+	hostname = regexp.MustCompile(`^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$`)
 )
 
 // Config is one stack, resolved.
@@ -94,6 +132,9 @@ type Config struct {
 	// ZoneID is the Cloudflare zone of Domain: the edge is built when both are set. Given, not
 	// looked up, so that a preview needs no Cloudflare call.
 	ZoneID string
+	// AdminCIDRs are the ranges allowed to reach the cluster's Kubernetes API (office, VPN, CI
+	// runners); none leaves it open to every address, as before the key existed.
+	AdminCIDRs spec.AdminCIDRs
 	// Preset is the tier preset with the overrides applied and defaults filled.
 	Preset tiers.Preset
 }
@@ -120,7 +161,8 @@ func Parse(raw map[string]string) (Config, error) {
 	}
 	slices.Sort(unknown)
 	for _, k := range unknown {
-		errs = append(errs, fmt.Errorf("stacks: config %q: not a scalestack key (want one of %s)", k, strings.Join(Keys, ", ")))
+		_, name, _ := strings.Cut(k, ":")
+		errs = append(errs, fmt.Errorf("stacks: config %q: not a scalestack key (want one of %s)%s", k, strings.Join(Keys, ", "), DidYouMean(name, Keys)))
 	}
 
 	var c Config
@@ -139,7 +181,7 @@ func Parse(raw map[string]string) (Config, error) {
 	if !hasTier || tier == "" {
 		bad(KeyTier, "is not set (want one of %s)", tiers.List())
 	} else if _, err := tiers.Raw(tier); err != nil {
-		bad(KeyTier, "%v", err)
+		bad(KeyTier, "%v%s", err, DidYouMean(tier, tiers.Names))
 	} else {
 		c.Tier = tier
 	}
@@ -150,6 +192,16 @@ func Parse(raw map[string]string) (Config, error) {
 			c.Region = DefaultRegions[c.Cloud]
 		} else if err := checkRegion(c.Cloud, c.Region); err != nil {
 			bad(KeyRegion, "%v", err)
+		}
+	}
+	// The program builds its own AWS provider in scalestack:region, so aws:region (which only
+	// the default provider reads) would be ignored: it may only repeat scalestack:region.
+	if ar := raw[AWSRegionKey]; c.Cloud == spec.AWS && ar != "" {
+		switch own := raw[Key(KeyRegion)]; {
+		case own == "":
+			errs = append(errs, fmt.Errorf("stacks: config %q: %q is set without %s, the region scalestack builds in (want %s: %s, and aws:region removed or the same: scalestack ignores aws:region)", AWSRegionKey, ar, Key(KeyRegion), Key(KeyRegion), ar))
+		case own != ar:
+			errs = append(errs, fmt.Errorf("stacks: config %q: %q differs from %s %q, the region scalestack builds in (want one region: remove aws:region or set it to %s; scalestack ignores aws:region)", AWSRegionKey, ar, Key(KeyRegion), own, own))
 		}
 	}
 
@@ -195,6 +247,22 @@ func Parse(raw map[string]string) (Config, error) {
 		bad(KeyKubeconfig, "is set for %s (want it only for the local cloud: %s clusters come with their own kubeconfig)", c.Cloud, c.Cloud)
 	}
 
+	if v := strings.TrimSpace(raw[Key(KeyAdminCIDRs)]); v != "" {
+		var list []string
+		if err := json.Unmarshal([]byte(v), &list); err != nil {
+			bad(KeyAdminCIDRs, "is not a list of CIDRs (want for example [\"203.0.113.0/24\", \"2001:db8::/48\"], or leave it unset for an API open to every address): %v", err)
+		} else if err := spec.AdminCIDRs(list).Validate(""); err != nil {
+			for _, line := range strings.Split(err.Error(), "\n") {
+				bad(KeyAdminCIDRs, "%s", line)
+			}
+		} else if len(list) > 0 {
+			if c.Cloud == spec.Local {
+				bad(KeyAdminCIDRs, "is set for local (want it only on digitalocean or aws: the local cloud's cluster is not scalestack's to restrict)")
+			}
+			c.AdminCIDRs = list
+		}
+	}
+
 	var app spec.App
 	if v, ok := raw[Key(KeyApp)]; ok && strings.TrimSpace(v) != "" {
 		dec := json.NewDecoder(strings.NewReader(v))
@@ -216,7 +284,8 @@ func Parse(raw map[string]string) (Config, error) {
 			for _, line := range strings.Split(err.Error(), "\n") {
 				bad(KeyPolicies, "%s", line)
 			}
-		} else {
+		} else if len(levels) > 0 {
+			// An empty object is no levels, as Raw renders it: the config round-trips.
 			c.Policies = levels
 		}
 	}
@@ -269,6 +338,10 @@ func (c Config) Raw() map[string]string {
 	if c.ZoneID != "" {
 		raw[Key(KeyZoneID)] = c.ZoneID
 	}
+	if len(c.AdminCIDRs) > 0 {
+		b, _ := json.Marshal(c.AdminCIDRs) // a list of strings always encodes
+		raw[Key(KeyAdminCIDRs)] = string(b)
+	}
 	if b, err := json.Marshal(c.App); err == nil {
 		raw[Key(KeyApp)] = string(b)
 	}
@@ -287,11 +360,11 @@ func checkRegion(c spec.Cloud, region string) error {
 	switch c {
 	case spec.DigitalOcean:
 		if !slices.Contains(doRegions, region) {
-			return fmt.Errorf("%q is not a DigitalOcean region with Kubernetes and databases (want one of %s)", region, strings.Join(doRegions, ", "))
+			return fmt.Errorf("%q is not a DigitalOcean region with Kubernetes and databases (want one of %s)%s", region, strings.Join(doRegions, ", "), DidYouMean(region, doRegions))
 		}
 	case spec.AWS:
-		if !awsRegion.MatchString(region) {
-			return fmt.Errorf("%q is not an AWS region (want the form us-east-1)", region)
+		if codes := awsRegionCodes(); !slices.Contains(codes, region) {
+			return fmt.Errorf("%q is not an AWS region (want one of %s)%s", region, strings.Join(codes, ", "), DidYouMean(region, codes))
 		}
 	case spec.Local:
 		if region != DefaultRegions[spec.Local] {

@@ -1,13 +1,21 @@
 package config
 
 import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gopkg.in/yaml.v3"
 
 	"github.com/scalestack/scalestack/components/spec"
+	"github.com/scalestack/scalestack/stacks/tiers"
 )
 
 func raw(kv ...string) map[string]string {
@@ -67,6 +75,38 @@ func TestParseValid(t *testing.T) {
 				assert.Nil(t, c.Policies)
 				assert.Equal(t, "us-east-1", c.Region)
 				assert.Equal(t, 7, c.Preset.Database.BackupDays)
+			},
+		},
+		{
+			name: "admin ranges, and aws:region repeating scalestack:region",
+			raw: raw("scalestack:cloud", "aws", "scalestack:tier", "1k", "scalestack:region", "ap-southeast-7", "aws:region", "ap-southeast-7",
+				"scalestack:adminCidrs", `["203.0.113.0/24","2001:db8::/48","0.0.0.0/0"]`),
+			check: func(t *testing.T, c Config) {
+				assert.Equal(t, "ap-southeast-7", c.Region, "an opt-in region is on the list")
+				assert.Equal(t, spec.AdminCIDRs{"203.0.113.0/24", "2001:db8::/48", "0.0.0.0/0"}, c.AdminCIDRs, "0.0.0.0/0 is allowed when written")
+			},
+		},
+		{
+			name: "no admin ranges: Pulumi.yaml's default leaves the API open",
+			raw:  raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1k", "scalestack:adminCidrs", "[]"),
+			check: func(t *testing.T, c Config) {
+				assert.Nil(t, c.AdminCIDRs)
+			},
+		},
+		{
+			name: "aws:region is not checked on another cloud",
+			raw:  raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1k", "aws:region", "eu-west-1"),
+			check: func(t *testing.T, c Config) {
+				assert.Equal(t, "nyc3", c.Region)
+			},
+		},
+		{
+			name: "overrides that leave defaulted keys out get the defaults",
+			raw: raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1k",
+				"scalestack:overrides", `{"workloads":{"websocket":{"minReplicas":2},"pooler":{"resources":{"cpu":"100m","memory":"64Mi","cpuLimit":"1","memoryLimit":"256Mi"}}}}`),
+			check: func(t *testing.T, c Config) {
+				assert.Equal(t, spec.DefaultConnectionsPerPod, c.Preset.Workloads.WebSocket.ConnectionsPerPod)
+				assert.Equal(t, 1, c.Preset.Workloads.WebSocket.LoadBalancerNodes)
 			},
 		},
 		{
@@ -132,7 +172,7 @@ func TestParseInvalid(t *testing.T) {
 				`stacks: config "scalestack:policies": "budgets" is not a rule (want one of stateful-protected,`,
 				`stacks: config "scalestack:budget": "-5" is not a whole number of dollars (want 0 for none, or a monthly ceiling such as 500)`,
 				`stacks: config "scalestack:cloudflareZoneId": is not set, and scalestack:domain is "Not A Domain"`,
-				`stacks: config "scalestack:teir": not a scalestack key (want one of cloud, tier, region, domain, protect, overrides, budget, policies, app, kubeconfig, cloudflareZoneId)`,
+				`stacks: config "scalestack:teir": not a scalestack key (want one of cloud, tier, region, domain, protect, overrides, budget, policies, app, kubeconfig, cloudflareZoneId, adminCidrs); did you mean "tier"?`,
 				`stacks: config "scalestack:cloud": "gcp" is not a cloud (want one of digitalocean, aws, local)`,
 				`stacks: config "scalestack:tier": "50k" is not a tier (want one of 1k, 10k, 100k, 1m)`,
 				`stacks: config "scalestack:protect": "yes" is not a boolean (want true or false)`,
@@ -224,6 +264,66 @@ func TestParseInvalid(t *testing.T) {
 				`cache.engine: "redis" is no longer offered for new DigitalOcean clusters (want valkey)`,
 			},
 		},
+		{
+			name: "a tier in the wrong case",
+			raw:  raw("scalestack:cloud", "digitalocean", "scalestack:tier", "100K"),
+			want: []string{`stacks: config "scalestack:tier": "100K" is not a tier (want one of 1k, 10k, 100k, 1m); did you mean "100k"?`},
+		},
+		{
+			name: "an aws region that does not exist",
+			raw:  raw("scalestack:cloud", "aws", "scalestack:tier", "1k", "scalestack:region", "us-east-9"),
+			want: []string{`stacks: config "scalestack:region": "us-east-9" is not an AWS region (want one of us-east-1, us-east-2,`},
+		},
+		{
+			name: "a near aws region",
+			raw:  raw("scalestack:cloud", "aws", "scalestack:tier", "1k", "scalestack:region", "eu-wset-1"),
+			want: []string{`; did you mean "eu-west-1"?`},
+		},
+		{
+			name: "aws:region alone",
+			raw:  raw("scalestack:cloud", "aws", "scalestack:tier", "1k", "aws:region", "eu-west-1"),
+			want: []string{`stacks: config "aws:region": "eu-west-1" is set without scalestack:region, the region scalestack builds in (want scalestack:region: eu-west-1, and aws:region removed or the same: scalestack ignores aws:region)`},
+		},
+		{
+			name: "aws:region differs",
+			raw:  raw("scalestack:cloud", "aws", "scalestack:tier", "1k", "scalestack:region", "us-east-1", "aws:region", "eu-west-1"),
+			want: []string{`stacks: config "aws:region": "eu-west-1" differs from scalestack:region "us-east-1", the region scalestack builds in (want one region: remove aws:region or set it to us-east-1; scalestack ignores aws:region)`},
+		},
+		{
+			name: "explicit zeros are not defaults",
+			raw: raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1k",
+				"scalestack:overrides", `{"workloads":{"websocket":{"loadBalancerNodes":0,"connectionsPerPod":0,"cpuTarget":0},"worker":{"queueLength":0},"pooler":{"replicas":0,"maxClientConnections":0}}}`),
+			want: []string{
+				`stacks: config "scalestack:overrides": "workloads.websocket.loadBalancerNodes": 0 is not allowed (want at least 1, or leave the key out for the default)`,
+				`stacks: config "scalestack:overrides": "workloads.websocket.connectionsPerPod": 0 is not allowed`,
+				`stacks: config "scalestack:overrides": "workloads.websocket.cpuTarget": 0 is not allowed`,
+				`stacks: config "scalestack:overrides": "workloads.worker.queueLength": 0 is not allowed`,
+				`stacks: config "scalestack:overrides": "workloads.pooler.replicas": 0 is not allowed`,
+				`stacks: config "scalestack:overrides": "workloads.pooler.maxClientConnections": 0 is not allowed`,
+			},
+		},
+		{
+			name: "bad admin ranges",
+			raw: raw("scalestack:cloud", "aws", "scalestack:tier", "1k",
+				"scalestack:adminCidrs", `["203.0.113.7","10.0.0.5/24","office","2001:db8::/129","203.0.113.0/24","203.0.113.0/24"]`),
+			want: []string{
+				`stacks: config "scalestack:adminCidrs": 0: "203.0.113.7" is an address, not a CIDR (want 203.0.113.7/32 for that one address)`,
+				`stacks: config "scalestack:adminCidrs": 1: "10.0.0.5/24" has host bits set (want 10.0.0.0/24)`,
+				`stacks: config "scalestack:adminCidrs": 2: "office" is not a CIDR (want an IPv4 or IPv6 range such as 203.0.113.0/24 or 2001:db8::/48)`,
+				`stacks: config "scalestack:adminCidrs": 3: "2001:db8::/129" is not a CIDR`,
+				`stacks: config "scalestack:adminCidrs": 5: "203.0.113.0/24" is already entry 4 (want each range once)`,
+			},
+		},
+		{
+			name: "admin ranges not a list",
+			raw:  raw("scalestack:cloud", "aws", "scalestack:tier", "1k", "scalestack:adminCidrs", `203.0.113.0/24`),
+			want: []string{`stacks: config "scalestack:adminCidrs": is not a list of CIDRs (want for example ["203.0.113.0/24", "2001:db8::/48"], or leave it unset for an API open to every address)`},
+		},
+		{
+			name: "admin ranges on the local cloud",
+			raw:  raw("scalestack:cloud", "local", "scalestack:tier", "1k", "scalestack:kubeconfig", "k.yaml", "scalestack:adminCidrs", `["203.0.113.0/24"]`),
+			want: []string{`stacks: config "scalestack:adminCidrs": is set for local (want it only on digitalocean or aws`},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -241,7 +341,7 @@ func TestParseInvalid(t *testing.T) {
 func TestRawRoundTrips(t *testing.T) {
 	t.Parallel()
 	in := raw("scalestack:cloud", "digitalocean", "scalestack:tier", "10k", "scalestack:domain", "example.com", "scalestack:cloudflareZoneId", "023e105f4ecef8ad9ca31a8372d0c353",
-		"scalestack:overrides", `{"database":{"replicas":1}}`)
+		"scalestack:overrides", `{"database":{"replicas":1}}`, "scalestack:adminCidrs", `["203.0.113.0/24"]`)
 	c, err := Parse(in)
 	require.NoError(t, err)
 	again, err := Parse(c.Raw())
@@ -277,15 +377,67 @@ config:
 	require.ErrorContains(t, err, "unknown top-level keys confg")
 }
 
+// fuzzKeys are the keys FuzzParse feeds, in the order of its arguments: every key of Keys
+// (TestFuzzCoversEveryKey holds it to that), plus aws:region, which Parse checks on aws.
+var fuzzKeys = []string{KeyCloud, KeyTier, KeyRegion, KeyDomain, KeyProtect, KeyOverrides, KeyBudget, KeyPolicies, KeyApp, KeyKubeconfig, KeyZoneID, KeyAdminCIDRs, AWSRegionKey}
+
+// fuzzSeeds are FuzzParse's seed corpus, one value a fuzzKeys entry; between them every key
+// has a value, and the first three parse (TestFuzzSeedsCoverEveryKey).
+var fuzzSeeds = [][]string{
+	{"digitalocean", "100k", "nyc3", "example.com", "true", `{"database":{"replicas":3}}`, "500", `{"stateful-protected":"advisory"}`,
+		`{"api":{"image":"ghcr.io/acme/api:1.4.2","port":3000}}`, "", "023e105f4ecef8ad9ca31a8372d0c353", `["203.0.113.0/24","2001:db8::/48"]`, ""},
+	{"aws", "1m", "eu-west-1", "", "false", `{"cluster":{"admins":["arn:aws:iam::123456789012:role/ops"]}}`, "0", "{}",
+		`{"worker":{"image":"ghcr.io/acme/w@sha256:` + strings.Repeat("a", 64) + `"}}`, "", "", `["0.0.0.0/0"]`, "eu-west-1"},
+	{"local", "1k", "", "", "", "", "", "", "", "/tmp/kubeconfig", "", "", ""},
+	{"digitalocean", "10k", "fra1", "Example.com", "yes", `{"network":{"cidr":"10.0.0.0/8"},"tier":null}`, "-1", `{"budget":"warn"}`,
+		`{"api":{"image":"acme/api@sha256:abc"}}`, "k", "xyz", `["10.0.0.5/24"]`, "us-east-1"},
+	{"aws", "1K", "us-east-9", "", "true", `{"workloads":{"websocket":{"loadBalancerNodes":0}}}`, "", "", "", "", "", `"x"`, "eu-west-1"},
+}
+
+func TestFuzzCoversEveryKey(t *testing.T) {
+	t.Parallel()
+	for _, k := range Keys {
+		assert.Contains(t, fuzzKeys, k, "FuzzParse feeds every key of Keys")
+	}
+}
+
+func TestFuzzSeedsCoverEveryKey(t *testing.T) {
+	t.Parallel()
+	for i, k := range fuzzKeys {
+		set := false
+		for _, seed := range fuzzSeeds {
+			require.Len(t, seed, len(fuzzKeys))
+			set = set || seed[i] != ""
+		}
+		assert.True(t, set, "some seed sets %s", k)
+	}
+	for _, seed := range fuzzSeeds[:3] {
+		_, err := Parse(fuzzRaw(seed))
+		assert.NoError(t, err, "a valid seed: %q", seed)
+	}
+}
+
+// fuzzRaw is the raw config of one fuzz input: an empty value is a key left out.
+func fuzzRaw(values []string) map[string]string {
+	in := map[string]string{}
+	for i, k := range fuzzKeys {
+		if values[i] == "" {
+			continue
+		}
+		if !strings.Contains(k, ":") {
+			k = Key(k)
+		}
+		in[k] = values[i]
+	}
+	return in
+}
+
 func FuzzParse(f *testing.F) {
-	f.Add("digitalocean", "100k", "nyc3", "true", `{"database":{"replicas":3}}`)
-	f.Add("digitalocean", "1m", "eu-west-1", "false", `{"cluster":{"appPools":[{"name":"x"}]}}`)
-	f.Add("local", "1k", "", "", `{"cache":{"size":{"digitalocean":1}}}`)
-	f.Add("digitalocean", "10k", "fra1", "true", `{"network":{"cidr":"10.0.0.0/8"},"tier":null}`)
-	f.Fuzz(func(t *testing.T, cloud, tier, region, protect, overrides string) {
-		in := raw("scalestack:cloud", cloud, "scalestack:tier", tier, "scalestack:region", region,
-			"scalestack:protect", protect, "scalestack:overrides", overrides)
-		c, err := Parse(in)
+	for _, s := range fuzzSeeds {
+		f.Add(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12])
+	}
+	f.Fuzz(func(t *testing.T, cloud, tier, region, domain, protect, overrides, budget, policies, app, kubeconfig, zoneID, adminCIDRs, awsRegion string) {
+		c, err := Parse(fuzzRaw([]string{cloud, tier, region, domain, protect, overrides, budget, policies, app, kubeconfig, zoneID, adminCIDRs, awsRegion}))
 		if err != nil {
 			return
 		}
@@ -297,4 +449,82 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("round trip changed the config:\n%+v\n%+v", c, again)
 		}
 	})
+}
+
+func TestReadStackFileWantsTheStackInTheName(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	body := []byte("config:\n  scalestack:cloud: digitalocean\n  scalestack:tier: 1k\n")
+	for name, stack := range map[string]string{"Pulumi.prod.yaml": "prod", "Pulumi.eu-west.yml": "eu-west"} {
+		path := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(path, body, 0o600))
+		sf, err := ReadStackFile(path)
+		require.NoError(t, err)
+		assert.Equal(t, stack, sf.Stack)
+	}
+	for _, name := range []string{"prod.yaml", "Pulumi.yaml", "pulumi.prod.yaml", "Pulumi..yaml", "stack.json"} {
+		path := filepath.Join(dir, name)
+		require.NoError(t, os.WriteFile(path, body, 0o600))
+		_, err := ReadStackFile(path)
+		require.Error(t, err, name)
+		assert.Contains(t, err.Error(), fmt.Sprintf("stacks: stack file %s: %q is not named Pulumi.<stack>.yaml (want", path, name))
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ got, want string }{
+		{"100K", "100k"},
+		{"1M", "1m"},
+		{"teir", "tier"},
+		{"plna", "plan"},
+		{"chekc", "check"},
+		{"regoin", "region"},
+		{"50k", ""},
+		{"us-east-9", ""},
+		{"1g", ""},
+		{"deploy", ""},
+		{"", ""},
+	}
+	candidates := append([]string{"plan", "cost", "check"}, append(Keys, "1k", "10k", "100k", "1m")...)
+	for _, tt := range tests {
+		assert.Equal(t, tt.want, Suggest(tt.got, candidates), tt.got)
+	}
+}
+
+// The AWS region list is data with its source: every code has the form AWS uses, once.
+func TestAWSRegions(t *testing.T) {
+	t.Parallel()
+	form := regexp.MustCompile(`^[a-z]{2}(-gov)?-[a-z]+-\d$`)
+	seen := map[string]bool{}
+	for _, r := range AWSRegions {
+		assert.Regexp(t, form, r.Code)
+		assert.NotEmpty(t, r.Name, r.Code)
+		assert.False(t, seen[r.Code], "%s is listed twice", r.Code)
+		seen[r.Code] = true
+	}
+	for _, code := range []string{DefaultRegions[spec.AWS], "eu-central-2", "mx-central-1", "us-gov-west-1"} {
+		assert.True(t, seen[code], code)
+	}
+	assert.False(t, seen["us-east-9"])
+}
+
+// The tier files pass the check the overrides get: no key there is unknown, mistyped, or an
+// explicit 0 for a key whose default applies only when it is left out.
+func TestTierFilesPassTheOverridesCheck(t *testing.T) {
+	t.Parallel()
+	for _, tier := range tiers.Names {
+		b, err := tiers.Raw(tier)
+		require.NoError(t, err)
+		var doc map[string]any
+		require.NoError(t, yaml.Unmarshal(b, &doc))
+		delete(doc, "tier")
+		j, err := json.Marshal(doc)
+		require.NoError(t, err)
+		var asJSON any
+		require.NoError(t, json.Unmarshal(j, &asJSON))
+		var errs []error
+		checkValue(reflect.TypeFor[tiers.Preset](), "", asJSON, &errs)
+		assert.Empty(t, errs, tier)
+	}
 }

@@ -108,6 +108,11 @@ func checkValue(t reflect.Type, path string, v any, errs *[]error) {
 				*errs = append(*errs, fmt.Errorf("stacks: config %q: %q is not a key (want one of %s)", Key(KeyOverrides), sub, strings.Join(fieldNames(t), ", ")))
 				continue
 			}
+			if n, ok := obj[k].(float64); ok && n == 0 && f.Tag.Get(spec.DefaultTag) == "absent" {
+				// WithDefaults cannot tell this 0 from a missing key: refuse it here.
+				*errs = append(*errs, fmt.Errorf("stacks: config %q: %q: 0 is not allowed (want at least 1, or leave the key out for the default)", Key(KeyOverrides), sub))
+				continue
+			}
 			checkValue(f.Type, sub, obj[k], errs)
 		}
 	case reflect.Slice:

@@ -28,16 +28,18 @@ var stackFileName = regexp.MustCompile(`^Pulumi\.([A-Za-z0-9_.-]+)\.ya?ml$`)
 // SecretPlaceholder stands in for a secure value that the offline plan does not decrypt.
 const SecretPlaceholder = "[secret]"
 
-// ReadStackFile reads a Pulumi.<stack>.yaml file.
+// ReadStackFile reads a Pulumi.<stack>.yaml file; the stack's name comes from the file's name, so
+// any other name is an error.
 func ReadStackFile(path string) (StackFile, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return StackFile{}, fmt.Errorf("stacks: stack file: %w", err)
 	}
-	stack := "dev"
-	if m := stackFileName.FindStringSubmatch(filepath.Base(path)); m != nil {
-		stack = m[1]
+	m := stackFileName.FindStringSubmatch(filepath.Base(path))
+	if m == nil {
+		return StackFile{}, fmt.Errorf("stacks: stack file %s: %q is not named Pulumi.<stack>.yaml (want the stack's name in the file name, for example Pulumi.prod.yaml, as Pulumi names it)", path, filepath.Base(path))
 	}
+	stack := m[1]
 	sf, err := ParseStackFile(b)
 	if err != nil {
 		return StackFile{}, fmt.Errorf("stacks: stack file %s: %w", path, err)

@@ -27,6 +27,8 @@ type Preset struct {
 	Workloads spec.Workloads `yaml:"workloads"`
 	// Edge is Cloudflare in front, when the stack has a domain.
 	Edge spec.Edge `yaml:"edge"`
+	// Policies are the tier's guardrail thresholds (the minimum replicas of a Deployment).
+	Policies spec.Policies `yaml:"policies"`
 }
 
 // Names lists the tiers from smallest to largest.
@@ -94,8 +96,9 @@ func (p Preset) WithDefaults() Preset {
 	return p
 }
 
-// Validate reports every problem of the preset for one cloud; prefix names where the values
-// came from (a tier file or the stack's overrides).
+// Validate reports every problem of the preset for one cloud, each naming its field's path
+// (cluster.appPools.0.maxNodes); the caller says where the values came from (a tier file or
+// the stack's overrides).
 func (p Preset) Validate(cloud spec.Cloud) error {
 	var errs []error
 	if p.Users < 1 {

@@ -25,7 +25,7 @@ func runCheck(args []string, stdout, stderr io.Writer, deps Deps) error {
 	if err != nil {
 		return err
 	}
-	opts, err := policies.OptionsFor(cfg.Tier, cfg.Region, cfg.Budget, cfg.Domain, cfg.Policies)
+	opts, err := policies.OptionsFor(cfg.Tier, cfg.Region, cfg.Budget, cfg.Domain, cfg.Preset.Edge.Plan, cfg.Preset.Policies, cfg.Policies)
 	if err != nil {
 		return usageError{err}
 	}

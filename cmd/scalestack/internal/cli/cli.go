@@ -43,16 +43,17 @@ func usagef(format string, args ...any) error { return usageError{fmt.Errorf(for
 const help = `scalestack: the platform for a launch, planned and priced before it is built.
 
 Usage:
-  scalestack plan --cloud C --tier T [--region R] [--config Pulumi.<stack>.yaml] [--format text|json]
+  scalestack plan --cloud C --tier T [--region R] [--config Pulumi.<stack>.yaml] [--format text|json|mermaid|dot]
   scalestack cost --cloud C --tier T [--region R] [--config F] [--format text|json|markdown] [--usage F] [--budget N]
   scalestack cost diff --cloud C --from-tier A --to-tier B [--config F] [flags of cost]
-  scalestack cost diff --base-config F1 --head-config F2 [flags of cost]
+  scalestack cost diff --base-config F1 --head-config F2 [--stack NAME] [flags of cost]
   scalestack cost diff --preview preview.json [flags of cost]
-  scalestack cost tiers [--format text|markdown]
+  scalestack cost tiers [--format text|markdown|json]
   scalestack check --cloud C --tier T [--region R] [--config F] [--format text|json]
 
 Commands:
-  plan        run the Pulumi program offline under mocks and print every resource it would create
+  plan        run the Pulumi program offline under mocks and print every resource it would create,
+              then a summary per component (size, cost, guardrails); mermaid and dot draw the platform
   cost        the monthly cost of a stack: baseline (pools at their minimum) and ceiling
   cost diff   what a change adds or saves a month: between tiers, stack files, or a pulumi preview
   cost tiers  every cloud and tier priced, beside the seed case's band for the tier
@@ -63,6 +64,9 @@ Exit codes: 0 ok, 1 failed, 2 bad input, 3 the monthly ceiling is above --budget
 
 Run 'scalestack <command> --help' for a command's flags.
 `
+
+// commands are the commands Main knows, for "did you mean" in its error.
+var commands = []string{"plan", "cost", "check", "help"}
 
 // Main runs the command line and returns its exit code.
 func Main(args []string, stdout, stderr io.Writer, deps Deps) int {
@@ -82,7 +86,7 @@ func Main(args []string, stdout, stderr io.Writer, deps Deps) int {
 	case "check":
 		err = runCheck(args[1:], stdout, stderr, deps)
 	default:
-		err = usagef("scalestack: %q is not a command (want plan, cost or check; see scalestack help)", args[0])
+		err = usagef("scalestack: %q is not a command (want plan, cost or check; see scalestack help)%s", args[0], config.DidYouMean(args[0], commands))
 	}
 	switch {
 	case err == nil:
@@ -165,6 +169,13 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		if errors.Is(err, flag.ErrHelp) {
 			return err
 		}
+		if name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok {
+			var names []string
+			fs.VisitAll(func(f *flag.Flag) { names = append(names, f.Name) })
+			if s := config.Suggest(strings.TrimPrefix(name, "-"), names); s != "" {
+				return usageError{fmt.Errorf("%s: %w; did you mean --%s?", fs.Name(), err, s)}
+			}
+		}
 		return usageError{fmt.Errorf("%s: %w", fs.Name(), err)}
 	}
 	if fs.NArg() > 0 {
@@ -194,25 +205,4 @@ func stackCommand(name, synopsis string, args []string, stderr io.Writer) (confi
 	}
 	file, cfg, err := sf.resolve()
 	return file, cfg, *format, err
-}
-
-func runPlan(args []string, stdout, stderr io.Writer, deps Deps) error {
-	file, _, format, err := stackCommand("plan", "plan --cloud C --tier T [--region R] [--config Pulumi.<stack>.yaml] [--format text|json]", args, stderr)
-	if err != nil {
-		return err
-	}
-	p, err := deps.Plan(file.Stack, file.Raw, file.Secrets)
-	if err != nil {
-		return fmt.Errorf("scalestack plan: %w", err)
-	}
-	if format == "json" {
-		b, err := p.JSON()
-		if err != nil {
-			return err
-		}
-		_, err = stdout.Write(b)
-		return err
-	}
-	_, err = io.WriteString(stdout, p.Text())
-	return err
 }

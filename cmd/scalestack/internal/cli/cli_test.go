@@ -7,6 +7,7 @@ import (
 	"github.com/scalestack/scalestack/plan/types"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -65,12 +66,32 @@ func TestPlanText(t *testing.T) {
 	t.Parallel()
 	code, out, _ := run(t, &fakePlan{}, "plan", "--cloud", "digitalocean", "--tier", "1k")
 	require.Equal(t, ExitOK, code)
+	plan, summary, found := strings.Cut(out, "\nSummary: ")
+	require.True(t, found, "the plan ends with a summary:\n%s", out)
 	assert.Equal(t, `2 resources
 scalestack:components:Cluster  c
   digitalocean:index/kubernetesCluster:KubernetesCluster  c-doks [protected]
       region = nyc3
       token = [secret]
-`, out)
+`, plan)
+	assert.Contains(t, summary, "digitalocean 1k in nyc3")
+	assert.Regexp(t, `Cluster\s+c\s+1 resources\s+free \(some resources unpriced\)`, summary, "the cluster component with its resource count; the fake cluster has no pool to price")
+	assert.Contains(t, summary, "nodes system s-2vcpu-4gb x 1-3", "its size, from the preset")
+	assert.Regexp(t, `cost: \$[0-9.,]+ a month at baseline`, summary)
+	assert.Regexp(t, `guardrails: (pass|FAIL): \d+ rules passed`, summary)
+}
+
+func TestPlanDiagrams(t *testing.T) {
+	t.Parallel()
+	code, out, errOut := run(t, &fakePlan{}, "plan", "--cloud", "digitalocean", "--tier", "1k", "--format", "mermaid")
+	require.Equal(t, ExitOK, code, errOut)
+	assert.True(t, strings.HasPrefix(out, "flowchart LR\n"), out)
+	code, out, errOut = run(t, &fakePlan{}, "plan", "--cloud", "digitalocean", "--tier", "1k", "--format", "dot")
+	require.Equal(t, ExitOK, code, errOut)
+	assert.True(t, strings.HasPrefix(out, "digraph scalestack {"), out)
+	code, _, errOut = run(t, &fakePlan{}, "plan", "--cloud", "digitalocean", "--tier", "1k", "--format", "svg")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut, "want one of text, json, mermaid, dot")
 }
 
 func TestPlanReadsTheStackFileAndFlagsWin(t *testing.T) {
@@ -91,6 +112,10 @@ func TestBadInputExitsTwo(t *testing.T) {
 	dir := t.TempDir()
 	broken := filepath.Join(dir, "Pulumi.bad.yaml")
 	require.NoError(t, os.WriteFile(broken, []byte("config: [\n"), 0o600))
+	unnamed := filepath.Join(dir, "prod.yaml")
+	require.NoError(t, os.WriteFile(unnamed, []byte("config:\n  scalestack:cloud: digitalocean\n  scalestack:tier: 1k\n"), 0o600))
+	awsFile := filepath.Join(dir, "Pulumi.eu.yaml")
+	require.NoError(t, os.WriteFile(awsFile, []byte("config:\n  scalestack:cloud: aws\n  scalestack:tier: 1k\n  aws:region: eu-west-1\n"), 0o600))
 	tests := []struct {
 		name string
 		args []string
@@ -98,13 +123,20 @@ func TestBadInputExitsTwo(t *testing.T) {
 	}{
 		{"no command", nil, "Usage:"},
 		{"unknown command", []string{"deploy"}, `scalestack: "deploy" is not a command (want plan, cost or check; see scalestack help)`},
-		{"unknown flag", []string{"plan", "--tear", "1k"}, "flag provided but not defined: -tear"},
+		{"unknown flag", []string{"plan", "--formt", "json"}, "flag provided but not defined: -formt; did you mean --format?"},
+		{"unknown flag, nothing near", []string{"plan", "--zzz", "1k"}, "scalestack plan: flag provided but not defined: -zzz\n"},
 		{"stray argument", []string{"plan", "--tier", "1k", "extra"}, `unexpected argument "extra"`},
 		{"bad tier", []string{"plan", "--cloud", "digitalocean", "--tier", "50k"}, `stacks: config "scalestack:tier": "50k" is not a tier (want one of 1k, 10k, 100k, 1m)`},
 		{"no cloud", []string{"plan", "--tier", "1k"}, `stacks: config "scalestack:cloud": is not set (want one of digitalocean, aws, local)`},
-		{"bad format", []string{"plan", "--cloud", "digitalocean", "--tier", "1k", "--format", "yaml"}, `flag --format: "yaml" is not a format (want one of text, json)`},
+		{"bad format", []string{"plan", "--cloud", "digitalocean", "--tier", "1k", "--format", "yaml"}, `flag --format: "yaml" is not a format (want one of text, json`},
 		{"missing config file", []string{"plan", "--config", filepath.Join(dir, "nope.yaml")}, "no such file or directory"},
 		{"broken config file", []string{"plan", "--config", broken}, "not a stack settings file"},
+		{"stack file without the stack in its name", []string{"plan", "--config", unnamed}, `is not named Pulumi.<stack>.yaml (want the stack's name in the file name, for example Pulumi.prod.yaml`},
+		{"near command", []string{"plna"}, `scalestack: "plna" is not a command (want plan, cost or check; see scalestack help); did you mean "plan"?`},
+		{"near flag", []string{"plan", "--teir", "1k"}, "scalestack plan: flag provided but not defined: -teir; did you mean --tier?"},
+		{"near flag with a value", []string{"check", "--regoin=fra1"}, "did you mean --region?"},
+		{"tier in the wrong case", []string{"plan", "--cloud", "digitalocean", "--tier", "100K"}, `"100K" is not a tier (want one of 1k, 10k, 100k, 1m); did you mean "100k"?`},
+		{"aws:region beside another scalestack:region", []string{"plan", "--config", awsFile, "--region", "us-east-1"}, `stacks: config "aws:region": "eu-west-1" differs from scalestack:region "us-east-1"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,8 +1,8 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
-	"github.com/scalestack/scalestack/plan/types"
 	"io"
 	"os"
 	"strings"
@@ -11,7 +11,6 @@ import (
 
 	"github.com/scalestack/scalestack/components/spec"
 	"github.com/scalestack/scalestack/cost"
-	"github.com/scalestack/scalestack/plan"
 	"github.com/scalestack/scalestack/stacks/config"
 	"github.com/scalestack/scalestack/stacks/tiers"
 )
@@ -36,7 +35,7 @@ func (c *costFlags) register(fs interface {
 }) {
 	fs.StringVar(&c.format, "format", "text", "output format: text, json or markdown (a pull-request comment)")
 	fs.StringVar(&c.usagePath, "usage", "", "a usage file (YAML: natDataGB, egressGB, loadBalancerLCU) replacing the tier's usage assumptions")
-	fs.StringVar(&c.budget, "budget", "", "fail with exit code 3 when the monthly ceiling is above this many dollars (default: scalestack:budget)")
+	fs.StringVar(&c.budget, "budget", "", "fail with exit code 3 when the monthly ceiling is above this many dollars; 0 means no budget, as scalestack:budget: 0 does (default: scalestack:budget)")
 }
 
 func (c *costFlags) check() error {
@@ -78,18 +77,34 @@ func (c *costFlags) usageFor(tier string) (cost.Usage, error) {
 	return u, nil
 }
 
-// budgetCheck fails when the ceiling is above the flag's budget, or else the stack's.
-func (c *costFlags) budgetCheck(ceiling decimal.Decimal, stackBudget int) error {
-	budget := decimal.NewFromInt(int64(stackBudget))
+// verdict judges the ceiling against the flag's budget, or else the stack's; nil when there is
+// no budget. Zero is no budget, from the flag as from scalestack:budget.
+func (c *costFlags) verdict(ceiling decimal.Decimal, stackBudget int) *cost.Budget {
+	limit := decimal.NewFromInt(int64(stackBudget))
 	if c.budget != "" {
-		budget, _ = decimal.NewFromString(c.budget)
-	} else if stackBudget == 0 {
+		limit, _ = decimal.NewFromString(c.budget) // checked by check
+	}
+	if limit.IsZero() {
 		return nil
 	}
-	if ceiling.GreaterThan(budget) {
-		return overBudget{ceiling, budget}
+	return cost.Judge(limit, ceiling)
+}
+
+// overBudgetError is the exit-3 error of a verdict that is over, nil otherwise.
+func overBudgetError(b *cost.Budget) error {
+	if b != nil && b.Over {
+		return overBudget{b.Ceiling, b.Limit}
 	}
 	return nil
+}
+
+// pricingError makes a plan whose region has no prices bad input (exit 2).
+func pricingError(prefix string, err error) error {
+	err = fmt.Errorf("%s: %w", prefix, err)
+	if errors.As(err, new(cost.RegionError)) {
+		return usageError{err}
+	}
+	return err
 }
 
 const costSynopsis = "cost --cloud C --tier T [--region R] [--config Pulumi.<stack>.yaml] [--format text|json|markdown] [--usage FILE] [--budget N]"
@@ -120,18 +135,15 @@ func runCost(args []string, stdout, stderr io.Writer, deps Deps) error {
 	if err != nil {
 		return err
 	}
+	rep.Budget = cf.verdict(rep.Ceiling, cfg.Budget)
 	if err := writeReport(stdout, cf.format, rep, rep.Text, rep.Markdown); err != nil {
 		return err
 	}
-	return cf.budgetCheck(rep.Ceiling, cfg.Budget)
+	return overBudgetError(rep.Budget)
 }
 
 // estimateStack plans a stack offline and prices the plan.
 func estimateStack(deps Deps, file config.StackFile, cfg config.Config, cf *costFlags) (cost.Report, error) {
-	prices, err := cost.Default()
-	if err != nil {
-		return cost.Report{}, err
-	}
 	usage, err := cf.usageFor(cfg.Tier)
 	if err != nil {
 		return cost.Report{}, err
@@ -140,16 +152,9 @@ func estimateStack(deps Deps, file config.StackFile, cfg config.Config, cf *cost
 	if err != nil {
 		return cost.Report{}, fmt.Errorf("scalestack cost: %w", err)
 	}
-	resources := p.Resources
-	if cfg.Domain != "" {
-		// The stack configures a Cloudflare zone it does not create; the zone's plan, from the
-		// preset, is still part of the bill.
-		resources = append(resources, plan.Resource{Type: types.CFZone, Name: cfg.Domain, Custom: true,
-			Inputs: map[string]any{"plan": cfg.Preset.Edge.Plan}})
-	}
-	rep, err := cost.Estimate(resources, prices, cost.Options{Region: cfg.Region, Tier: cfg.Tier, Usage: usage})
+	rep, err := billOf(p, cfg, &usage)
 	if err != nil {
-		return cost.Report{}, fmt.Errorf("scalestack cost: %w", err)
+		return cost.Report{}, pricingError("scalestack cost", err)
 	}
 	return rep, nil
 }
@@ -172,14 +177,14 @@ func writeReport(w io.Writer, format string, v any, text, markdown func() string
 	}
 }
 
-const costDiffSynopsis = `cost diff (--cloud C --from-tier A --to-tier B [--config F] | --base-config F1 --head-config F2 | --preview preview.json)
+const costDiffSynopsis = `cost diff (--cloud C --from-tier A --to-tier B [--config F] | --base-config F1 --head-config F2 [--stack NAME] | --preview preview.json)
                   [--format text|json|markdown] [--usage FILE] [--budget N]`
 
 func runCostDiff(args []string, stdout, stderr io.Writer, deps Deps) error {
 	fs := newFlagSet("cost diff", costDiffSynopsis, stderr)
 	var cf costFlags
 	cf.register(fs)
-	var cloud, fromTier, toTier, configPath, basePath, headPath, previewPath string
+	var cloud, fromTier, toTier, configPath, basePath, headPath, previewPath, stackName string
 	fs.StringVar(&cloud, "cloud", "", "cloud: "+spec.CloudList()+", with --from-tier and --to-tier (overrides scalestack:cloud in --config)")
 	fs.StringVar(&fromTier, "from-tier", "", "the tier before: "+tiers.List())
 	fs.StringVar(&toTier, "to-tier", "", "the tier after: "+tiers.List())
@@ -187,6 +192,7 @@ func runCostDiff(args []string, stdout, stderr io.Writer, deps Deps) error {
 	fs.StringVar(&basePath, "base-config", "", "the stack file before the change")
 	fs.StringVar(&headPath, "head-config", "", "the stack file after the change")
 	fs.StringVar(&previewPath, "preview", "", "the output of pulumi preview --json ('-' for standard input)")
+	fs.StringVar(&stackName, "stack", "", "with --base-config and --head-config: the stack name both sides are planned under, so that resources keep their names (default: the head file's stack)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -225,23 +231,40 @@ func runCostDiff(args []string, stdout, stderr io.Writer, deps Deps) error {
 		} else if fromTier == "" || toTier == "" {
 			return usagef("scalestack cost diff: --from-tier and --to-tier go together")
 		}
-		var reports [2]cost.Report
-		for i, s := range []stackFlags{base, head} {
-			file, cfg, err := s.resolve()
-			if err != nil {
-				return err
-			}
-			if reports[i], err = estimateStack(deps, file, cfg, &cf); err != nil {
-				return err
-			}
-			budget = cfg.Budget
+		if stackName != "" && basePath == "" {
+			return usagef("scalestack cost diff: flag --stack goes with --base-config and --head-config")
 		}
+		var files [2]config.StackFile
+		var cfgs [2]config.Config
+		for i, s := range []stackFlags{base, head} {
+			var err error
+			if files[i], cfgs[i], err = s.resolve(); err != nil {
+				return err
+			}
+		}
+		if basePath != "" {
+			// Resource names derive from the stack name: plan both files under one name, or
+			// two files of different names would look like a full rebuild.
+			if stackName == "" {
+				stackName = files[1].Stack
+			}
+			files[0].Stack, files[1].Stack = stackName, stackName
+		}
+		var reports [2]cost.Report
+		for i := range files {
+			var err error
+			if reports[i], err = estimateStack(deps, files[i], cfgs[i], &cf); err != nil {
+				return err
+			}
+		}
+		budget = cfgs[1].Budget
 		diff = cost.Diff(reports[0], reports[1], nil)
 	}
+	diff.Budget = cf.verdict(diff.Head.Ceiling, budget)
 	if err := writeReport(stdout, cf.format, diff, diff.Text, func() string { return diff.Markdown(title) }); err != nil {
 		return err
 	}
-	return cf.budgetCheck(diff.Head.Ceiling, budget)
+	return overBudgetError(diff.Budget)
 }
 
 // previewDiff prices both sides of a `pulumi preview --json`.
@@ -281,11 +304,11 @@ func previewDiff(path string, cf *costFlags) (cost.DiffReport, string, int, erro
 	opts := cost.Options{Region: region, Tier: tier, Usage: usage}
 	base, err := cost.Estimate(pv.Base, prices, opts)
 	if err != nil {
-		return cost.DiffReport{}, "", 0, fmt.Errorf("%s: before the change: %w", path, err)
+		return cost.DiffReport{}, "", 0, pricingError(path+": before the change", err)
 	}
 	head, err := cost.Estimate(pv.Head, prices, opts)
 	if err != nil {
-		return cost.DiffReport{}, "", 0, fmt.Errorf("%s: after the change: %w", path, err)
+		return cost.DiffReport{}, "", 0, pricingError(path+": after the change", err)
 	}
 	title := "stack " + pv.Stack
 	if pv.Stack == "" {
@@ -294,18 +317,40 @@ func previewDiff(path string, cf *costFlags) (cost.DiffReport, string, int, erro
 	return cost.Diff(base, head, pv.Replaced), title, budget, nil
 }
 
-// runCostTiers prices every preset on every cloud beside the seed case's band for its tier.
+// TierRow is one cloud and tier of `cost tiers`: its figures and the seed band's verdict on each.
+type TierRow struct {
+	Cloud           string          `json:"cloud"`
+	Tier            string          `json:"tier"`
+	Baseline        decimal.Decimal `json:"baseline"`
+	Ceiling         decimal.Decimal `json:"ceiling"`
+	Band            cost.Band       `json:"band"`
+	BaselineVerdict string          `json:"baselineVerdict"`
+	CeilingVerdict  string          `json:"ceilingVerdict"`
+}
+
+// bandVerdict places an amount against a band: below, within or above.
+func bandVerdict(d, lo, hi decimal.Decimal) string {
+	switch {
+	case d.LessThan(lo):
+		return "below"
+	case d.GreaterThan(hi):
+		return "above"
+	}
+	return "within"
+}
+
+// runCostTiers prices every preset on every cloud beside the seed case's band for its tier, and
+// judges both the baseline and the ceiling against it.
 func runCostTiers(args []string, stdout, stderr io.Writer, deps Deps) error {
-	fs := newFlagSet("cost tiers", "cost tiers [--format text|markdown]", stderr)
-	format := fs.String("format", "markdown", "output format: text or markdown")
+	fs := newFlagSet("cost tiers", "cost tiers [--format text|json|markdown]", stderr)
+	format := fs.String("format", "markdown", "output format: text, json (an array of {cloud, tier, baseline, ceiling, band, baselineVerdict, ceilingVerdict}) or markdown")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := checkFormat("format", *format, "text", "markdown"); err != nil {
+	if err := checkFormat("format", *format, "text", "json", "markdown"); err != nil {
 		return err
 	}
-	var b strings.Builder
-	b.WriteString("| cloud | tier | baseline / month | ceiling / month | seed band |\n| --- | --- | ---: | ---: | --- |\n")
+	rows := []TierRow{}
 	for _, cloud := range config.BuiltClouds {
 		if cloud == spec.Local {
 			continue // an existing cluster: no cloud bill to price
@@ -324,17 +369,31 @@ func runCostTiers(args []string, stdout, stderr io.Writer, deps Deps) error {
 			if err != nil {
 				return err
 			}
-			lo, hi := decimal.RequireFromString(band.Low), decimal.RequireFromString(band.High)
-			verdict := "within"
-			switch {
-			case rep.Baseline.LessThan(lo):
-				verdict = "below"
-			case rep.Baseline.GreaterThan(hi):
-				verdict = "above"
+			lo, err := decimal.NewFromString(band.Low)
+			if err != nil {
+				return fmt.Errorf("cost: tiers.yaml: %s: band low %q: %w", tier, band.Low, err)
 			}
-			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s - %s (%s) |\n", cloud, tier, cost.Money(rep.Baseline), cost.Money(rep.Ceiling),
-				cost.Money(lo), cost.Money(hi), verdict)
+			hi, err := decimal.NewFromString(band.High)
+			if err != nil {
+				return fmt.Errorf("cost: tiers.yaml: %s: band high %q: %w", tier, band.High, err)
+			}
+			rows = append(rows, TierRow{Cloud: string(cloud), Tier: tier, Baseline: rep.Baseline, Ceiling: rep.Ceiling, Band: band,
+				BaselineVerdict: bandVerdict(rep.Baseline, lo, hi), CeilingVerdict: bandVerdict(rep.Ceiling, lo, hi)})
 		}
+	}
+	if *format == "json" {
+		b, err := cost.JSON(rows)
+		if err != nil {
+			return err
+		}
+		_, err = stdout.Write(b)
+		return err
+	}
+	var b strings.Builder
+	b.WriteString("| cloud | tier | baseline / month | ceiling / month | seed band |\n| --- | --- | ---: | ---: | --- |\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %s | %s (%s) | %s (%s) | %s - %s |\n", r.Cloud, r.Tier, cost.Money(r.Baseline), r.BaselineVerdict,
+			cost.Money(r.Ceiling), r.CeilingVerdict, cost.Money(decimal.RequireFromString(r.Band.Low)), cost.Money(decimal.RequireFromString(r.Band.High)))
 	}
 	out := b.String()
 	if *format == "text" {

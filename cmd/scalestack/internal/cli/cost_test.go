@@ -3,16 +3,19 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/scalestack/scalestack/plan/types"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scalestack/scalestack/cost"
 	"github.com/scalestack/scalestack/plan"
+	"github.com/scalestack/scalestack/plan/types"
+	"github.com/scalestack/scalestack/stacks/tiers"
 )
 
 // tierPlan stands in for the program: a node pool whose size follows the tier, so that prices
@@ -113,9 +116,42 @@ func TestCostDiffBetweenStackFiles(t *testing.T) {
 	code, out, errOut := runCostCLI(t, "cost", "diff", "--base-config", base, "--head-config", head, "--format", "markdown")
 	require.Equal(t, ExitOK, code, errOut)
 	assert.Contains(t, out, "| baseline (pools at minimum) | $48.00 | $96.00 | **+$48.00** |")
-	// The stacks are named by their files, so the pool is a new resource.
-	assert.Contains(t, out, "➕ added")
-	assert.Contains(t, out, "➖ removed")
+	// Both sides are planned under the head file's stack name, so the pool only changes.
+	assert.Contains(t, out, "✏️ changed")
+	assert.NotContains(t, out, "➕ added")
+	assert.NotContains(t, out, "➖ removed")
+}
+
+// --stack names the stack both files are planned under; without it, the head file's.
+func TestCostDiffStackName(t *testing.T) {
+	t.Parallel()
+	base := writeFile(t, "Pulumi.base.yaml", "config:\n  scalestack:cloud: digitalocean\n  scalestack:tier: 1k\n")
+	head := writeFile(t, "Pulumi.head.yaml", "config:\n  scalestack:cloud: digitalocean\n  scalestack:tier: 10k\n")
+	for _, tc := range []struct {
+		name  string
+		extra []string
+		want  string
+	}{
+		{"default: the head's stack", nil, "head-app"},
+		{"--stack", []string{"--stack", "prod"}, "prod-app"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			args := append([]string{"cost", "diff", "--base-config", base, "--head-config", head, "--format", "json"}, tc.extra...)
+			code, out, errOut := runCostCLI(t, args...)
+			require.Equal(t, ExitOK, code, errOut)
+			var d struct {
+				Changes []struct{ Name, Action string } `json:"changes"`
+			}
+			require.NoError(t, json.Unmarshal([]byte(out), &d))
+			require.Len(t, d.Changes, 1)
+			assert.Equal(t, tc.want, d.Changes[0].Name)
+			assert.Equal(t, "changed", d.Changes[0].Action)
+		})
+	}
+	code, _, errOut := runCostCLI(t, "cost", "diff", "--cloud", "digitalocean", "--from-tier", "1k", "--to-tier", "10k", "--stack", "prod")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut, "flag --stack goes with --base-config and --head-config")
 }
 
 func TestCostDiffPreview(t *testing.T) {
@@ -165,16 +201,163 @@ func TestCostTiers(t *testing.T) {
 	t.Parallel()
 	code, out, errOut := runCostCLI(t, "cost", "tiers")
 	require.Equal(t, ExitOK, code, errOut)
-	assert.Contains(t, out, "| digitalocean | 1k | $48.00 | $144.00 | $20.00 - $100.00 (within) |")
-	assert.Contains(t, out, "| digitalocean | 1m | $192.00 | $576.00 | $2,000.00 - $20,000.00 (below) |")
+	assert.Contains(t, out, "| digitalocean | 1k | $48.00 (within) | $144.00 (above) | $20.00 - $100.00 |")
+	assert.Contains(t, out, "| digitalocean | 1m | $192.00 (below) | $576.00 (below) | $2,000.00 - $20,000.00 |")
 	assert.Contains(t, out, "| aws | 100k |")
+
+	code, out, errOut = runCostCLI(t, "cost", "tiers", "--format", "json")
+	require.Equal(t, ExitOK, code, errOut)
+	var rows []map[string]any
+	require.NoError(t, json.Unmarshal([]byte(out), &rows))
+	require.NotEmpty(t, rows)
+	assert.Equal(t, map[string]any{"cloud": "digitalocean", "tier": "1k", "baseline": "48", "ceiling": "144",
+		"band": map[string]any{"low": "20", "high": "100"}, "baselineVerdict": "within", "ceilingVerdict": "above"}, rows[0])
+
+	code, _, errOut = runCostCLI(t, "cost", "tiers", "--format", "html")
+	assert.Equal(t, ExitUsage, code)
+	assert.Contains(t, errOut, "want one of text, json, markdown")
+}
+
+// The usage assumptions of cost are written for the tiers of stacks/tiers, which own the order.
+func TestCostTiersMatchPresets(t *testing.T) {
+	t.Parallel()
+	names, err := cost.Tiers()
+	require.NoError(t, err)
+	assert.ElementsMatch(t, tiers.Names, names)
+}
+
+// Zero is no budget, from the flag as from scalestack:budget.
+func TestCostBudgetZeroIsNone(t *testing.T) {
+	t.Parallel()
+	stack := writeFile(t, "Pulumi.prod.yaml", "config:\n  scalestack:cloud: digitalocean\n  scalestack:tier: 1m\n  scalestack:budget: 0\n")
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"flag 0", []string{"cost", "--cloud", "digitalocean", "--tier", "100k", "--budget", "0", "--format", "json"}},
+		{"config 0", []string{"cost", "--config", stack, "--format", "json"}},
+		{"diff flag 0", []string{"cost", "diff", "--cloud", "digitalocean", "--from-tier", "1k", "--to-tier", "1m", "--budget", "0", "--format", "json"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := runCostCLI(t, tc.args...)
+			require.Equal(t, ExitOK, code, errOut)
+			assert.NotContains(t, out, `"budget"`, "no budget, no verdict")
+		})
+	}
+}
+
+// The verdict is in the report itself, so that a pull-request comment says why the job failed.
+func TestCostBudgetInReport(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		args     []string
+		wantCode int
+		want     []string
+	}{
+		{"cost json over", []string{"cost", "--cloud", "digitalocean", "--tier", "100k", "--budget", "400", "--format", "json"}, ExitOverBudget,
+			[]string{`"budget": {`, `"limit": "400"`, `"ceiling": "432"`, `"over": true`}},
+		{"cost json within", []string{"cost", "--cloud", "digitalocean", "--tier", "100k", "--budget", "500", "--format", "json"}, ExitOK,
+			[]string{`"limit": "500"`, `"over": false`}},
+		{"cost markdown", []string{"cost", "--cloud", "digitalocean", "--tier", "100k", "--budget", "400", "--format", "markdown"}, ExitOverBudget,
+			[]string{"**Budget**: over budget: the monthly ceiling $432.00 is above the budget $400.00"}},
+		{"cost text", []string{"cost", "--cloud", "digitalocean", "--tier", "100k", "--budget", "400"}, ExitOverBudget,
+			[]string{"over budget: the monthly ceiling $432.00 is above the budget $400.00"}},
+		{"diff json", []string{"cost", "diff", "--cloud", "digitalocean", "--from-tier", "1k", "--to-tier", "1m", "--budget", "500", "--format", "json"}, ExitOverBudget,
+			[]string{`"limit": "500"`, `"ceiling": "576"`, `"over": true`}},
+		{"diff markdown", []string{"cost", "diff", "--cloud", "digitalocean", "--from-tier", "1k", "--to-tier", "1m", "--budget", "500", "--format", "markdown"}, ExitOverBudget,
+			[]string{"**Budget**: over budget: the monthly ceiling $576.00 is above the budget $500.00"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			code, out, errOut := runCostCLI(t, tc.args...)
+			assert.Equal(t, tc.wantCode, code, errOut)
+			for _, w := range tc.want {
+				assert.Contains(t, out, w)
+			}
+		})
+	}
+}
+
+// awsPlan is a small AWS plan: a cluster and a NAT gateway, whose region comes from the flags.
+func awsPlan(stack string, _ map[string]string, _ []string) (plan.Plan, error) {
+	return plan.Sorted([]plan.Resource{
+		{Type: types.AWSEKS, Name: stack + "-eks", Custom: true, Inputs: map[string]any{}},
+		{Type: types.AWSNatGateway, Name: stack + "-nat", Custom: true, Inputs: map[string]any{}},
+		{Type: types.AWSEip, Name: stack + "-nat-ip", Custom: true, Inputs: map[string]any{}},
+	}), nil
+}
+
+// A usage file or a region the prices cannot take is bad input: one line naming the key, exit 2.
+func TestCostBadInput(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name, usage, region string
+		want                string
+	}{
+		{"usage NaN", "egressGB: .nan\n", "", `usage "egressGB": NaN is not a number`},
+		{"usage infinity", "natDataGB: .inf\n", "", `usage "natDataGB": +Inf is not a number`},
+		{"usage implausible", "egressGB: 1e300\n", "", `usage "egressGB": 1e+300 is above the bound`},
+		{"unpriced region", "", "ap-south-1", `no aws prices for region "ap-south-1" (want one of eu-central-1, us-east-1)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			args := []string{"cost", "--cloud", "aws", "--tier", "100k"}
+			if tc.usage != "" {
+				args = append(args, "--usage", writeFile(t, "usage.yaml", tc.usage))
+			}
+			if tc.region != "" {
+				args = append(args, "--region", tc.region)
+			}
+			var out, errOut bytes.Buffer
+			code := Main(args, &out, &errOut, Deps{Plan: awsPlan})
+			assert.Equal(t, ExitUsage, code, errOut.String())
+			assert.Contains(t, errOut.String(), tc.want)
+			assert.Equal(t, 1, strings.Count(strings.TrimSpace(errOut.String()), "\n")+1, "one line: %s", errOut.String())
+		})
+	}
+}
+
+// A report names only the usage assumptions that priced something.
+func TestCostUsageAssumedIsUsed(t *testing.T) {
+	t.Parallel()
+	code, out, errOut := runCostCLI(t, "cost", "--cloud", "digitalocean", "--tier", "100k")
+	require.Equal(t, ExitOK, code, errOut)
+	assert.NotContains(t, out, "usage assumed", "DigitalOcean prices no usage")
+
+	var stdout, stderr bytes.Buffer
+	code = Main([]string{"cost", "--cloud", "aws", "--tier", "100k"}, &stdout, &stderr, Deps{Plan: awsPlan})
+	require.Equal(t, ExitOK, code, stderr.String())
+	line := stdout.String()[strings.Index(stdout.String(), "usage assumed"):]
+	assert.Contains(t, line, "NAT data 500 GB, egress 10000 GB")
+	assert.NotContains(t, line, "LCU", "no load balancer in the plan")
+}
+
+// cost and check price one bill: a stack with a domain pays its zone's plan in both.
+func TestOneBillWithADomain(t *testing.T) {
+	t.Parallel()
+	// 100k: the pool's ceiling is $432, with the preset's Cloudflare Pro zone $457.
+	stack := writeFile(t, "Pulumi.prod.yaml", "config:\n  scalestack:cloud: digitalocean\n  scalestack:tier: 100k\n"+
+		"  scalestack:domain: example.com\n  scalestack:cloudflareZoneId: 0123456789abcdef0123456789abcdef\n  scalestack:budget: 440\n")
+	code, out, errOut := runCostCLI(t, "cost", "--config", stack, "--format", "json")
+	assert.Equal(t, ExitOverBudget, code, errOut)
+	var rep cost.Report
+	require.NoError(t, json.Unmarshal([]byte(out), &rep))
+	assert.True(t, slices.ContainsFunc(rep.Lines, func(l cost.Line) bool { return l.Type == types.CFZone && l.Name == "example.com" }))
+	assert.Equal(t, "457", rep.Ceiling.String())
+
+	// check prices the same bill: the zone's plan puts it over the budget too.
+	code, out, errOut = runCostCLI(t, "check", "--config", stack)
+	assert.Equal(t, ExitPolicy, code, errOut)
+	assert.Contains(t, out, "the monthly ceiling $457.00 is above the budget $440.00")
 }
 
 func TestCheck(t *testing.T) {
 	t.Parallel()
 	code, out, errOut := runCostCLI(t, "check", "--cloud", "digitalocean", "--tier", "1k")
 	require.Equal(t, ExitOK, code, errOut)
-	assert.Contains(t, out, "15 rules passed, 0 violations")
+	assert.Contains(t, out, "rules passed, 0 violations (0 mandatory)")
 
 	stack := writeFile(t, "Pulumi.prod.yaml", "config:\n  scalestack:cloud: digitalocean\n  scalestack:tier: 1m\n  scalestack:budget: 500\n")
 	code, out, errOut = runCostCLI(t, "check", "--config", stack)

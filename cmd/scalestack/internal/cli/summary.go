@@ -1,0 +1,183 @@
+package cli
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/scalestack/scalestack/components/spec"
+	"github.com/scalestack/scalestack/cost"
+	"github.com/scalestack/scalestack/plan"
+	"github.com/scalestack/scalestack/plan/types"
+	"github.com/scalestack/scalestack/policies"
+	"github.com/scalestack/scalestack/stacks/config"
+)
+
+// componentSummary is one top-level component of a plan: what it is, its size at baseline and
+// at ceiling, how many resources it holds and what it costs a month.
+type componentSummary struct {
+	name, kind, size    string
+	resources           int
+	baseline, ceiling   decimal.Decimal
+	priced, hasUnpriced bool
+}
+
+// sizes says what each component type is sized to, from the stack's resolved preset: the data
+// the plan was made from.
+func sizes(cfg config.Config) map[string]string {
+	p, c := cfg.Preset, cfg.Cloud
+	pools := []string{}
+	for _, np := range append([]spec.NodePool{p.Cluster.SystemPool}, p.Cluster.AppPools...) {
+		if c == spec.Local {
+			break
+		}
+		pools = append(pools, fmt.Sprintf("%s %s x %d-%d", np.Name, np.Size.For(c), np.MinNodes, np.MaxNodes))
+	}
+	cluster := "an existing cluster (scalestack:kubeconfig)"
+	if len(pools) > 0 {
+		cluster = "nodes " + strings.Join(pools, ", ")
+		if p.Cluster.HA {
+			cluster += ", HA control plane"
+		}
+	}
+	db := fmt.Sprintf("PostgreSQL %s %s, %d standby, %d replicas, pool of %d", p.Database.Version, p.Database.Size.For(c),
+		p.Database.Standby.For(c), p.Database.Replicas, p.Database.Pool.Size)
+	cache := fmt.Sprintf("%s %s %s, %d standby", p.Cache.Engine, p.Cache.Version, p.Cache.Size.For(c), p.Cache.Standby.For(c))
+	if c == spec.Local {
+		db = fmt.Sprintf("PostgreSQL %s StatefulSet with a streaming replica", p.Database.Version)
+		cache = fmt.Sprintf("%s %s StatefulSet", p.Cache.Engine, p.Cache.Version)
+	}
+	w := p.Workloads
+	app := fmt.Sprintf("api %d-%d pods, websocket %d-%d pods, worker %d-%d pods", w.API.MinReplicas, w.API.MaxReplicas,
+		w.WebSocket.MinReplicas, w.WebSocket.MaxReplicas, w.Worker.MinReplicas, w.Worker.MaxReplicas)
+	var addons []string
+	for _, a := range []struct {
+		name string
+		on   bool
+	}{{"ingress-nginx", w.Addons.Ingress}, {"metrics-server", w.Addons.MetricsServer}, {"KEDA", w.Addons.KEDA},
+		{"kube-prometheus-stack", w.Addons.Monitoring}, {"Cluster Autoscaler", w.Addons.ClusterAutoscaler && c == spec.AWS}} {
+		if a.on {
+			addons = append(addons, a.name)
+		}
+	}
+	platform := "no add-ons"
+	if len(addons) > 0 {
+		platform = strings.Join(addons, ", ")
+	}
+	return map[string]string{
+		types.ComponentNetwork:  "VPC " + p.Network.CIDR,
+		types.ComponentCluster:  cluster,
+		types.ComponentDatabase: db,
+		types.ComponentCache:    cache,
+		types.ComponentEdge:     "Cloudflare " + p.Edge.Plan + " plan in front of " + cfg.Domain,
+		types.WorkloadApp:       app,
+		types.WorkloadPlatform:  platform,
+	}
+}
+
+// summarize groups a plan's resources and its bill by top-level component.
+func summarize(p plan.Plan, rep cost.Report, cfg config.Config) []componentSummary {
+	index := make(map[string]plan.Resource, len(p.Resources))
+	for _, r := range p.Resources {
+		index[r.Key()] = r
+	}
+	top := func(r plan.Resource) plan.Resource {
+		for r.Parent != "" {
+			parent, ok := index[r.ParentType+"::"+r.Parent]
+			if !ok {
+				break
+			}
+			r = parent
+		}
+		return r
+	}
+	what := sizes(cfg)
+	var out []componentSummary
+	at := map[string]int{}
+	entry := func(root plan.Resource) *componentSummary {
+		key := root.Key()
+		if root.Custom {
+			key = "other"
+		}
+		if i, ok := at[key]; ok {
+			return &out[i]
+		}
+		s := componentSummary{name: root.Name, kind: shortKind(root.Type), size: what[root.Type]}
+		if root.Custom {
+			s = componentSummary{name: "(stack)", kind: "providers", size: "explicit providers and resources outside components"}
+		}
+		at[key] = len(out)
+		out = append(out, s)
+		return &out[len(out)-1]
+	}
+	for _, r := range p.Resources {
+		if r.Custom {
+			entry(top(r)).resources++
+		}
+	}
+	for _, l := range rep.Lines {
+		r, ok := index[l.Type+"::"+l.Name]
+		if !ok {
+			continue // priced beside the plan (the Cloudflare zone's plan): the edge's
+		}
+		s := entry(top(r))
+		s.priced = true
+		s.baseline, s.ceiling = s.baseline.Add(l.Baseline), s.ceiling.Add(l.Ceiling)
+	}
+	for _, u := range rep.Unpriced {
+		if r, ok := index[u.Type+"::"+u.Name]; ok {
+			entry(top(r)).hasUnpriced = true
+		}
+	}
+	return out
+}
+
+func shortKind(t string) string { return t[strings.LastIndex(t, ":")+1:] }
+
+// summaryText is the end of `scalestack plan`'s text: per component, what it is, its size and
+// its monthly cost; then the bill and the guardrails' verdict, as `pulumi preview` ends with
+// its counts.
+func summaryText(p plan.Plan, rep cost.Report, check policies.Report, cfg config.Config) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "\nSummary: %s %s in %s\n", cfg.Cloud, cfg.Tier, cfg.Region)
+	rows := summarize(p, rep, cfg)
+	slices.SortStableFunc(rows, func(a, b componentSummary) int {
+		if (a.kind == "providers") != (b.kind == "providers") {
+			if a.kind == "providers" {
+				return 1
+			}
+			return -1
+		}
+		return 0
+	})
+	for _, s := range rows {
+		money := "free"
+		if s.priced {
+			money = cost.Money(s.baseline) + " - " + cost.Money(s.ceiling) + " a month"
+		}
+		if s.hasUnpriced {
+			money += " (some resources unpriced)"
+		}
+		fmt.Fprintf(&b, "  %-10s %-18s %3d resources  %s\n", s.kind, s.name, s.resources, money)
+		if s.size != "" {
+			fmt.Fprintf(&b, "             %s\n", s.size)
+		}
+	}
+	fmt.Fprintf(&b, "  cost: %s a month at baseline (every pool at its minimum), %s at ceiling (every maximum)\n",
+		cost.Money(rep.Baseline), cost.Money(rep.Ceiling))
+	mandatory := 0
+	for _, v := range check.Violations {
+		if v.Level == policies.Mandatory {
+			mandatory++
+		}
+	}
+	verdict := "pass"
+	if mandatory > 0 {
+		verdict = "FAIL"
+	}
+	fmt.Fprintf(&b, "  guardrails: %s: %d rules passed, %d violations (%d mandatory); scalestack check for the details\n",
+		verdict, len(check.Passed), len(check.Violations), mandatory)
+	return b.String()
+}
