@@ -41,17 +41,18 @@ func TestPinnedImage(t *testing.T) {
 func TestAdminCIDRs(t *testing.T) {
 	t.Parallel()
 	assert.NoError(t, AdminCIDRs(nil).Validate("adminCidrs."))
-	assert.NoError(t, AdminCIDRs{"203.0.113.0/24", "198.51.100.7/32", "2001:db8::/48", "0.0.0.0/0", "::/0"}.Validate("adminCidrs."))
+	assert.NoError(t, AdminCIDRs{"203.0.113.0/24", "198.51.100.7/32", "0.0.0.0/0"}.Validate("adminCidrs."))
 	err := AdminCIDRs{"203.0.113.7", "10.0.0.5/24", "2001:DB8::/48", "fe80::1%eth0/64", "x", "203.0.113.0/24", "203.0.113.0/24"}.Validate("adminCidrs.")
 	for _, want := range []string{
 		`adminCidrs.0: "203.0.113.7" is an address, not a CIDR (want 203.0.113.7/32 for that one address)`,
 		`adminCidrs.1: "10.0.0.5/24" has host bits set (want 10.0.0.0/24)`,
-		`adminCidrs.2: "2001:DB8::/48" is not in canonical form (want 2001:db8::/48)`,
+		`adminCidrs.2: "2001:DB8::/48" is an IPv6 range (want IPv4 ranges: EKS and DOKS restrict their API by IPv4 only)`,
 		`adminCidrs.3: "fe80::1%eth0/64" is not a CIDR`,
-		`adminCidrs.4: "x" is not a CIDR (want an IPv4 or IPv6 range such as 203.0.113.0/24 or 2001:db8::/48)`,
+		`adminCidrs.4: "x" is not a CIDR (want an IPv4 range such as 203.0.113.0/24)`,
 		`adminCidrs.6: "203.0.113.0/24" is already entry 5 (want each range once)`,
 	} {
 		assert.ErrorContains(t, err, want)
 	}
 	assert.Len(t, strings.Split(err.Error(), "\n"), 6)
+	assert.ErrorContains(t, AdminCIDRs{"::/0"}.Validate("adminCidrs."), "is an IPv6 range")
 }

@@ -28,7 +28,7 @@ type Database struct {
 	Pool Pool `yaml:"pool"`
 	// BackupDays is how long automated backups are kept where the cloud lets it be set (AWS:
 	// 1 to 35 days; DigitalOcean keeps 7 days and has no setting).
-	BackupDays int `yaml:"backupDays,omitempty"`
+	BackupDays int `yaml:"backupDays,omitempty" default:"absent"`
 	// DBName and User are the application's database and role.
 	DBName string `yaml:"dbName"`
 	User   string `yaml:"user"`

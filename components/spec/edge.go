@@ -25,7 +25,7 @@ type Edge struct {
 	Plan string `yaml:"plan"`
 	// CachePaths are path prefixes of static content cached at the edge for CacheTTLSeconds.
 	CachePaths      []string `yaml:"cachePaths"`
-	CacheTTLSeconds int      `yaml:"cacheTTLSeconds"`
+	CacheTTLSeconds int      `yaml:"cacheTTLSeconds" default:"absent"`
 	// RateLimit is the per-client limit on the API.
 	RateLimit RateLimit `yaml:"rateLimit"`
 	// ExpensivePaths get their own, stricter per-client limits.

@@ -14,7 +14,7 @@ type Network struct {
 	// replaced), so it is the same for every tier and belongs to the stack, not the preset.
 	CIDR string `yaml:"cidr"`
 	// Zones is how many availability zones the network spans where the cloud has zones (AWS).
-	Zones int `yaml:"zones"`
+	Zones int `yaml:"zones" default:"absent"`
 	// NATGateways is "single" (one shared gateway) or "per-zone" (one a zone, no cross-zone
 	// dependency), where the cloud routes private subnets through NAT (AWS).
 	NATGateways string `yaml:"natGateways"`

@@ -122,7 +122,7 @@ func Resources(rs []policyx.AnalyzerResource) []plan.Resource {
 		}
 		out = append(out, recorder.Registration{
 			Type: r.Type, Name: r.Name,
-			Custom:        !strings.HasPrefix(r.Type, "pulumi:pulumi:") && !strings.HasPrefix(r.Type, "scalestack:components:"),
+			Custom:        !strings.HasPrefix(r.Type, "pulumi:pulumi:") && !strings.HasPrefix(r.Type, "scalestack:"), // scalestack's own components and workloads
 			Parent:        r.Parent,
 			Dependencies:  deps,
 			Provider:      r.Provider.URN,

@@ -250,7 +250,7 @@ func Parse(raw map[string]string) (Config, error) {
 	if v := strings.TrimSpace(raw[Key(KeyAdminCIDRs)]); v != "" {
 		var list []string
 		if err := json.Unmarshal([]byte(v), &list); err != nil {
-			bad(KeyAdminCIDRs, "is not a list of CIDRs (want for example [\"203.0.113.0/24\", \"2001:db8::/48\"], or leave it unset for an API open to every address): %v", err)
+			bad(KeyAdminCIDRs, "is not a list of CIDRs (want for example [\"203.0.113.0/24\", \"198.51.100.7/32\"], or leave it unset for an API open to every address): %v", err)
 		} else if err := spec.AdminCIDRs(list).Validate(""); err != nil {
 			for _, line := range strings.Split(err.Error(), "\n") {
 				bad(KeyAdminCIDRs, "%s", line)

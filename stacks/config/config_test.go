@@ -80,10 +80,10 @@ func TestParseValid(t *testing.T) {
 		{
 			name: "admin ranges, and aws:region repeating scalestack:region",
 			raw: raw("scalestack:cloud", "aws", "scalestack:tier", "1k", "scalestack:region", "ap-southeast-7", "aws:region", "ap-southeast-7",
-				"scalestack:adminCidrs", `["203.0.113.0/24","2001:db8::/48","0.0.0.0/0"]`),
+				"scalestack:adminCidrs", `["203.0.113.0/24","198.51.100.7/32","0.0.0.0/0"]`),
 			check: func(t *testing.T, c Config) {
 				assert.Equal(t, "ap-southeast-7", c.Region, "an opt-in region is on the list")
-				assert.Equal(t, spec.AdminCIDRs{"203.0.113.0/24", "2001:db8::/48", "0.0.0.0/0"}, c.AdminCIDRs, "0.0.0.0/0 is allowed when written")
+				assert.Equal(t, spec.AdminCIDRs{"203.0.113.0/24", "198.51.100.7/32", "0.0.0.0/0"}, c.AdminCIDRs, "0.0.0.0/0 is allowed when written")
 			},
 		},
 		{
@@ -292,7 +292,7 @@ func TestParseInvalid(t *testing.T) {
 		{
 			name: "explicit zeros are not defaults",
 			raw: raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1k",
-				"scalestack:overrides", `{"workloads":{"websocket":{"loadBalancerNodes":0,"connectionsPerPod":0,"cpuTarget":0},"worker":{"queueLength":0},"pooler":{"replicas":0,"maxClientConnections":0}}}`),
+				"scalestack:overrides", `{"workloads":{"websocket":{"loadBalancerNodes":0,"connectionsPerPod":0,"cpuTarget":0},"worker":{"queueLength":0},"pooler":{"replicas":0,"maxClientConnections":0}},"edge":{"cacheTTLSeconds":0},"database":{"backupDays":0},"network":{"zones":0}}`),
 			want: []string{
 				`stacks: config "scalestack:overrides": "workloads.websocket.loadBalancerNodes": 0 is not allowed (want at least 1, or leave the key out for the default)`,
 				`stacks: config "scalestack:overrides": "workloads.websocket.connectionsPerPod": 0 is not allowed`,
@@ -300,24 +300,28 @@ func TestParseInvalid(t *testing.T) {
 				`stacks: config "scalestack:overrides": "workloads.worker.queueLength": 0 is not allowed`,
 				`stacks: config "scalestack:overrides": "workloads.pooler.replicas": 0 is not allowed`,
 				`stacks: config "scalestack:overrides": "workloads.pooler.maxClientConnections": 0 is not allowed`,
+				`stacks: config "scalestack:overrides": "edge.cacheTTLSeconds": 0 is not allowed`,
+				`stacks: config "scalestack:overrides": "database.backupDays": 0 is not allowed`,
+				`stacks: config "scalestack:overrides": "network.zones": 0 is not allowed`,
 			},
 		},
 		{
 			name: "bad admin ranges",
 			raw: raw("scalestack:cloud", "aws", "scalestack:tier", "1k",
-				"scalestack:adminCidrs", `["203.0.113.7","10.0.0.5/24","office","2001:db8::/129","203.0.113.0/24","203.0.113.0/24"]`),
+				"scalestack:adminCidrs", `["203.0.113.7","10.0.0.5/24","office","2001:db8::/129","203.0.113.0/24","203.0.113.0/24","2001:db8::/48"]`),
 			want: []string{
 				`stacks: config "scalestack:adminCidrs": 0: "203.0.113.7" is an address, not a CIDR (want 203.0.113.7/32 for that one address)`,
 				`stacks: config "scalestack:adminCidrs": 1: "10.0.0.5/24" has host bits set (want 10.0.0.0/24)`,
-				`stacks: config "scalestack:adminCidrs": 2: "office" is not a CIDR (want an IPv4 or IPv6 range such as 203.0.113.0/24 or 2001:db8::/48)`,
+				`stacks: config "scalestack:adminCidrs": 2: "office" is not a CIDR (want an IPv4 range such as 203.0.113.0/24)`,
 				`stacks: config "scalestack:adminCidrs": 3: "2001:db8::/129" is not a CIDR`,
 				`stacks: config "scalestack:adminCidrs": 5: "203.0.113.0/24" is already entry 4 (want each range once)`,
+				`stacks: config "scalestack:adminCidrs": 6: "2001:db8::/48" is an IPv6 range (want IPv4 ranges: EKS and DOKS restrict their API by IPv4 only)`,
 			},
 		},
 		{
 			name: "admin ranges not a list",
 			raw:  raw("scalestack:cloud", "aws", "scalestack:tier", "1k", "scalestack:adminCidrs", `203.0.113.0/24`),
-			want: []string{`stacks: config "scalestack:adminCidrs": is not a list of CIDRs (want for example ["203.0.113.0/24", "2001:db8::/48"], or leave it unset for an API open to every address)`},
+			want: []string{`stacks: config "scalestack:adminCidrs": is not a list of CIDRs (want for example ["203.0.113.0/24", "198.51.100.7/32"], or leave it unset for an API open to every address)`},
 		},
 		{
 			name: "admin ranges on the local cloud",
@@ -385,7 +389,7 @@ var fuzzKeys = []string{KeyCloud, KeyTier, KeyRegion, KeyDomain, KeyProtect, Key
 // has a value, and the first three parse (TestFuzzSeedsCoverEveryKey).
 var fuzzSeeds = [][]string{
 	{"digitalocean", "100k", "nyc3", "example.com", "true", `{"database":{"replicas":3}}`, "500", `{"stateful-protected":"advisory"}`,
-		`{"api":{"image":"ghcr.io/acme/api:1.4.2","port":3000}}`, "", "023e105f4ecef8ad9ca31a8372d0c353", `["203.0.113.0/24","2001:db8::/48"]`, ""},
+		`{"api":{"image":"ghcr.io/acme/api:1.4.2","port":3000}}`, "", "023e105f4ecef8ad9ca31a8372d0c353", `["203.0.113.0/24","198.51.100.7/32"]`, ""},
 	{"aws", "1m", "eu-west-1", "", "false", `{"cluster":{"admins":["arn:aws:iam::123456789012:role/ops"]}}`, "0", "{}",
 		`{"worker":{"image":"ghcr.io/acme/w@sha256:` + strings.Repeat("a", 64) + `"}}`, "", "", `["0.0.0.0/0"]`, "eu-west-1"},
 	{"local", "1k", "", "", "", "", "", "", "", "/tmp/kubeconfig", "", "", ""},

@@ -75,7 +75,7 @@ scalestack:components:Cluster  c
       token = [secret]
 `, plan)
 	assert.Contains(t, summary, "digitalocean 1k in nyc3")
-	assert.Regexp(t, `Cluster\s+c\s+1 resources\s+free \(some resources unpriced\)`, summary, "the cluster component with its resource count; the fake cluster has no pool to price")
+	assert.Regexp(t, `Cluster\s+c\s+1 resource\s+free \(some resources unpriced\)`, summary, "the cluster component with its resource count; the fake cluster has no pool to price")
 	assert.Contains(t, summary, "nodes system s-2vcpu-4gb x 1-3", "its size, from the preset")
 	assert.Regexp(t, `cost: \$[0-9.,]+ a month at baseline`, summary)
 	assert.Regexp(t, `guardrails: (pass|FAIL): \d+ rules passed`, summary)

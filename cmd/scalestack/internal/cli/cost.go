@@ -321,8 +321,8 @@ func previewDiff(path string, cf *costFlags) (cost.DiffReport, string, int, erro
 type TierRow struct {
 	Cloud           string          `json:"cloud"`
 	Tier            string          `json:"tier"`
-	Baseline        decimal.Decimal `json:"baseline"`
-	Ceiling         decimal.Decimal `json:"ceiling"`
+	Baseline        decimal.Decimal `json:"baselineMonthly"`
+	Ceiling         decimal.Decimal `json:"ceilingMonthly"`
 	Band            cost.Band       `json:"band"`
 	BaselineVerdict string          `json:"baselineVerdict"`
 	CeilingVerdict  string          `json:"ceilingVerdict"`

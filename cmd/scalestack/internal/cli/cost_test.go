@@ -210,7 +210,7 @@ func TestCostTiers(t *testing.T) {
 	var rows []map[string]any
 	require.NoError(t, json.Unmarshal([]byte(out), &rows))
 	require.NotEmpty(t, rows)
-	assert.Equal(t, map[string]any{"cloud": "digitalocean", "tier": "1k", "baseline": "48", "ceiling": "144",
+	assert.Equal(t, map[string]any{"cloud": "digitalocean", "tier": "1k", "baselineMonthly": "48", "ceilingMonthly": "144",
 		"band": map[string]any{"low": "20", "high": "100"}, "baselineVerdict": "within", "ceilingVerdict": "above"}, rows[0])
 
 	code, _, errOut = runCostCLI(t, "cost", "tiers", "--format", "html")

@@ -120,7 +120,7 @@ func newDiagram(p plan.Plan) *diagram {
 		scale[str(h, "spec.scaleTargetRef.name")] = fmt.Sprintf("%d-%d pods", num(h, "spec.minReplicas"), num(h, "spec.maxReplicas"))
 	}
 	for _, k := range p.OfType(types.KEDAScaledObject) {
-		scale[str(k, "metadata.name")] = fmt.Sprintf("%d-%d pods, KEDA", num(k, "spec.minReplicaCount"), num(k, "spec.maxReplicaCount"))
+		scale[str(k, "spec.scaleTargetRef.name")] = fmt.Sprintf("%d-%d pods, KEDA", num(k, "spec.minReplicaCount"), num(k, "spec.maxReplicaCount"))
 	}
 	for _, dep := range deployments {
 		name := str(dep, "metadata.name")

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
@@ -51,14 +52,23 @@ func runPlan(args []string, stdout, stderr io.Writer, deps Deps) error {
 		return err
 	}
 	rep, err := billOf(p, cfg, nil)
-	if err != nil {
+	var unpriced cost.RegionError
+	switch {
+	case errors.As(err, &unpriced):
+		// The plan stands without a price: the summary says the region is not priced.
+		rep = cost.Report{}
+	case err != nil:
 		return fmt.Errorf("scalestack plan: %w", err)
 	}
 	check, err := checkOf(p, cfg)
 	if err != nil {
 		return usageError{err}
 	}
-	_, err = io.WriteString(stdout, p.Text()+summaryText(p, rep, check, cfg))
+	notPriced := ""
+	if unpriced.Cloud != "" {
+		notPriced = unpriced.Error()
+	}
+	_, err = io.WriteString(stdout, p.Text()+summaryText(p, rep, check, cfg, notPriced))
 	return err
 }
 

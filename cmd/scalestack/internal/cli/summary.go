@@ -38,7 +38,7 @@ func sizes(cfg config.Config) map[string]string {
 	cluster := "an existing cluster (scalestack:kubeconfig)"
 	if len(pools) > 0 {
 		cluster = "nodes " + strings.Join(pools, ", ")
-		if p.Cluster.HA {
+		if p.Cluster.HA && c == spec.DigitalOcean { // EKS control planes are always highly available
 			cluster += ", HA control plane"
 		}
 	}
@@ -105,6 +105,9 @@ func summarize(p plan.Plan, rep cost.Report, cfg config.Config) []componentSumma
 			return &out[i]
 		}
 		s := componentSummary{name: root.Name, kind: shortKind(root.Type), size: what[root.Type]}
+		if root.Type == "usage" {
+			s = componentSummary{name: "(stack)", kind: "usage", size: "traffic priced from the tier's usage assumptions"}
+		}
 		if root.Custom {
 			s = componentSummary{name: "(stack)", kind: "providers", size: "explicit providers and resources outside components"}
 		}
@@ -117,12 +120,24 @@ func summarize(p plan.Plan, rep cost.Report, cfg config.Config) []componentSumma
 			entry(top(r)).resources++
 		}
 	}
+	var edge *plan.Resource
+	for _, r := range p.Resources {
+		if r.Type == types.ComponentEdge {
+			edge = &r
+		}
+	}
+	usage := plan.Resource{Type: "usage", Name: "(usage)", Custom: false}
 	for _, l := range rep.Lines {
 		r, ok := index[l.Type+"::"+l.Name]
-		if !ok {
-			continue // priced beside the plan (the Cloudflare zone's plan): the edge's
+		switch {
+		case ok:
+			r = top(r)
+		case l.Type == types.CFZone && edge != nil:
+			r = *edge // the zone's plan: priced beside the plan, part of the edge's bill
+		default:
+			r = usage // a usage line (egress), priced from the assumptions, of no one resource
 		}
-		s := entry(top(r))
+		s := entry(r)
 		s.priced = true
 		s.baseline, s.ceiling = s.baseline.Add(l.Baseline), s.ceiling.Add(l.Ceiling)
 	}
@@ -139,7 +154,8 @@ func shortKind(t string) string { return t[strings.LastIndex(t, ":")+1:] }
 // summaryText is the end of `scalestack plan`'s text: per component, what it is, its size and
 // its monthly cost; then the bill and the guardrails' verdict, as `pulumi preview` ends with
 // its counts.
-func summaryText(p plan.Plan, rep cost.Report, check policies.Report, cfg config.Config) string {
+// notPriced, when set, says why the plan has no bill (a region without a price table).
+func summaryText(p plan.Plan, rep cost.Report, check policies.Report, cfg config.Config, notPriced string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nSummary: %s %s in %s\n", cfg.Cloud, cfg.Tier, cfg.Region)
 	rows := summarize(p, rep, cfg)
@@ -152,6 +168,10 @@ func summaryText(p plan.Plan, rep cost.Report, check policies.Report, cfg config
 		}
 		return 0
 	})
+	width := 0
+	for _, s := range rows {
+		width = max(width, len(s.name))
+	}
 	for _, s := range rows {
 		money := "free"
 		if s.priced {
@@ -160,13 +180,21 @@ func summaryText(p plan.Plan, rep cost.Report, check policies.Report, cfg config
 		if s.hasUnpriced {
 			money += " (some resources unpriced)"
 		}
-		fmt.Fprintf(&b, "  %-10s %-18s %3d resources  %s\n", s.kind, s.name, s.resources, money)
+		noun := "resources"
+		if s.resources == 1 {
+			noun = "resource"
+		}
+		fmt.Fprintf(&b, "  %-10s %-*s %3d %-9s  %s\n", s.kind, width, s.name, s.resources, noun, money)
 		if s.size != "" {
-			fmt.Fprintf(&b, "             %s\n", s.size)
+			fmt.Fprintf(&b, "  %-10s %s\n", "", s.size)
 		}
 	}
-	fmt.Fprintf(&b, "  cost: %s a month at baseline (every pool at its minimum), %s at ceiling (every maximum)\n",
-		cost.Money(rep.Baseline), cost.Money(rep.Ceiling))
+	if notPriced != "" {
+		fmt.Fprintf(&b, "  cost: not priced: %s\n", notPriced)
+	} else {
+		fmt.Fprintf(&b, "  cost: %s a month at baseline (every pool at its minimum), %s at ceiling (every maximum)\n",
+			cost.Money(rep.Baseline), cost.Money(rep.Ceiling))
+	}
 	mandatory := 0
 	for _, v := range check.Violations {
 		if v.Level == policies.Mandatory {
@@ -177,7 +205,7 @@ func summaryText(p plan.Plan, rep cost.Report, check policies.Report, cfg config
 	if mandatory > 0 {
 		verdict = "FAIL"
 	}
-	fmt.Fprintf(&b, "  guardrails: %s: %d rules passed, %d violations (%d mandatory); scalestack check for the details\n",
-		verdict, len(check.Passed), len(check.Violations), mandatory)
+	fmt.Fprintf(&b, "  guardrails: %s: %d rules passed, %d violations (%d mandatory), %d not applicable; scalestack check for the details\n",
+		verdict, len(check.Passed), len(check.Violations), mandatory, len(check.NotApplicable))
 	return b.String()
 }
