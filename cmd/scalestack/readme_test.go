@@ -121,3 +121,16 @@ func TestReadmeDiagrams(t *testing.T) {
 		require.NoError(t, os.WriteFile(path, []byte(readme), 0o644))
 	}
 }
+
+// TestReadmeCostTable checks that the README's table of every cloud and tier is what `scalestack
+// cost tiers` (make cost) prints today.
+func TestReadmeCostTable(t *testing.T) {
+	path, err := filepath.Abs("../../README.md")
+	require.NoError(t, err)
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	var stdout, stderr bytes.Buffer
+	code := cli.Main([]string{"cost", "tiers"}, &stdout, &stderr, cli.Deps{Plan: stacks.Plan})
+	require.Equal(t, 0, code, stderr.String())
+	assert.Contains(t, string(b), stdout.String(), "README.md's cost table is not what make cost prints: paste its output")
+}
