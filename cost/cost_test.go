@@ -534,15 +534,20 @@ func TestReportSaysWhatItAssumed(t *testing.T) {
 	}
 }
 
-func TestPartCaveat(t *testing.T) {
+func TestPriceCaveats(t *testing.T) {
 	t.Parallel()
-	for _, tc := range []struct{ source, note, want string }{
-		{"https://aws.amazon.com/eks/pricing/", "", ""},
-		{"estimate, us-east-1 x 1.15", "", "estimate"},
-		{"https://x", "estimate, not a list price", "estimate"},
-		{"third-party Frankfurt table ($0.027)", "", "third-party"},
-		{"DigitalOcean prices as listed by third parties", "", "third-party"},
+	// The caveat is the table's word, never guessed from the source's prose.
+	_, err := ParseTable([]byte("cloud: x\ncurrency: USD\nregions:\n  \"*\":\n    a: {unit: month, source: s, as_of: \"2026-01-01\", price: \"1\", caveat: guess}\n"))
+	assert.ErrorContains(t, err, `*.a: caveat "guess" (want one of estimate, third-party, or none for a list price)`)
+	prices, err := Default()
+	require.NoError(t, err)
+	for _, tc := range []struct{ cloud, region, item, key, want string }{
+		{"aws", "us-east-1", "eksCluster", "", ""},
+		{"digitalocean", "*", "postgres", "db-s-1vcpu-1gb", CaveatThirdParty},
+		{"digitalocean", "*", "postgresStandby", "db-s-2vcpu-4gb", CaveatEstimate},
 	} {
-		assert.Equal(t, tc.want, Part{Source: tc.source, Note: tc.note}.Caveat(), tc.source)
+		r, err := prices.Lookup(tc.cloud, tc.region, tc.item, tc.key)
+		require.NoError(t, err, tc.item)
+		assert.Equal(t, tc.want, r.Caveat, tc.item)
 	}
 }

@@ -116,19 +116,9 @@ type Part struct {
 	AsOf     string `json:"asOf"`
 	// Note is the price table's note on the figure (an estimate, medium confidence).
 	Note string `json:"note,omitempty"`
-}
-
-// Caveat says whether the part's price is an estimate or a third party's figure rather than
-// the provider's list price, as its price table's source and note say; empty for a list price.
-func (p Part) Caveat() string {
-	text := strings.ToLower(p.Source + " " + p.Note)
-	switch {
-	case strings.Contains(text, "estimate") || strings.Contains(text, "assumed") || strings.Contains(text, "derived"):
-		return "estimate"
-	case strings.Contains(text, "third-party") || strings.Contains(text, "third part"):
-		return "third-party"
-	}
-	return ""
+	// Caveat is the price table's word that the price is not a list price: estimate or
+	// third-party; empty for a list price.
+	Caveat string `json:"caveat,omitempty"`
 }
 
 // Ref names a resource.
@@ -321,7 +311,7 @@ func (e *estimator) scaledPart(cloud, what, item, key string, qty, ceiling, fact
 	return Part{
 		What: what, Size: key, Quantity: qty, CeilingQuantity: ceiling, Unit: rate.Unit, UnitPrice: rate.Price.Mul(factor),
 		Baseline: monthly.Mul(qty).Round(2), Ceiling: monthly.Mul(ceiling).Round(2),
-		Source: rate.Source, AsOf: rate.AsOf, Note: rate.Note,
+		Source: rate.Source, AsOf: rate.AsOf, Note: rate.Note, Caveat: rate.Caveat,
 	}, nil
 }
 

@@ -37,6 +37,14 @@ const (
 
 var units = []string{PerMonth, PerHour, PerGBMonth, PerGB, PerUnitHour, Fraction}
 
+// Caveats a price table entry may carry; none for the provider's own list price.
+const (
+	CaveatEstimate   = "estimate"
+	CaveatThirdParty = "third-party"
+)
+
+var caveats = []string{CaveatEstimate, CaveatThirdParty}
+
 // Item is one price, or one price per size, with where it was read.
 type Item struct {
 	Unit   string `yaml:"unit"`
@@ -47,6 +55,9 @@ type Item struct {
 	Prices map[string]string `yaml:"prices,omitempty"`
 	// Note is what the reader of a report should know about the figure.
 	Note string `yaml:"note,omitempty"`
+	// Caveat says the price is not the provider's own list price: "estimate" (derived or
+	// assumed) or "third-party" (a third party's listing); empty for a list price.
+	Caveat string `yaml:"caveat,omitempty"`
 	// Catalog names the kind of size the keys are (node, database, cache): a size the
 	// catalog knows but this table does not price is unpriced, not an error.
 	Catalog string `yaml:"catalog,omitempty"`
@@ -107,6 +118,9 @@ func ParseTable(raw []byte) (Table, error) {
 			if !slices.Contains(units, it.Unit) {
 				errs = append(errs, fmt.Errorf("%s: unit %q (want one of %s)", where, it.Unit, strings.Join(units, ", ")))
 			}
+			if it.Caveat != "" && !slices.Contains(caveats, it.Caveat) {
+				errs = append(errs, fmt.Errorf("%s: caveat %q (want one of %s, or none for a list price)", where, it.Caveat, strings.Join(caveats, ", ")))
+			}
 			if it.Source == "" || it.AsOf == "" {
 				errs = append(errs, fmt.Errorf("%s: source and as_of are required", where))
 			}
@@ -139,6 +153,7 @@ type Rate struct {
 	Source string
 	AsOf   string
 	Note   string
+	Caveat string
 }
 
 // Monthly converts a rate per hour into a rate per month; other units are returned as they are.
@@ -167,7 +182,7 @@ func (p Prices) Lookup(cloud, region, item, key string) (Rate, error) {
 	if !ok {
 		return Rate{}, fmt.Errorf("no %s price for %q in %s", cloud, item, region)
 	}
-	r := Rate{Item: item, Key: key, Unit: it.Unit, Source: it.Source, AsOf: it.AsOf, Note: it.Note}
+	r := Rate{Item: item, Key: key, Unit: it.Unit, Source: it.Source, AsOf: it.AsOf, Note: it.Note, Caveat: it.Caveat}
 	v := it.Price
 	if len(it.Prices) > 0 {
 		var ok bool

@@ -124,7 +124,7 @@ func (r Report) caveats() string {
 	seen := map[string]bool{}
 	for _, l := range r.Lines {
 		for _, p := range l.Parts {
-			c := p.Caveat()
+			c := p.Caveat
 			if c == "" || seen[c+p.What] {
 				continue
 			}
@@ -142,7 +142,7 @@ func (r Report) caveats() string {
 }
 
 func caveatMark(p Part) string {
-	if c := p.Caveat(); c != "" {
+	if c := p.Caveat; c != "" {
 		return " [" + c + "]"
 	}
 	return ""
