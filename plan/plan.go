@@ -146,6 +146,34 @@ func (r Resource) Get(path string) (any, bool) {
 	return cur, true
 }
 
+// StringAt is the string at a path, or "" where there is none or it is not a string.
+func (r Resource) StringAt(path string) string {
+	v, _ := r.Get(path)
+	s, _ := v.(string)
+	return s
+}
+
+// NumberAt is the number at a path, and whether there is one.
+func (r Resource) NumberAt(path string) (float64, bool) {
+	v, _ := r.Get(path)
+	n, ok := v.(float64)
+	return n, ok
+}
+
+// ListAt is the list at a path; nil where there is none.
+func (r Resource) ListAt(path string) []any {
+	v, _ := r.Get(path)
+	l, _ := v.([]any)
+	return l
+}
+
+// MapAt is the object at a path; nil where there is none.
+func (r Resource) MapAt(path string) map[string]any {
+	v, _ := r.Get(path)
+	m, _ := v.(map[string]any)
+	return m
+}
+
 // SelectorMatches reports whether a Kubernetes selector's matchLabels (a map of plan inputs)
 // all appear in a set of labels; an empty selector matches nothing here.
 func SelectorMatches(selector, labels any) bool {

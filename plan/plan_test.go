@@ -53,3 +53,22 @@ func TestJSONShape(t *testing.T) {
 	assert.Equal(t, map[string]any{}, doc["resources"][0]["inputs"])
 	assert.Equal(t, "", doc["resources"][0]["parent"])
 }
+
+func TestTypedAccessors(t *testing.T) {
+	t.Parallel()
+	r := Resource{Inputs: map[string]any{"spec": map[string]any{
+		"type": "LoadBalancer", "port": 443.0, "ranges": []any{"10.0.0.0/8"}, "selector": map[string]any{"app": "ws"},
+	}}}
+	assert.Equal(t, "LoadBalancer", r.StringAt("spec.type"))
+	assert.Equal(t, "", r.StringAt("spec.port"), "a number is not a string")
+	n, ok := r.NumberAt("spec.port")
+	assert.True(t, ok)
+	assert.Equal(t, 443.0, n)
+	_, ok = r.NumberAt("spec.missing")
+	assert.False(t, ok)
+	assert.Equal(t, []any{"10.0.0.0/8"}, r.ListAt("spec.ranges"))
+	assert.Nil(t, r.ListAt("spec.type"))
+	assert.Equal(t, map[string]any{"app": "ws"}, r.MapAt("spec.selector"))
+	assert.True(t, SelectorMatches(r.MapAt("spec.selector"), map[string]any{"app": "ws", "tier": "x"}))
+	assert.False(t, SelectorMatches(map[string]any{}, map[string]any{"app": "ws"}), "an empty selector matches nothing")
+}

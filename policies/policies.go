@@ -128,6 +128,17 @@ type Report struct {
 	NotApplicable []string `json:"notApplicable"`
 }
 
+// Mandatory counts the violations of mandatory rules.
+func (r Report) Mandatory() int {
+	n := 0
+	for _, v := range r.Violations {
+		if v.Level == Mandatory {
+			n++
+		}
+	}
+	return n
+}
+
 // Failed reports whether a mandatory rule was broken.
 func (r Report) Failed() bool {
 	return slices.ContainsFunc(r.Violations, func(v Violation) bool { return v.Level == Mandatory })
@@ -216,13 +227,7 @@ func (r Report) Text() string {
 		}
 		fmt.Fprintf(&b, "%-9s %-22s %s: %s\n", v.Level, v.Rule, where, v.Message)
 	}
-	mandatory := 0
-	for _, v := range r.Violations {
-		if v.Level == Mandatory {
-			mandatory++
-		}
-	}
-	fmt.Fprintf(&b, "%d rules passed, %d violations (%d mandatory), %d rules disabled, %d not applicable\n", len(r.Passed), len(r.Violations), mandatory, len(r.Skipped), len(r.NotApplicable))
+	fmt.Fprintf(&b, "%d rules passed, %d violations (%d mandatory), %d rules disabled, %d not applicable\n", len(r.Passed), len(r.Violations), r.Mandatory(), len(r.Skipped), len(r.NotApplicable))
 	return b.String()
 }
 

@@ -51,28 +51,10 @@ func All() []Rule {
 // rules.0.type; a map key that itself contains a dot cannot be addressed.
 func get(r plan.Resource, path string) (any, bool) { return r.Get(path) }
 
-func str(r plan.Resource, path string) string {
-	v, _ := get(r, path)
-	s, _ := v.(string)
-	return s
-}
-
-func num(r plan.Resource, path string) (float64, bool) {
-	v, ok := get(r, path)
-	n, isNum := v.(float64)
-	return n, ok && isNum
-}
-
 func isTrue(r plan.Resource, path string) bool {
 	v, _ := get(r, path)
 	b, _ := v.(bool)
 	return b
-}
-
-func list(r plan.Resource, path string) []any {
-	v, _ := get(r, path)
-	l, _ := v.([]any)
-	return l
 }
 
 func known(v any) bool { return v != plan.Unknown && v != plan.Secret }
@@ -100,12 +82,12 @@ func deletionSafeguards(s *Stack) []Violation {
 		if _, replica := r.Inputs["replicateSourceDb"]; replica {
 			continue // replicas cannot take final snapshots; the primary's count
 		}
-		if isTrue(r, "skipFinalSnapshot") || str(r, "finalSnapshotIdentifier") == "" {
+		if isTrue(r, "skipFinalSnapshot") || r.StringAt("finalSnapshotIdentifier") == "" {
 			out = append(out, violation(r, "skipFinalSnapshot", "skips the final snapshot (want skipFinalSnapshot false and a finalSnapshotIdentifier)"))
 		}
 	}
 	for _, r := range s.OfType(types.AWSCacheReplicationGroup) {
-		if n, ok := num(r, "snapshotRetentionLimit"); !ok || n < 1 {
+		if n, ok := r.NumberAt("snapshotRetentionLimit"); !ok || n < 1 {
 			out = append(out, violation(r, "snapshotRetentionLimit", "keeps no snapshots (want at least 1 day)"))
 		}
 	}
@@ -135,7 +117,7 @@ func dataPrivate(s *Stack) []Violation {
 				continue
 			}
 			guarded = true
-			for i, rule := range list(fw, "rules") {
+			for i, rule := range fw.ListAt("rules") {
 				m, _ := rule.(map[string]any)
 				if m["type"] == "ip_addr" && slices.Contains(openCIDRs, fmt.Sprint(m["value"])) {
 					out = append(out, violation(fw, fmt.Sprintf("rules.%d", i), "admits %v, the whole internet (want the cluster: type k8s)", m["value"]))
@@ -150,15 +132,15 @@ func dataPrivate(s *Stack) []Violation {
 		if isTrue(db, "publiclyAccessible") {
 			out = append(out, violation(db, "publiclyAccessible", "is true (want false: reachable only inside the VPC)"))
 		}
-		if len(list(db, "vpcSecurityGroupIds")) == 0 {
+		if len(db.ListAt("vpcSecurityGroupIds")) == 0 {
 			out = append(out, violation(db, "vpcSecurityGroupIds", "is empty (want a security group that admits only the cluster's nodes)"))
 		}
 	}
 	for _, kv := range s.OfType(types.AWSCacheReplicationGroup) {
-		if len(list(kv, "securityGroupIds")) == 0 {
+		if len(kv.ListAt("securityGroupIds")) == 0 {
 			out = append(out, violation(kv, "securityGroupIds", "is empty (want a security group that admits only the cluster's nodes)"))
 		}
-		if str(kv, "subnetGroupName") == "" {
+		if kv.StringAt("subnetGroupName") == "" {
 			out = append(out, violation(kv, "subnetGroupName", "is empty (want the private subnets)"))
 		}
 	}
@@ -175,7 +157,7 @@ func dataPrivate(s *Stack) []Violation {
 	}
 	dataGroupIDs := map[any]bool{}
 	for _, d := range data {
-		for _, id := range append(list(d, "vpcSecurityGroupIds"), list(d, "securityGroupIds")...) {
+		for _, id := range append(d.ListAt("vpcSecurityGroupIds"), d.ListAt("securityGroupIds")...) {
 			if known(id) {
 				dataGroupIDs[id] = true
 			}
@@ -187,13 +169,13 @@ func dataPrivate(s *Stack) []Violation {
 			continue
 		}
 		for _, k := range []string{"cidrIpv4", "cidrIpv6"} {
-			if slices.Contains(openCIDRs, str(r, k)) {
-				out = append(out, violation(r, k, "admits %s, the whole internet, to a database or cache (want the cluster's security group)", str(r, k)))
+			if slices.Contains(openCIDRs, r.StringAt(k)) {
+				out = append(out, violation(r, k, "admits %s, the whole internet, to a database or cache (want the cluster's security group)", r.StringAt(k)))
 			}
 		}
 	}
 	for _, sg := range dataGroups {
-		for i, in := range list(sg, "ingress") {
+		for i, in := range sg.ListAt("ingress") {
 			m, _ := in.(map[string]any)
 			for _, k := range []string{"cidrBlocks", "ipv6CidrBlocks"} {
 				blocks, _ := m[k].([]any)
@@ -214,16 +196,16 @@ func dataEncrypted(s *Stack) []Violation {
 		if _, replica := db.Inputs["replicateSourceDb"]; !replica && !isTrue(db, "storageEncrypted") {
 			out = append(out, violation(db, "storageEncrypted", "is not true (want encrypted storage)"))
 		}
-		if str(db, "parameterGroupName") == "" {
+		if db.StringAt("parameterGroupName") == "" {
 			out = append(out, violation(db, "parameterGroupName", "is the default group, which accepts unencrypted connections (want a group with rds.force_ssl = 1)"))
 		}
 	}
 	for _, pg := range s.OfType(types.AWSRDSParameterGroup) {
-		if !strings.HasPrefix(str(pg, "family"), "postgres") {
+		if !strings.HasPrefix(pg.StringAt("family"), "postgres") {
 			continue
 		}
 		forced := false
-		for _, p := range list(pg, "parameters") {
+		for _, p := range pg.ListAt("parameters") {
 			m, _ := p.(map[string]any)
 			forced = forced || (m["name"] == "rds.force_ssl" && fmt.Sprint(m["value"]) == "1")
 		}
@@ -301,7 +283,7 @@ func clusterAPIRestricted(s *Stack) []Violation {
 
 // bounded checks one autoscaler's minimum and maximum.
 func bounded(r plan.Resource, minPath, maxPath string, ceiling float64, what string) []Violation {
-	hi, ok := num(r, maxPath)
+	hi, ok := r.NumberAt(maxPath)
 	if !ok {
 		return []Violation{violation(r, maxPath, "is not set (want a maximum %s: an autoscaler without one is a budget without one)", what)}
 	}
@@ -309,7 +291,7 @@ func bounded(r plan.Resource, minPath, maxPath string, ceiling float64, what str
 	if hi > ceiling {
 		out = append(out, violation(r, maxPath, "is %g (want at most %g %s)", hi, ceiling, what))
 	}
-	if lo, ok := num(r, minPath); ok && lo > hi {
+	if lo, ok := r.NumberAt(minPath); ok && lo > hi {
 		out = append(out, violation(r, minPath, "is %g, above the maximum %g (want min <= max)", lo, hi))
 	}
 	return out
@@ -347,7 +329,7 @@ func containers(s *Stack, types []string, f func(r plan.Resource, path string, c
 	for _, r := range s.OfType(types...) {
 		podPath := podSpecPath[r.Type]
 		for _, kind := range []string{"initContainers", "containers"} {
-			for i, c := range list(r, podPath+"."+kind) {
+			for i, c := range r.ListAt(podPath + "." + kind) {
 				m, _ := c.(map[string]any)
 				f(r, fmt.Sprintf("%s.%s.%d", podPath, kind, i), m)
 			}
@@ -463,22 +445,22 @@ func imagePinned(s *Stack) []Violation {
 
 // replicasOf is a Deployment's lowest replica count: its HPA's minimum when one targets it.
 func replicasOf(s *Stack, d plan.Resource) float64 {
-	n, ok := num(d, "spec.replicas")
+	n, ok := d.NumberAt("spec.replicas")
 	if !ok {
 		n = 1
 	}
-	name := str(d, "metadata.name")
+	name := d.StringAt("metadata.name")
 	for _, h := range s.OfType(types.K8sHorizontalPodAutoscaler) {
-		if str(h, "spec.scaleTargetRef.kind") == "Deployment" && name != "" && str(h, "spec.scaleTargetRef.name") == name {
-			if lo, ok := num(h, "spec.minReplicas"); ok {
+		if h.StringAt("spec.scaleTargetRef.kind") == "Deployment" && name != "" && h.StringAt("spec.scaleTargetRef.name") == name {
+			if lo, ok := h.NumberAt("spec.minReplicas"); ok {
 				return lo
 			}
 			return 1
 		}
 	}
 	for _, k := range s.OfType(types.KEDAScaledObject) {
-		if name != "" && str(k, "spec.scaleTargetRef.name") == name {
-			if lo, ok := num(k, "spec.minReplicaCount"); ok {
+		if name != "" && k.StringAt("spec.scaleTargetRef.name") == name {
+			if lo, ok := k.NumberAt("spec.minReplicaCount"); ok {
 				return lo
 			}
 			return 0
@@ -542,20 +524,20 @@ func originLocked(s *Stack) []Violation {
 		return true, ""
 	}
 	for _, svc := range s.OfType(types.K8sService) {
-		if str(svc, "spec.type") != "LoadBalancer" {
+		if svc.StringAt("spec.type") != "LoadBalancer" {
 			continue
 		}
-		if ok, why := inCloudflare(list(svc, "spec.loadBalancerSourceRanges")); !ok {
+		if ok, why := inCloudflare(svc.ListAt("spec.loadBalancerSourceRanges")); !ok {
 			out = append(out, violation(svc, "spec.loadBalancerSourceRanges", "%s (want only Cloudflare's ranges: the edge is configured)", why))
 		}
 	}
 	for _, lb := range s.OfType(types.DOLoadBalancer) {
-		if ok, why := inCloudflare(list(lb, "firewall.allows")); !ok {
+		if ok, why := inCloudflare(lb.ListAt("firewall.allows")); !ok {
 			out = append(out, violation(lb, "firewall.allows", "%s (want only Cloudflare's ranges: the edge is configured)", why))
 		}
 	}
 	for _, lb := range s.OfType(types.AWSLB) {
-		if !isTrue(lb, "internal") && len(list(lb, "securityGroups")) == 0 {
+		if !isTrue(lb, "internal") && len(lb.ListAt("securityGroups")) == 0 {
 			out = append(out, violation(lb, "securityGroups", "is an internet-facing load balancer without security groups (want one that admits only Cloudflare's ranges)"))
 		}
 	}
@@ -565,10 +547,10 @@ func originLocked(s *Stack) []Violation {
 func edgeProxied(s *Stack) []Violation {
 	var out []Violation
 	for _, r := range s.OfType(types.CFRecord) {
-		switch str(r, "type") {
+		switch r.StringAt("type") {
 		case "A", "AAAA", "CNAME", plan.Unknown: // a type that follows a load balancer's address
 			if !isTrue(r, "proxied") {
-				out = append(out, violation(r, "proxied", "%s record %q is not proxied (want proxied: true, so traffic goes through the edge)", str(r, "type"), str(r, "name")))
+				out = append(out, violation(r, "proxied", "%s record %q is not proxied (want proxied: true, so traffic goes through the edge)", r.StringAt("type"), r.StringAt("name")))
 			}
 		}
 	}
@@ -582,7 +564,7 @@ func edgeSSLStrict(s *Stack) []Violation {
 	}
 	var out []Violation
 	for _, r := range settings {
-		if mode := str(r, "settings.ssl"); mode != "strict" {
+		if mode := r.StringAt("settings.ssl"); mode != "strict" {
 			out = append(out, violation(r, "settings.ssl", "is %q (want strict: Cloudflare checks the origin's certificate)", mode))
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"io"
 
 	"github.com/scalestack/scalestack/cost"
-	"github.com/scalestack/scalestack/policies"
 )
 
 // ExitPolicy is the exit code of `scalestack check` when a mandatory rule is broken.
@@ -25,15 +24,14 @@ func runCheck(args []string, stdout, stderr io.Writer, deps Deps) error {
 	if err != nil {
 		return err
 	}
-	opts, err := policies.OptionsFor(cfg.Tier, cfg.Region, cfg.Budget, cfg.Domain, cfg.Preset.Edge.Plan, cfg.Preset.Policies, cfg.Policies)
-	if err != nil {
-		return usageError{err}
-	}
 	p, err := deps.Plan(file.Stack, file.Raw, file.Secrets)
 	if err != nil {
 		return fmt.Errorf("scalestack check: %w", err)
 	}
-	rep := policies.Check(p.Resources, opts)
+	rep, err := checkOf(p, cfg)
+	if err != nil {
+		return usageError{err}
+	}
 	if format == "json" {
 		b, err := cost.JSON(rep)
 		if err != nil {
@@ -46,13 +44,7 @@ func runCheck(args []string, stdout, stderr io.Writer, deps Deps) error {
 		return err
 	}
 	if rep.Failed() {
-		n := 0
-		for _, v := range rep.Violations {
-			if v.Level == policies.Mandatory {
-				n++
-			}
-		}
-		return policyFailed{n}
+		return policyFailed{rep.Mandatory()}
 	}
 	return nil
 }

@@ -40,22 +40,10 @@ func (d *diagram) link(from, to, label string) {
 	d.edges = append(d.edges, [3]string{from, to, label})
 }
 
-func str(r plan.Resource, path string) string {
-	v, _ := r.Get(path)
-	s, _ := v.(string)
-	return s
-}
-
+// num is the whole number at a path; 0 where there is none.
 func num(r plan.Resource, path string) int {
-	v, _ := r.Get(path)
-	f, _ := v.(float64)
-	return int(f)
-}
-
-func labelsOf(r plan.Resource, path string) map[string]any {
-	v, _ := r.Get(path)
-	m, _ := v.(map[string]any)
-	return m
+	n, _ := r.NumberAt(path)
+	return int(n)
 }
 
 // newDiagram reads the plan's network, edge, load balancers, ingress, processes, node pools,
@@ -67,9 +55,9 @@ func newDiagram(p plan.Plan) *diagram {
 	for _, r := range p.Resources {
 		switch r.Type {
 		case types.DOVpc:
-			vpc = "VPC " + str(r, "ipRange")
+			vpc = "VPC " + r.StringAt("ipRange")
 		case types.AWSVPC:
-			vpc = "VPC " + str(r, "cidrBlock")
+			vpc = "VPC " + r.StringAt("cidrBlock")
 		}
 	}
 	if vpc != "" {
@@ -105,11 +93,11 @@ func newDiagram(p plan.Plan) *diagram {
 	for _, r := range p.Resources {
 		switch r.Type {
 		case types.DOKubernetesCluster:
-			pool(labelsOf(r, "nodePool.labels"), fmt.Sprintf("pool %s: %s x %d-%d", str(r, "nodePool.name"), str(r, "nodePool.size"), num(r, "nodePool.minNodes"), num(r, "nodePool.maxNodes")))
+			pool(r.MapAt("nodePool.labels"), fmt.Sprintf("pool %s: %s x %d-%d", r.StringAt("nodePool.name"), r.StringAt("nodePool.size"), num(r, "nodePool.minNodes"), num(r, "nodePool.maxNodes")))
 		case types.DOKubernetesNodePool:
-			pool(labelsOf(r, "labels"), fmt.Sprintf("pool %s: %s x %d-%d", str(r, "name"), str(r, "size"), num(r, "minNodes"), num(r, "maxNodes")))
+			pool(r.MapAt("labels"), fmt.Sprintf("pool %s: %s x %d-%d", r.StringAt("name"), r.StringAt("size"), num(r, "minNodes"), num(r, "maxNodes")))
 		case types.AWSEKSNodeGroup:
-			pool(labelsOf(r, "labels"), fmt.Sprintf("node group %s: %s x %d-%d", str(r, "nodeGroupName"), str(r, "instanceTypes.0"), num(r, "scalingConfig.minSize"), num(r, "scalingConfig.maxSize")))
+			pool(r.MapAt("labels"), fmt.Sprintf("node group %s: %s x %d-%d", r.StringAt("nodeGroupName"), r.StringAt("instanceTypes.0"), num(r, "scalingConfig.minSize"), num(r, "scalingConfig.maxSize")))
 		}
 	}
 
@@ -117,44 +105,44 @@ func newDiagram(p plan.Plan) *diagram {
 	deployments := p.OfType(types.K8sDeployment)
 	scale := map[string]string{}
 	for _, h := range p.OfType(types.K8sHorizontalPodAutoscaler) {
-		scale[str(h, "spec.scaleTargetRef.name")] = fmt.Sprintf("%d-%d pods", num(h, "spec.minReplicas"), num(h, "spec.maxReplicas"))
+		scale[h.StringAt("spec.scaleTargetRef.name")] = fmt.Sprintf("%d-%d pods", num(h, "spec.minReplicas"), num(h, "spec.maxReplicas"))
 	}
 	for _, k := range p.OfType(types.KEDAScaledObject) {
-		scale[str(k, "spec.scaleTargetRef.name")] = fmt.Sprintf("%d-%d pods, KEDA", num(k, "spec.minReplicaCount"), num(k, "spec.maxReplicaCount"))
+		scale[k.StringAt("spec.scaleTargetRef.name")] = fmt.Sprintf("%d-%d pods, KEDA", num(k, "spec.minReplicaCount"), num(k, "spec.maxReplicaCount"))
 	}
 	for _, dep := range deployments {
-		name := str(dep, "metadata.name")
+		name := dep.StringAt("metadata.name")
 		pods := scale[name]
 		if pods == "" {
 			pods = fmt.Sprintf("%d pods", num(dep, "spec.replicas"))
 		}
 		id := "deploy_" + name
 		d.add(id, name+": "+pods, "k8s", "box")
-		if pl, ok := labelsOf(dep, "spec.template.spec.nodeSelector")[spec.PoolLabel].(string); ok && pools[pl] != "" {
+		if pl, ok := dep.MapAt("spec.template.spec.nodeSelector")[spec.PoolLabel].(string); ok && pools[pl] != "" {
 			d.link(id, pools[pl], "runs on")
 		}
 	}
 
 	// Load balancers and the ingress.
 	for _, svc := range p.OfType(types.K8sService) {
-		if str(svc, "spec.type") != "LoadBalancer" {
+		if svc.StringAt("spec.type") != "LoadBalancer" {
 			continue
 		}
-		name := str(svc, "metadata.name")
+		name := svc.StringAt("metadata.name")
 		id := "lb_" + name
 		d.add(id, "load balancer: "+name, "", "box")
 		d.link(entry, id, "")
 		for _, dep := range deployments {
-			if plan.SelectorMatches(labelsOf(svc, "spec.selector"), labelsOf(dep, "spec.template.metadata.labels")) {
-				d.link(id, "deploy_"+str(dep, "metadata.name"), "TCP")
+			if plan.SelectorMatches(svc.MapAt("spec.selector"), dep.MapAt("spec.template.metadata.labels")) {
+				d.link(id, "deploy_"+dep.StringAt("metadata.name"), "TCP")
 			}
 		}
-		if str(svc, "metadata.namespace") == "ingress-nginx" {
+		if svc.StringAt("metadata.namespace") == "ingress-nginx" {
 			for _, ing := range p.OfType(types.K8sIngress) {
-				ingID := "ingress_" + str(ing, "metadata.name")
-				d.add(ingID, "ingress-nginx: "+str(ing, "metadata.name"), "k8s", "box")
+				ingID := "ingress_" + ing.StringAt("metadata.name")
+				d.add(ingID, "ingress-nginx: "+ing.StringAt("metadata.name"), "k8s", "box")
 				d.link(id, ingID, "")
-				if backend := str(ing, "spec.rules.0.http.paths.0.backend.service.name"); backend != "" {
+				if backend := ing.StringAt("spec.rules.0.http.paths.0.backend.service.name"); backend != "" {
 					d.link(ingID, "deploy_"+backend, "HTTP")
 				}
 			}
@@ -166,29 +154,29 @@ func newDiagram(p plan.Plan) *diagram {
 	for _, r := range p.Resources {
 		switch r.Type {
 		case types.DODatabaseCluster:
-			engine := str(r, "engine")
-			label := fmt.Sprintf("%s %s, %d nodes", engine, str(r, "size"), num(r, "nodeCount"))
+			engine := r.StringAt("engine")
+			label := fmt.Sprintf("%s %s, %d nodes", engine, r.StringAt("size"), num(r, "nodeCount"))
 			if engine == "pg" {
 				d.add("db", "PostgreSQL "+label, inVPC, "db")
 			} else {
 				d.add("cache", label, inVPC, "db")
 			}
 		case types.AWSRDSInstance:
-			if str(r, "replicateSourceDb") == "" {
+			if r.StringAt("replicateSourceDb") == "" {
 				standby := ""
 				if v, _ := r.Get("multiAz"); v == true {
 					standby = ", Multi-AZ standby"
 				}
-				d.add("db", "PostgreSQL "+str(r, "instanceClass")+standby, inVPC, "db")
+				d.add("db", "PostgreSQL "+r.StringAt("instanceClass")+standby, inVPC, "db")
 			} else {
-				replicas = append(replicas, str(r, "instanceClass"))
+				replicas = append(replicas, r.StringAt("instanceClass"))
 			}
 		case types.DODatabaseReplica:
-			replicas = append(replicas, str(r, "size"))
+			replicas = append(replicas, r.StringAt("size"))
 		case types.AWSCacheReplicationGroup:
-			d.add("cache", fmt.Sprintf("%s %s, %d shards x %d", str(r, "engine"), str(r, "nodeType"), num(r, "numNodeGroups"), 1+num(r, "replicasPerNodeGroup")), inVPC, "db")
+			d.add("cache", fmt.Sprintf("%s %s, %d shards x %d", r.StringAt("engine"), r.StringAt("nodeType"), num(r, "numNodeGroups"), 1+num(r, "replicasPerNodeGroup")), inVPC, "db")
 		case types.K8sStatefulSet:
-			name := str(r, "metadata.name")
+			name := r.StringAt("metadata.name")
 			if strings.Contains(name, "postgres") {
 				d.add("db", "PostgreSQL StatefulSet "+name, "k8s", "db")
 			} else if strings.Contains(name, "valkey") || strings.Contains(name, "redis") {
@@ -202,7 +190,7 @@ func newDiagram(p plan.Plan) *diagram {
 	}
 	pooled := "db"
 	for _, r := range p.OfType(types.DODatabaseConnectionPool) {
-		d.add("pool", fmt.Sprintf("connection pool %s: %d", str(r, "name"), num(r, "size")), inVPC, "box")
+		d.add("pool", fmt.Sprintf("connection pool %s: %d", r.StringAt("name"), num(r, "size")), inVPC, "box")
 		d.link("pool", "db", "")
 		pooled = "pool"
 	}
@@ -211,8 +199,8 @@ func newDiagram(p plan.Plan) *diagram {
 		pooled = "deploy_pgbouncer"
 	}
 	for _, dep := range deployments {
-		name := str(dep, "metadata.name")
-		if name == "pgbouncer" || str(dep, "metadata.namespace") != "scalestack" {
+		name := dep.StringAt("metadata.name")
+		if name == "pgbouncer" || dep.StringAt("metadata.namespace") != "scalestack" {
 			continue
 		}
 		d.link("deploy_"+name, pooled, "SQL")

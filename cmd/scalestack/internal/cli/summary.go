@@ -195,12 +195,7 @@ func summaryText(p plan.Plan, rep cost.Report, check policies.Report, cfg config
 		fmt.Fprintf(&b, "  cost: %s a month at baseline (every pool at its minimum), %s at ceiling (every maximum)\n",
 			cost.Money(rep.Baseline), cost.Money(rep.Ceiling))
 	}
-	mandatory := 0
-	for _, v := range check.Violations {
-		if v.Level == policies.Mandatory {
-			mandatory++
-		}
-	}
+	mandatory := check.Mandatory()
 	verdict := "pass"
 	if mandatory > 0 {
 		verdict = "FAIL"
