@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/scalestack/scalestack/capacity"
 	"github.com/scalestack/scalestack/components/spec"
 	"github.com/scalestack/scalestack/cost"
 	"github.com/scalestack/scalestack/plan"
@@ -75,6 +76,10 @@ type Options struct {
 	Domain, EdgePlan string
 	// Levels override rules' default levels, by rule name.
 	Levels map[string]Level
+	// Cloud and Capacity are the stack's cloud and load model: account-limits weighs the
+	// plan's ceiling against the model's limits (nil Capacity: the rule does not apply).
+	Cloud    spec.Cloud
+	Capacity *capacity.Model
 	// Prices and Usage price the stack for the budget rule; nil Prices uses the shipped ones.
 	Prices cost.Prices
 	Usage  cost.Usage

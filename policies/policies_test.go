@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scalestack/scalestack/capacity"
 	"github.com/scalestack/scalestack/components/spec"
 	"github.com/scalestack/scalestack/plan"
 	"github.com/scalestack/scalestack/plan/types"
@@ -259,7 +260,20 @@ func ruleCases() []ruleCase {
 			pass: []plan.Resource{res(types.DOKubernetesNodePool, "p", map[string]any{"size": "s-4vcpu-8gb", "autoScale": true, "minNodes": 1.0, "maxNodes": 2.0})},
 			fail: []plan.Resource{res(types.DOKubernetesNodePool, "p", map[string]any{"size": "s-4vcpu-8gb", "autoScale": true, "minNodes": 1.0, "maxNodes": 3.0})},
 			want: "the monthly ceiling $144.00 is above the budget $100.00 (baseline $48.00)"},
+		{rule: "account-limits", opts: Options{Cloud: spec.DigitalOcean, Capacity: shippedModel()},
+			pass: []plan.Resource{res(types.DOKubernetesNodePool, "p", map[string]any{"size": "s-4vcpu-8gb", "minNodes": 3.0, "maxNodes": 25.0, "labels": map[string]any{spec.PoolLabel: "app"}})},
+			fail: []plan.Resource{res(types.DOKubernetesNodePool, "p", map[string]any{"size": "s-4vcpu-8gb", "minNodes": 3.0, "maxNodes": 40.0, "labels": map[string]any{spec.PoolLabel: "app"}})},
+			want: `limits.digitalocean.droplets: the ceiling needs 40 Droplets in the account (every Kubernetes node is one), the account allows 25`},
 	}
+}
+
+// shippedModel is capacity's model as it ships.
+func shippedModel() *capacity.Model {
+	m, err := capacity.Default()
+	if err != nil {
+		panic(err)
+	}
+	return &m
 }
 
 // levelOf is a rule's default level.
@@ -366,18 +380,18 @@ func TestNotApplicable(t *testing.T) {
 	lb := res(types.K8sService, "ws", map[string]any{"spec": map[string]any{"type": "LoadBalancer"}})
 
 	rep := Check([]plan.Resource{lb, deployment("api", 1, goodContainer())}, Options{Tier: "1k"})
-	assert.Equal(t, append([]string{"min-replicas"}, edgeRules...), rep.NotApplicable)
+	assert.Equal(t, append(append([]string{"min-replicas"}, edgeRules...), "account-limits"), rep.NotApplicable, "account-limits without a cloud's limits")
 	for _, name := range rep.NotApplicable {
 		assert.NotContains(t, rep.Passed, name)
 	}
-	assert.Contains(t, rep.Text(), "rules disabled, 4 not applicable\n")
+	assert.Contains(t, rep.Text(), "rules disabled, 5 not applicable\n")
 	b, err := json.Marshal(rep)
 	require.NoError(t, err)
-	assert.Contains(t, string(b), `"notApplicable":["min-replicas","edge-origin-locked","edge-proxied","edge-ssl-strict"]`)
+	assert.Contains(t, string(b), `"notApplicable":["min-replicas","edge-origin-locked","edge-proxied","edge-ssl-strict","account-limits"]`)
 	assert.Contains(t, string(b), `"passed":[`, "the report's existing keys stay")
 
 	// With a domain they run, and the unlocked load balancer breaks one.
-	rep = Check([]plan.Resource{lb}, Options{Edge: true, MinReplicas: 2})
+	rep = Check([]plan.Resource{lb}, Options{Edge: true, MinReplicas: 2, Cloud: spec.DigitalOcean, Capacity: shippedModel()})
 	assert.Empty(t, rep.NotApplicable)
 	assert.Contains(t, rep.Passed, "min-replicas")
 	assert.Contains(t, rep.Passed, "edge-proxied")

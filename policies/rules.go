@@ -7,6 +7,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/scalestack/scalestack/capacity"
 	"github.com/scalestack/scalestack/components/spec"
 	"github.com/scalestack/scalestack/cost"
 	"github.com/scalestack/scalestack/plan"
@@ -43,6 +44,7 @@ func All() []Rule {
 		{Name: "edge-origin-locked", Description: "with an edge, public load balancers admit only Cloudflare's addresses", Level: Mandatory, Applies: (*Stack).edge, Check: originLocked},
 		{Name: "edge-proxied", Description: "with an edge, DNS records for the app are proxied through Cloudflare", Level: Mandatory, Applies: (*Stack).edge, Check: edgeProxied},
 		{Name: "edge-ssl-strict", Description: "with an edge, Cloudflare verifies the origin's certificate (SSL mode strict)", Level: Mandatory, Applies: (*Stack).edge, Check: edgeSSLStrict},
+		{Name: "account-limits", Description: "the ceiling's nodes, node groups, addresses and vCPUs fit the account's limits (scalestack:capacity limits, for an account whose limits were raised)", Level: Advisory, Applies: hasAccountLimits, Check: accountLimits},
 		{Name: "budget", Description: "the stack's monthly cost ceiling is within scalestack:budget", Level: Mandatory, Check: budget},
 	}
 }
@@ -591,4 +593,38 @@ func budget(s *Stack) []Violation {
 		return []Violation{{Property: "scalestack:budget", Message: fmt.Sprintf("the monthly ceiling %s is above the budget %s (baseline %s)", cost.Money(rep.Ceiling), cost.Money(limit), cost.Money(rep.Baseline))}}
 	}
 	return nil
+}
+
+// hasAccountLimits: the cloud has account limits in the load model (the local cloud has none).
+func hasAccountLimits(s *Stack) bool {
+	return s.Capacity != nil && len(s.Capacity.Limits[string(s.Cloud)]) > 0
+}
+
+// accountLimits names each limit the plan's ceiling would pass, the need and how to raise it:
+// an autoscaler that meets a Droplet limit or a vCPU quota stalls in the middle of the spike.
+func accountLimits(s *Stack) []Violation {
+	uses, err := capacity.AccountLimits(plan.Plan{Resources: s.Resources}, *s.Capacity, s.Cloud)
+	if err != nil {
+		return []Violation{{Message: err.Error()}}
+	}
+	// The limits are the account's, not one resource's: they are reported on the cluster.
+	at := plan.Resource{Type: types.ComponentCluster}
+	for _, r := range s.Resources {
+		if r.Type == types.ComponentCluster {
+			at = r
+			break
+		}
+	}
+	var out []Violation
+	for _, u := range uses {
+		if !u.Over {
+			continue
+		}
+		assumed := ""
+		if u.Assumption {
+			assumed = ", an assumed starting value"
+		}
+		out = append(out, violation(at, "limits."+string(s.Cloud)+"."+u.Key, "the ceiling needs %.0f %s, the account allows %.0f (%s%s): %s", u.Need, u.Unit, u.Limit, u.Source, assumed, u.Fix))
+	}
+	return out
 }

@@ -40,7 +40,7 @@ func TestAWSPlanFollowsThePreset(t *testing.T) {
 
 			groups := p.OfType(awsNodeGroup)
 			require.Len(t, groups, 1+len(pre.Cluster.AppPools))
-			for _, want := range append([]spec.NodePool{spec.DefaultSystemPool}, pre.Cluster.AppPools...) {
+			for _, want := range append([]spec.NodePool{pre.Cluster.SystemPool}, pre.Cluster.AppPools...) {
 				g := findBy(t, groups, "nodeGroupName", func(v any) bool { return strings.HasPrefix(v.(string), want.Name) })
 				assert.Equal(t, want.Size.AWS, must(g.Get("instanceTypes.0")))
 				assert.Equal(t, float64(want.MinNodes), must(g.Get("scalingConfig.minSize")))

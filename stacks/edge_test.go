@@ -67,7 +67,11 @@ func TestEdgeFollowsThePreset(t *testing.T) {
 					assert.Equal(t, zoneID, r.Inputs["zoneId"])
 					names = append(names, r.Inputs["name"])
 				}
-				assert.ElementsMatch(t, []any{"example.com", "www.example.com", "api.example.com", "ws.example.com"}, names)
+				want := []any{"example.com", "www.example.com", "api.example.com"}
+				for range preset(t, tier).Workloads.WebSocket.LoadBalancers.For(cloud) {
+					want = append(want, "ws.example.com") // a record for each WebSocket load balancer
+				}
+				assert.ElementsMatch(t, want, names)
 
 				settings := p.OfType(cfSettings)
 				require.Len(t, settings, 1)

@@ -101,7 +101,7 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Platform, error) {
 	}
 
 	plat, err := workloads.NewPlatform(ctx, base+"-platform", workloads.PlatformSpec{
-		Placement: place, Addons: p.Workloads.Addons, SystemPool: p.Cluster.SystemPool.Name, Edge: cfg.Domain != "",
+		Placement: place, Addons: p.Workloads.Addons, SystemPool: p.Cluster.SystemPool.Name, Ingress: p.Workloads.Ingress, Edge: cfg.Domain != "",
 	}, cl.Provider)
 	if err != nil {
 		return nil, err
@@ -118,7 +118,7 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Platform, error) {
 		PooledURL: db.PooledURL, PrimaryURL: db.PrimaryURL, ReplicaURLs: db.ReplicaURLs,
 		DatabaseHost: db.PrivateHost, DatabasePort: db.Port, DatabaseUser: db.User, DatabasePassword: db.Password, DatabaseName: p.Database.DBName, PoolPort: db.PoolPort,
 		CacheURL: kv.URL, CacheHost: kv.PrivateHost, CachePort: kv.Port, CachePassword: kv.Password, CacheClusterMode: kv.ClusterMode, CacheTLS: kv.TLS,
-		DependsOn: addons,
+		DependsOn: addons, Monitoring: plat.Monitoring,
 	})
 	if err != nil {
 		return nil, err
@@ -132,7 +132,7 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Platform, error) {
 			tlsNamespaces, tlsDeps = append(tlsNamespaces, workloads.IngressNamespace), append(tlsDeps, plat.Ingress)
 		}
 		if _, err := edge.New(ctx, base+"-edge", edge.Spec{Edge: p.Edge, Domain: cfg.Domain, ZoneID: cfg.ZoneID},
-			&edge.Args{IngressHost: plat.IngressHost, WebSocketHost: app.WebSocketHost, Provider: cl.Provider,
+			&edge.Args{IngressHost: plat.IngressHost, WebSocketHost: app.WebSocketHost, WebSocketHosts: app.WebSocketHostList, Provider: cl.Provider,
 				TLSNamespaces: tlsNamespaces, DependsOn: tlsDeps}); err != nil {
 			return nil, err
 		}
@@ -147,6 +147,7 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Platform, error) {
 	ctx.Export("cacheUrl", kv.URL)
 	ctx.Export("cacheClusterMode", kv.ClusterMode)
 	ctx.Export("websocketHost", app.WebSocketHost)
+	ctx.Export("websocketHosts", app.WebSocketHosts)
 	return &Platform{Network: net, Cluster: cl, Database: db, Cache: kv, Addons: plat, App: app}, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"github.com/scalestack/scalestack/plan/types"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/scalestack/scalestack/capacity"
 	"github.com/scalestack/scalestack/components/spec"
 	"github.com/scalestack/scalestack/cost"
 	"github.com/scalestack/scalestack/internal/forcenew"
@@ -139,22 +141,60 @@ func TestGoldenCheckReports(t *testing.T) {
 				require.NoError(t, err)
 				opts, err := policies.OptionsFor(tier, config.DefaultRegions[cloud], 0, "", "", preset.Policies, nil)
 				require.NoError(t, err)
+				model, err := capacity.Default()
+				require.NoError(t, err)
+				opts.Cloud, opts.Capacity = cloud, &model
 				rep := policies.Check(planFor(t, cloud, tier).Resources, opts)
 				assert.False(t, rep.Failed(), "mandatory violations:\n%s", rep.Text())
-				// The one advisory: a cloud cluster's API is open until scalestack:adminCidrs
-				// says who may reach it.
+				// The advisories: a cloud cluster's API is open until scalestack:adminCidrs says
+				// who may reach it, and a large tier's ceiling needs more than a new account's
+				// limits until scalestack:capacity says they were raised.
+				api := 0
 				for _, v := range rep.Violations {
-					assert.Equal(t, "cluster-api-restricted", v.Rule, "%s", rep.Text())
+					assert.Contains(t, []string{"cluster-api-restricted", "account-limits"}, v.Rule, "%s", rep.Text())
 					assert.Equal(t, policies.Advisory, v.Level)
+					if v.Rule == "cluster-api-restricted" {
+						api++
+					}
 				}
 				if cloud == spec.Local {
-					assert.Empty(t, rep.Violations, "an existing cluster's API is not the stack's")
+					assert.Empty(t, rep.Violations, "an existing cluster's API and limits are not the stack's")
 				} else {
-					assert.Len(t, rep.Violations, 1, "%s", rep.Text())
+					assert.Equal(t, 1, api, "%s", rep.Text())
 				}
 				b, err := cost.JSON(rep)
 				require.NoError(t, err)
 				golden(t, fmt.Sprintf("check-%s-%s.json", cloud, tier), b)
+			})
+		}
+	}
+}
+
+// Golden capacity reports: every cloud and tier weighed against its own users. On the clouds
+// the presets size, every part carries the tier's users with the headroom at the ceiling and
+// the previous tier's at the baseline, and every pool holds its pods; the local cloud's
+// in-cluster database and cache are development stand-ins, reported as they are.
+func TestGoldenCapacityReports(t *testing.T) {
+	model, err := capacity.Default()
+	require.NoError(t, err)
+	for _, cloud := range builtClouds {
+		for _, tier := range tiers.Names {
+			t.Run(string(cloud)+"-"+tier, func(t *testing.T) {
+				preset, err := tiers.Load(tier)
+				require.NoError(t, err)
+				baseline, err := tiers.BaselineUsers(tier, preset.Users)
+				require.NoError(t, err)
+				rep, err := capacity.Evaluate(planFor(t, cloud, tier), model, capacity.Options{Cloud: cloud, Tier: tier, Users: preset.Users, BaselineUsers: baseline})
+				require.NoError(t, err)
+				if cloud != spec.Local {
+					assert.True(t, rep.Carries, "%s", rep.Text())
+					assert.GreaterOrEqual(t, rep.CeilingUsers, int64(math.Ceil(1.5*float64(preset.Users))), "%s", rep.Text())
+					assert.GreaterOrEqual(t, rep.BaselineUsers, int64(math.Ceil(1.5*float64(baseline))), "%s", rep.Text())
+					assert.NotEmpty(t, rep.Fits)
+				}
+				b, err := rep.JSON()
+				require.NoError(t, err)
+				golden(t, fmt.Sprintf("capacity-%s-%s.json", cloud, tier), b)
 			})
 		}
 	}

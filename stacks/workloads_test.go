@@ -67,7 +67,12 @@ func TestWorkloadsFollowThePreset(t *testing.T) {
 					_, hasPDB := byMetaName(p, k8sPDB, name)
 					assert.True(t, hasPDB, "%s has a PodDisruptionBudget", name)
 				}
-				for _, name := range []string{"api", "websocket"} {
+				onConnections := w.Addons.KEDA && w.Addons.Monitoring
+				hpas := []string{"api"}
+				if !onConnections {
+					hpas = append(hpas, "websocket")
+				}
+				for _, name := range hpas {
 					hpa, ok := byMetaName(p, k8sHPA, name)
 					require.True(t, ok, name)
 					assert.Equal(t, float64(processes[name].MinReplicas), must(hpa.Get("spec.minReplicas")))
@@ -75,12 +80,13 @@ func TestWorkloadsFollowThePreset(t *testing.T) {
 					assert.Equal(t, 60.0, must(hpa.Get("spec.metrics.0.resource.target.averageUtilization")))
 					assert.Equal(t, 0.0, must(hpa.Get("spec.behavior.scaleUp.stabilizationWindowSeconds")), "%s scales up at once", name)
 				}
-				scaled := p.OfType(kedaScaled)
-				require.Len(t, scaled, 1)
-				assert.Equal(t, float64(w.Worker.MinReplicas), must(scaled[0].Get("spec.minReplicaCount")))
-				assert.Equal(t, float64(w.Worker.MaxReplicas), must(scaled[0].Get("spec.maxReplicaCount")))
+				scaled, ok := byMetaName(p, kedaScaled, "worker")
+				require.True(t, ok)
+				assert.Len(t, p.OfType(kedaScaled), map[bool]int{true: 2, false: 1}[onConnections], "the worker's, and the WebSocket's where it scales on connections")
+				assert.Equal(t, float64(w.Worker.MinReplicas), must(scaled.Get("spec.minReplicaCount")))
+				assert.Equal(t, float64(w.Worker.MaxReplicas), must(scaled.Get("spec.maxReplicaCount")))
 				wantTrigger := map[spec.Cloud]string{spec.DigitalOcean: "redis", spec.AWS: "redis-cluster", spec.Local: "redis"}[cloud]
-				assert.Equal(t, wantTrigger, must(scaled[0].Get("spec.triggers.0.type")))
+				assert.Equal(t, wantTrigger, must(scaled.Get("spec.triggers.0.type")))
 
 				ws, ok := byMetaName(p, k8sService, "websocket")
 				require.True(t, ok)

@@ -55,6 +55,7 @@ const (
 	nonRootUID              = 10001
 	websocketPortName       = "ws"
 	httpPortName            = "http"
+	metricsPortName         = "metrics"
 	poolerPortName          = "postgres"
 	zoneTopologyKey         = "topology.kubernetes.io/zone"
 	tlsDir                  = "/etc/scalestack/tls"
@@ -106,6 +107,9 @@ type Args struct {
 	CacheTLS         pulumi.BoolInput
 	// DependsOn are add-ons the app's custom resources need first (KEDA's CRDs).
 	DependsOn []pulumi.Resource
+	// Monitoring is the monitoring add-on's release, when it is on: the PodMonitor of a
+	// process scaled on its connections needs its CRDs first.
+	Monitoring pulumi.Resource
 }
 
 // App is the component.
@@ -114,8 +118,14 @@ type App struct {
 
 	// Namespace is the app's namespace.
 	Namespace pulumi.StringOutput `pulumi:"namespace"`
-	// WebSocketHost is the WebSocket load balancer's address once the cloud assigns it.
+	// WebSocketHost is the first WebSocket load balancer's address once the cloud assigns it.
 	WebSocketHost pulumi.StringOutput `pulumi:"websocketHost"`
+	// WebSocketHosts are every WebSocket load balancer's address (workloads.websocket.
+	// loadBalancers), the first being WebSocketHost.
+	WebSocketHosts pulumi.StringArrayOutput `pulumi:"websocketHosts"`
+	// WebSocketHostList is the same, one output per load balancer: how many there are is
+	// known when the program runs, so the edge makes a record for each.
+	WebSocketHostList []pulumi.StringInput
 	// NamespaceObject is the app's Namespace: what another component's objects in it (the
 	// edge's TLS Secret, which the WebSocket pods mount) wait for, rather than the whole app.
 	NamespaceObject pulumi.Resource
@@ -139,8 +149,15 @@ func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.Re
 	}
 	a.Namespace = pulumi.String(Namespace).ToStringOutput()
 	a.NamespaceObject = b.ns
-	a.WebSocketHost = b.wsHost
-	return a, ctx.RegisterResourceOutputs(a, pulumi.Map{"namespace": a.Namespace, "websocketHost": a.WebSocketHost})
+	a.WebSocketHosts = b.wsHosts.ToStringArrayOutput()
+	for _, h := range b.wsHosts {
+		a.WebSocketHostList = append(a.WebSocketHostList, h)
+	}
+	a.WebSocketHost = pulumi.String("").ToStringOutput()
+	if len(b.wsHosts) > 0 {
+		a.WebSocketHost = b.wsHosts[0].ToStringOutput()
+	}
+	return a, ctx.RegisterResourceOutputs(a, pulumi.Map{"namespace": a.Namespace, "websocketHost": a.WebSocketHost, "websocketHosts": a.WebSocketHosts})
 }
 
 type builder struct {
@@ -153,7 +170,7 @@ type builder struct {
 
 	secret, config pulumi.StringOutput
 	configHash     pulumi.StringOutput
-	wsHost         pulumi.StringOutput
+	wsHosts        pulumi.StringArray
 }
 
 func (b *builder) opts(more ...pulumi.ResourceOption) []pulumi.ResourceOption {
@@ -220,7 +237,22 @@ type scaler int
 const (
 	cpuScaler   scaler = iota // an HPA on CPU
 	queueScaler               // KEDA on the queue's length where the add-on is on; else an HPA
+	// connectionScaler is KEDA on the pods' open connections (from Prometheus) and CPU where
+	// both KEDA and monitoring are on; else an HPA on CPU.
+	connectionScaler
 )
+
+// onKEDA reports whether a process with this scaler is scaled by KEDA under these add-ons.
+func (s scaler) onKEDA(a spec.Addons) bool {
+	switch s {
+	case queueScaler:
+		return a.KEDA
+	case connectionScaler:
+		return a.KEDA && a.Monitoring
+	default:
+		return false
+	}
+}
 
 // proc is one of the app's processes: its differences are fields here, not branches on its name.
 type proc struct {
@@ -245,7 +277,7 @@ func (b *builder) processes() []proc {
 		{name: "api", svc: b.s.Workloads.API, c: b.s.App.API, portName: httpPortName,
 			stop: shutdown{preStop: preStopSeconds, grace: graceSeconds}, exposure: viaIngress, scaler: cpuScaler},
 		{name: "websocket", svc: b.s.Workloads.WebSocket, c: b.s.App.WebSocket, portName: websocketPortName,
-			stop: shutdown{preStop: websocketPreStopSeconds, grace: websocketGraceSeconds}, exposure: ownLoadBalancer, scaler: cpuScaler,
+			stop: shutdown{preStop: websocketPreStopSeconds, grace: websocketGraceSeconds}, exposure: ownLoadBalancer, scaler: connectionScaler,
 			connectionCapped: true, terminatesTLS: true},
 		{name: "worker", svc: b.s.Workloads.Worker, c: b.s.App.Worker, portName: httpPortName,
 			stop: shutdown{preStop: preStopSeconds, grace: graceSeconds}, exposure: internalOnly, scaler: queueScaler},
@@ -335,7 +367,7 @@ func spread(ls pulumi.StringMap) corev1.TopologySpreadConstraintArray {
 // podTemplate is a process's pods: restricted, probed, sized, spread, on its node pool, with
 // the app's Secret and ConfigMap as its environment and a writable /tmp.
 func (b *builder) podTemplate(p proc) *corev1.PodTemplateSpecArgs {
-	process, svc, c, portName, stop := p.name, p.svc, p.c, p.portName, p.stop
+	process, svc, c, stop := p.name, p.svc, p.c, p.stop
 	ls := labels(process)
 	env := corev1.EnvVarArray{
 		&corev1.EnvVarArgs{Name: pulumi.String("PORT"), Value: pulumi.String(fmt.Sprint(c.Port))},
@@ -353,7 +385,7 @@ func (b *builder) podTemplate(p proc) *corev1.PodTemplateSpecArgs {
 		Name:            pulumi.String(process),
 		Image:           pulumi.String(c.Image),
 		ImagePullPolicy: pulumi.String("IfNotPresent"),
-		Ports:           corev1.ContainerPortArray{&corev1.ContainerPortArgs{Name: pulumi.String(portName), ContainerPort: pulumi.Int(c.Port)}},
+		Ports:           containerPorts(p),
 		Env:             env,
 		EnvFrom: corev1.EnvFromSourceArray{
 			&corev1.EnvFromSourceArgs{SecretRef: &corev1.SecretEnvSourceArgs{Name: b.secret}},
@@ -452,10 +484,17 @@ func (b *builder) process(p proc) error {
 			return err
 		}
 	}
-	if p.scaler == queueScaler && b.s.Workloads.Addons.KEDA {
+	switch {
+	case !p.scaler.onKEDA(b.s.Workloads.Addons):
+		return b.hpa(p, dep)
+	case p.scaler == connectionScaler:
+		if err := b.podMonitor(p); err != nil {
+			return err
+		}
+		return b.connectionScaledObject(p, dep)
+	default:
 		return b.scaledObject(p, dep)
 	}
-	return b.hpa(process, svc, dep)
 }
 
 func (b *builder) service(process, typ string, port int, portName string, annotations pulumi.StringMap) error {
@@ -507,9 +546,20 @@ func (b *builder) ingress(process, portName string) error {
 	return err
 }
 
-func (b *builder) hpa(process string, svc spec.Service, dep *appsv1.Deployment) error {
+// hpaOwnershipAnnotation lets KEDA's admission webhook accept a ScaledObject while an HPA of
+// ours still targets the same Deployment: on a switch to KEDA (a tier with monitoring) the
+// engine creates the ScaledObject before it deletes the HPA
+// (https://keda.sh/docs/2.17/operate/admission-webhooks/).
+const hpaOwnershipAnnotation = "validations.keda.sh/hpa-ownership"
+
+func (b *builder) hpa(p proc, dep *appsv1.Deployment) error {
+	process, svc := p.name, p.svc
+	m := meta(process, labels(process))
+	if p.scaler != cpuScaler {
+		m.Annotations = pulumi.StringMap{hpaOwnershipAnnotation: pulumi.String("false")}
+	}
 	_, err := autoscalingv2.NewHorizontalPodAutoscaler(b.ctx, b.name+"-"+process, &autoscalingv2.HorizontalPodAutoscalerArgs{
-		Metadata: meta(process, labels(process)),
+		Metadata: m,
 		Spec: &autoscalingv2.HorizontalPodAutoscalerSpecArgs{
 			ScaleTargetRef: &autoscalingv2.CrossVersionObjectReferenceArgs{
 				ApiVersion: pulumi.String("apps/v1"), Kind: pulumi.String("Deployment"), Name: dep.Metadata.Name().Elem(),
@@ -542,6 +592,43 @@ func (b *builder) hpa(process string, svc spec.Service, dep *appsv1.Deployment) 
 		},
 	}, b.opts()...)
 	return err
+}
+
+// containerPorts are a process's named ports: where it serves, and its metrics when they are
+// on a port of their own.
+func containerPorts(p proc) corev1.ContainerPortArray {
+	ports := corev1.ContainerPortArray{&corev1.ContainerPortArgs{Name: pulumi.String(p.portName), ContainerPort: pulumi.Int(p.c.Port)}}
+	if p.c.Metrics.Port != 0 && p.c.Metrics.Port != p.c.Port {
+		ports = append(ports, &corev1.ContainerPortArgs{Name: pulumi.String(metricsPortName), ContainerPort: pulumi.Int(p.c.Metrics.Port)})
+	}
+	return ports
+}
+
+// metricsPort is the name of the container port a process serves its metrics on.
+func metricsPort(p proc) string {
+	if p.c.Metrics.Port != 0 && p.c.Metrics.Port != p.c.Port {
+		return metricsPortName
+	}
+	return p.portName
+}
+
+// scalingBehavior is the HPAs' behaviour (above) as values, for an HPA made by a chart or by
+// KEDA: the same policies from the same constants.
+func scalingBehavior() pulumi.Map {
+	policy := func(typ string, value, period int) pulumi.Map {
+		return pulumi.Map{"type": pulumi.String(typ), "value": pulumi.Int(value), "periodSeconds": pulumi.Int(period)}
+	}
+	return pulumi.Map{
+		"scaleUp": pulumi.Map{
+			"stabilizationWindowSeconds": pulumi.Int(0),
+			"selectPolicy":               pulumi.String("Max"),
+			"policies":                   pulumi.Array{policy("Pods", scaleUpPods, scaleUpPeriod), policy("Percent", scaleUpPercent, scaleUpPeriod)},
+		},
+		"scaleDown": pulumi.Map{
+			"stabilizationWindowSeconds": pulumi.Int(scaleDownWindow),
+			"policies":                   pulumi.Array{policy("Percent", scaleDownPercent, scaleDownPeriod)},
+		},
+	}
 }
 
 // nodeSelector places pods on a node pool; an existing (local) cluster's nodes carry no pool

@@ -30,27 +30,122 @@ func serverTLS(cloud spec.Cloud) string {
 	return "require"
 }
 
-// websocketService is the WebSocket Deployment's own load balancer: long-lived connections do
-// not go through the ingress (the seed case nearly failed at 100K connections through it).
-// Traffic stays on the node that received it, so a draining pod's connections are its own.
+// loadBalancerService is the WebSocket Deployment's own load balancers: long-lived
+// connections do not go through the ingress (the seed case nearly failed at 100K connections
+// through it). Traffic stays on the node that received it, so a draining pod's connections are
+// its own. Where one load balancer cannot carry the preset's sockets there are several
+// (workloads.websocket.loadBalancers), all in front of the same pods: the first keeps the name
+// it always had (so an existing stack replaces nothing), the others are <process>-2, -3...
 func (b *builder) loadBalancerService(p proc) error {
 	ws := p.svc
 	annotations := map[string]string{}
 	if b.s.Cloud == spec.DigitalOcean {
-		annotations["service.beta.kubernetes.io/do-loadbalancer-size-unit"] = fmt.Sprint(ws.LoadBalancerNodes)
 		annotations["service.beta.kubernetes.io/do-loadbalancer-protocol"] = "tcp"
 		// Idle WebSockets stay open for 10 minutes, DigitalOcean's longest.
 		annotations["service.beta.kubernetes.io/do-loadbalancer-http-idle-timeout-seconds"] = "600"
 	}
-	lb, err := LoadBalancer(b.ctx, b.name+"-"+p.name, LoadBalancerArgs{
-		Cloud: b.s.Cloud, Namespace: Namespace, Name: p.name, Selector: labels(p.name), Labels: labels(p.name),
-		Ports: map[string]int{p.portName: 443}, Edge: b.s.Edge, Annotations: annotations,
-	}, b.opts()...)
-	if err != nil {
-		return err
+	for i := 1; i <= max(1, ws.LoadBalancers.For(b.s.Cloud)); i++ {
+		name := p.name
+		if i > 1 {
+			name = fmt.Sprintf("%s-%d", p.name, i)
+		}
+		lb, err := LoadBalancer(b.ctx, b.name+"-"+name, LoadBalancerArgs{
+			Cloud: b.s.Cloud, Namespace: Namespace, Name: name, Selector: labels(p.name), Labels: labels(p.name),
+			Ports: map[string]int{p.portName: 443}, Edge: b.s.Edge, Annotations: annotations,
+			Nodes: ws.LoadBalancerNodes,
+		}, b.opts()...)
+		if err != nil {
+			return err
+		}
+		b.wsHosts = append(b.wsHosts, lb.Host)
 	}
-	b.wsHost = lb.Host
 	return nil
+}
+
+// connectionScaledObject scales a process on its pods' open connections, read from
+// Prometheus, and on CPU, through KEDA: a pod counts as full at connectionTarget percent of
+// connectionsPerPod, before it refuses sockets past MAX_CONNECTIONS. KEDA's HPA takes the
+// larger of the two and the same behaviour as the app's HPAs. Field names of KEDA 2.17
+// (https://keda.sh/docs/2.17/scalers/prometheus/, /scalers/cpu/, /concepts/scaling-deployments/).
+func (b *builder) connectionScaledObject(p proc, dep *appsv1.Deployment) error {
+	svc := p.svc
+	triggers := pulumi.Array{
+		pulumi.Map{
+			"type":       pulumi.String("prometheus"),
+			"metricType": pulumi.String("AverageValue"),
+			"metadata": pulumi.Map{
+				"serverAddress": pulumi.String(PrometheusAddress),
+				"query":         pulumi.String(fmt.Sprintf(`sum(%s{namespace=%q})`, ConnectionsMetric, Namespace)),
+				"threshold":     pulumi.String(fmt.Sprint(svc.ConnectionThreshold())),
+			},
+		},
+		pulumi.Map{
+			"type":       pulumi.String("cpu"),
+			"metricType": pulumi.String("Utilization"),
+			"metadata":   pulumi.Map{"value": pulumi.String(fmt.Sprint(svc.CPUTarget))},
+		},
+	}
+	advanced := pulumi.Map{"horizontalPodAutoscalerConfig": pulumi.Map{"behavior": scalingBehavior()}}
+	return b.newScaledObject(p, dep, triggers, advanced, b.args.DependsOn)
+}
+
+// newScaledObject is a process's KEDA ScaledObject: its bounds from the preset, KEDA's polling
+// and the HPAs' scale-down window, and the triggers that scale it.
+func (b *builder) newScaledObject(p proc, dep *appsv1.Deployment, triggers pulumi.Input, advanced pulumi.Map, dependsOn []pulumi.Resource) error {
+	spec := pulumi.Map{
+		"scaleTargetRef":  pulumi.Map{"name": dep.Metadata.Name().Elem()},
+		"minReplicaCount": pulumi.Int(p.svc.MinReplicas),
+		"maxReplicaCount": pulumi.Int(p.svc.MaxReplicas),
+		"pollingInterval": pulumi.Int(15),
+		"cooldownPeriod":  pulumi.Int(scaleDownWindow),
+		"triggers":        triggers,
+	}
+	if advanced != nil {
+		spec["advanced"] = advanced
+	}
+	_, err := apiextensions.NewCustomResource(b.ctx, b.name+"-"+p.name, &apiextensions.CustomResourceArgs{
+		ApiVersion:  pulumi.String("keda.sh/v1alpha1"),
+		Kind:        pulumi.String("ScaledObject"),
+		Metadata:    meta(p.name, labels(p.name)),
+		OtherFields: kubernetes.UntypedArgs{"spec": spec},
+	}, b.opts(pulumi.DependsOn(dependsOn))...)
+	return err
+}
+
+// ConnectionsMetric is the gauge each WebSocket pod serves: its open WebSockets.
+const ConnectionsMetric = "scalestack_websocket_connections"
+
+// podMonitor has Prometheus scrape a process's pods on their metrics port and path: over
+// HTTPS where the pods serve TLS themselves (the edge's origin certificate, whose name is not
+// the pod's), plain HTTP otherwise.
+func (b *builder) podMonitor(p proc) error {
+	endpoint := pulumi.Map{
+		"port":     pulumi.String(metricsPort(p)),
+		"path":     pulumi.String(p.c.Metrics.Path),
+		"scheme":   pulumi.String("http"),
+		"interval": pulumi.String("15s"),
+	}
+	if p.terminatesTLS && b.s.Edge {
+		endpoint["scheme"] = pulumi.String("https")
+		endpoint["tlsConfig"] = pulumi.Map{"insecureSkipVerify": pulumi.Bool(true)}
+	}
+	var deps []pulumi.Resource
+	if b.args.Monitoring != nil {
+		deps = append(deps, b.args.Monitoring)
+	}
+	_, err := apiextensions.NewCustomResource(b.ctx, b.name+"-"+p.name+"-metrics", &apiextensions.CustomResourceArgs{
+		ApiVersion: pulumi.String("monitoring.coreos.com/v1"),
+		Kind:       pulumi.String("PodMonitor"),
+		Metadata:   meta(p.name, labels(p.name)),
+		OtherFields: kubernetes.UntypedArgs{
+			"spec": pulumi.Map{
+				"selector":            pulumi.Map{"matchLabels": labels(p.name)},
+				"namespaceSelector":   pulumi.Map{"matchNames": pulumi.StringArray{pulumi.String(Namespace)}},
+				"podMetricsEndpoints": pulumi.Array{endpoint},
+			},
+		},
+	}, b.opts(pulumi.DependsOn(deps))...)
+	return err
 }
 
 // scaledObject scales a queue process on the length of its Redis queue, through KEDA.
@@ -91,22 +186,7 @@ func (b *builder) scaledObject(p proc, dep *appsv1.Deployment) error {
 		t["authenticationRef"] = map[string]any{"name": authName}
 		return []any{t}
 	})
-	_, err = apiextensions.NewCustomResource(b.ctx, b.name+"-"+p.name, &apiextensions.CustomResourceArgs{
-		ApiVersion: pulumi.String("keda.sh/v1alpha1"),
-		Kind:       pulumi.String("ScaledObject"),
-		Metadata:   meta(p.name, labels(p.name)),
-		OtherFields: kubernetes.UntypedArgs{
-			"spec": pulumi.Map{
-				"scaleTargetRef":  pulumi.Map{"name": dep.Metadata.Name().Elem()},
-				"minReplicaCount": pulumi.Int(svc.MinReplicas),
-				"maxReplicaCount": pulumi.Int(svc.MaxReplicas),
-				"pollingInterval": pulumi.Int(15),
-				"cooldownPeriod":  pulumi.Int(scaleDownWindow),
-				"triggers":        triggers,
-			},
-		},
-	}, b.opts(pulumi.DependsOn(append([]pulumi.Resource{auth}, b.args.DependsOn...)))...)
-	return err
+	return b.newScaledObject(p, dep, triggers, nil, append([]pulumi.Resource{auth}, b.args.DependsOn...))
 }
 
 // pooler is PgBouncer in transaction mode in front of the primary, where the cloud has no
@@ -263,6 +343,14 @@ func (b *builder) networkPolicies(inCluster bool) error {
 		from = networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String("0.0.0.0/0")}}}
 	}
 	for _, p := range b.processes() {
+		if p.scaler == connectionScaler && p.scaler.onKEDA(b.s.Workloads.Addons) {
+			// Prometheus scrapes the pods' connections, which they are scaled on.
+			if err := np("allow-monitoring-to-"+p.name, labels(p.name), []string{"Ingress"}, networkingv1.NetworkPolicyIngressRuleArray{
+				&networkingv1.NetworkPolicyIngressRuleArgs{From: networkingv1.NetworkPolicyPeerArray{nsPeer(MonitoringNamespace)}, Ports: port(pulumi.Int(p.c.Metrics.Port))},
+			}, nil); err != nil {
+				return err
+			}
+		}
 		switch p.exposure {
 		case viaIngress:
 			if err := np("allow-ingress-to-"+p.name, labels(p.name), []string{"Ingress"}, networkingv1.NetworkPolicyIngressRuleArray{

@@ -1,6 +1,7 @@
 package workloads
 
 import (
+	"fmt"
 	"maps"
 	"slices"
 
@@ -26,6 +27,9 @@ type LoadBalancerArgs struct {
 	// Annotations are cloud settings on top of the ones every public load balancer gets.
 	Annotations map[string]string
 	Labels      pulumi.StringMap
+	// Nodes sizes the load balancer where the cloud sizes it by nodes (DigitalOcean's size
+	// units: 10,000 connections and 10,000 requests/s a node); elsewhere it scales by itself.
+	Nodes int
 }
 
 // PublicLoadBalancer is a created load balancer Service and its address.
@@ -42,6 +46,9 @@ func LoadBalancer(ctx *pulumi.Context, name string, a LoadBalancerArgs, opts ...
 	annotations := pulumi.StringMap{}
 	for k, v := range a.Annotations {
 		annotations[k] = pulumi.String(v)
+	}
+	if a.Cloud == spec.DigitalOcean && a.Nodes > 0 {
+		annotations["service.beta.kubernetes.io/do-loadbalancer-size-unit"] = pulumi.String(fmt.Sprint(a.Nodes))
 	}
 	if a.Cloud == spec.AWS {
 		// A Network Load Balancer, not the in-tree default Classic one.

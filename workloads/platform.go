@@ -1,8 +1,10 @@
 package workloads
 
 import (
-	"github.com/scalestack/scalestack/plan/types"
+	"fmt"
 	"strings"
+
+	"github.com/scalestack/scalestack/plan/types"
 
 	helm "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -37,7 +39,19 @@ type PlatformSpec struct {
 	Edge bool
 	// SystemPool is the node pool the add-ons run on, away from the app.
 	SystemPool string
+	// Ingress sizes the ingress-nginx controllers: their pods, HPA and pool (the system pool
+	// or an app pool).
+	Ingress spec.Service
 }
+
+// PrometheusAddress is kube-prometheus-stack's Prometheus inside the cluster: the chart names
+// its Service <release>-prometheus, on port 9090, in the release's namespace.
+var PrometheusAddress = fmt.Sprintf("http://%s-prometheus.%s.svc.cluster.local:%d", monitoringChart.name, monitoringChart.namespace, prometheusPort)
+
+// MonitoringNamespace is where Prometheus runs; the app admits its scrapes from there.
+var MonitoringNamespace = monitoringChart.namespace
+
+const prometheusPort = 9090
 
 // Platform is the component.
 type Platform struct {
@@ -45,6 +59,9 @@ type Platform struct {
 
 	// KEDA is KEDA's release when it is on: its CRDs must exist before a ScaledObject.
 	KEDA pulumi.Resource
+	// Monitoring is kube-prometheus-stack's release when it is on: its CRDs must exist before
+	// a PodMonitor.
+	Monitoring pulumi.Resource
 	// Ingress is ingress-nginx's release when it is on; it creates IngressNamespace.
 	Ingress pulumi.Resource
 	// IngressHost is the ingress load balancer's address once the cloud assigns it; empty
@@ -59,10 +76,13 @@ func NewPlatform(ctx *pulumi.Context, name string, s PlatformSpec, provider pulu
 	if err := ctx.RegisterComponentResource(PlatformType, name, p, append(opts, pulumi.Providers(provider))...); err != nil {
 		return nil, err
 	}
-	onSystem := pulumi.Map{spec.PoolLabel: pulumi.String(s.SystemPool)}
-	if s.Cloud == spec.Local {
-		onSystem = pulumi.Map{} // an existing cluster's nodes carry no pool label
+	onPool := func(pool string) pulumi.Map {
+		if s.Cloud == spec.Local {
+			return pulumi.Map{} // an existing cluster's nodes carry no pool label
+		}
+		return pulumi.Map{spec.PoolLabel: pulumi.String(pool)}
 	}
+	onSystem := onPool(s.SystemPool)
 	release := func(c chart, values pulumi.Map) (*helm.Release, error) {
 		return helm.NewRelease(ctx, name+"-"+c.name, &helm.ReleaseArgs{
 			Name:            pulumi.String(c.name),
@@ -99,12 +119,40 @@ func NewPlatform(ctx *pulumi.Context, name string, s PlatformSpec, provider pulu
 			config["use-forwarded-headers"] = pulumi.String("true")
 			config["proxy-real-ip-cidr"] = pulumi.String(strings.Join(cidrs, ","))
 		}
+		// The controllers are sized by the preset (workloads.ingress) and scale on CPU with
+		// the chart's HPA, with the app's scaling behaviour. Values of chart 4.13.0 relied on:
+		// controller.replicaCount, controller.nodeSelector, controller.resources,
+		// controller.autoscaling.{enabled, minReplicas, maxReplicas,
+		// targetCPUUtilizationPercentage, targetMemoryUtilizationPercentage, behavior}, and
+		// controller.minAvailable / controller.maxUnavailable: the chart's own
+		// PodDisruptionBudget (templates/controller-poddisruptionbudget.yaml), which it creates
+		// when autoscaling.minReplicas > 1, takes minAvailable when it is set (the default 1)
+		// and maxUnavailable otherwise. So minAvailable is 0 (unset for the template) and
+		// maxUnavailable 1: one PDB, one pod down at a time, and no PDB of ours beside it (the
+		// eviction API refuses a pod that two PDBs select).
+		ing := s.Ingress
 		rel, err := release(ingressChart, pulumi.Map{"controller": pulumi.Map{
-			"replicaCount": pulumi.Int(2),
-			"nodeSelector": onSystem,
-			"service":      pulumi.Map{"enabled": pulumi.Bool(false)},
-			"metrics":      pulumi.Map{"enabled": pulumi.Bool(true)},
-			"config":       config,
+			"replicaCount": pulumi.Int(ing.MinReplicas),
+			"nodeSelector": onPool(ing.Pool),
+			"resources": pulumi.Map{
+				"requests": pulumi.Map{"cpu": pulumi.String(ing.Resources.CPU), "memory": pulumi.String(ing.Resources.Memory)},
+				"limits":   pulumi.Map{"cpu": pulumi.String(ing.Resources.CPULimit), "memory": pulumi.String(ing.Resources.MemoryLimit)},
+			},
+			"autoscaling": pulumi.Map{
+				"enabled":                        pulumi.Bool(true),
+				"minReplicas":                    pulumi.Int(ing.MinReplicas),
+				"maxReplicas":                    pulumi.Int(ing.MaxReplicas),
+				"targetCPUUtilizationPercentage": pulumi.Int(ing.CPUTarget),
+				// The chart's default adds a memory target (50%); the controllers are sized
+				// on CPU (requests a second), so 0 leaves the memory metric out.
+				"targetMemoryUtilizationPercentage": pulumi.Int(0),
+				"behavior":                          scalingBehavior(),
+			},
+			"minAvailable":   pulumi.Int(0),
+			"maxUnavailable": pulumi.Int(1),
+			"service":        pulumi.Map{"enabled": pulumi.Bool(false)},
+			"metrics":        pulumi.Map{"enabled": pulumi.Bool(true)},
+			"config":         config,
 			// The edge's origin certificate serves every host, so Cloudflare's strict TLS
 			// holds; until it exists the controller uses its own.
 			"extraArgs": pulumi.Map{"default-ssl-certificate": pulumi.String(IngressNamespace + "/" + spec.OriginTLSSecret)},
@@ -120,6 +168,7 @@ func NewPlatform(ctx *pulumi.Context, name string, s PlatformSpec, provider pulu
 				"app.kubernetes.io/component": pulumi.String("controller"),
 			},
 			Ports: map[string]int{"http": 80, "https": 443},
+			Nodes: s.Ingress.LoadBalancerNodes,
 		}, pulumi.Parent(p), pulumi.DependsOn([]pulumi.Resource{rel}))
 		if err != nil {
 			return nil, err
@@ -135,17 +184,21 @@ func NewPlatform(ctx *pulumi.Context, name string, s PlatformSpec, provider pulu
 		p.KEDA = keda
 	}
 	if s.Addons.Monitoring {
-		if _, err := release(monitoringChart, pulumi.Map{
+		mon, err := release(monitoringChart, pulumi.Map{
 			"prometheus": pulumi.Map{"prometheusSpec": pulumi.Map{
 				"nodeSelector": onSystem,
 				"retention":    pulumi.String("15d"),
 				"serviceMonitorSelectorNilUsesHelmValues": pulumi.Bool(false),
+				// And every PodMonitor (the WebSocket pods'), not only the chart's own.
+				"podMonitorSelectorNilUsesHelmValues": pulumi.Bool(false),
 			}},
 			"grafana":      pulumi.Map{"nodeSelector": onSystem},
 			"alertmanager": pulumi.Map{"alertmanagerSpec": pulumi.Map{"nodeSelector": onSystem}},
-		}); err != nil {
+		})
+		if err != nil {
 			return nil, err
 		}
+		p.Monitoring = mon
 	}
 	return p, ctx.RegisterResourceOutputs(p, pulumi.Map{"ingressHost": p.IngressHost})
 }

@@ -134,3 +134,14 @@ func TestReadmeCostTable(t *testing.T) {
 	require.Equal(t, 0, code, stderr.String())
 	assert.Contains(t, string(b), stdout.String(), "README.md's cost table is not what make cost prints: paste its output")
 }
+
+// TestReadmeCapacityTable checks that the README's capacity table is what `scalestack capacity
+// tiers` prints today.
+func TestReadmeCapacityTable(t *testing.T) {
+	b, err := os.ReadFile("../../README.md")
+	require.NoError(t, err)
+	var stdout, stderr bytes.Buffer
+	code := cli.Main([]string{"capacity", "tiers"}, &stdout, &stderr, cli.Deps{Plan: stacks.Plan})
+	require.Equal(t, 0, code, stderr.String())
+	assert.Contains(t, string(b), stdout.String(), "README.md's capacity table is not what scalestack capacity tiers prints: paste its output")
+}

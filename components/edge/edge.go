@@ -88,6 +88,10 @@ func (s Spec) Validate() error {
 type Args struct {
 	IngressHost   pulumi.StringInput
 	WebSocketHost pulumi.StringInput
+	// WebSocketHosts are every WebSocket load balancer's address when there are several, the
+	// first being WebSocketHost; the WebSocket name gets a record for each (Cloudflare spreads
+	// a name's traffic over its records). Empty means WebSocketHost alone.
+	WebSocketHosts []pulumi.StringInput
 	// Provider is the cluster's Kubernetes provider; TLSNamespaces get the origin certificate.
 	Provider      pulumi.ProviderResource
 	TLSNamespaces []string
@@ -126,10 +130,15 @@ func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.Re
 		return h + "." + s.Domain
 	}
 	var hosts pulumi.StringArray
-	record := func(host string, target pulumi.StringInput) error {
+	// record is one proxied record of a host; the nth (n > 1) record of the same host is named
+	// <label>-n, so the first keeps the name it always had.
+	record := func(host string, n int, target pulumi.StringInput) error {
 		label := host
 		if label == "" {
 			label = "apex"
+		}
+		if n > 1 {
+			label = fmt.Sprintf("%s-%d", label, n)
 		}
 		_, err := cloudflare.NewRecord(ctx, name+"-"+label, &cloudflare.RecordArgs{
 			ZoneId:  zone,
@@ -140,16 +149,27 @@ func New(ctx *pulumi.Context, name string, s Spec, args *Args, opts ...pulumi.Re
 			Ttl:     pulumi.Int(1), // automatic: proxied records ignore it
 			Comment: pulumi.String("scalestack: " + name),
 		}, parent)
-		hosts = append(hosts, pulumi.String(fqdn(host)))
+		if n == 1 {
+			hosts = append(hosts, pulumi.String(fqdn(host)))
+		}
 		return err
 	}
 	for _, h := range ingressHosts {
-		if err := record(h, args.IngressHost); err != nil {
+		if err := record(h, 1, args.IngressHost); err != nil {
 			return nil, err
 		}
 	}
-	if err := record(wsHost, args.WebSocketHost); err != nil {
-		return nil, err
+	// Several load balancers are addresses (DigitalOcean's): several A records of one name.
+	// A name (an AWS NLB's) is one CNAME, which admits no other record beside it, and one NLB
+	// scales by itself.
+	wsTargets := args.WebSocketHosts
+	if len(wsTargets) == 0 {
+		wsTargets = []pulumi.StringInput{args.WebSocketHost}
+	}
+	for i, target := range wsTargets {
+		if err := record(wsHost, i+1, target); err != nil {
+			return nil, err
+		}
 	}
 
 	if _, err := cloudflare.NewZoneSettingsOverride(ctx, name+"-settings", &cloudflare.ZoneSettingsOverrideArgs{

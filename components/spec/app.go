@@ -32,7 +32,19 @@ type Container struct {
 	// Env is plain settings, set on the process's container beside the stack's ConfigMap;
 	// secrets come from the stack's Secret.
 	Env map[string]string `json:"env,omitempty"`
+	// Metrics is where the process serves Prometheus metrics (default: its Port, /metrics).
+	// The WebSocket pods serve scalestack_websocket_connections there, which they scale on.
+	Metrics Metrics `json:"metrics,omitzero"`
 }
+
+// Metrics is a process's Prometheus endpoint.
+type Metrics struct {
+	Port int    `json:"port,omitempty"`
+	Path string `json:"path,omitempty"`
+}
+
+// DefaultMetricsPath is where a process serves its metrics unless scalestack:app says otherwise.
+const DefaultMetricsPath = "/metrics"
 
 // PlaceholderImage serves every process until scalestack:app names the real images: an
 // unprivileged nginx on port 8080, so that the whole platform comes up healthy on day one.
@@ -73,6 +85,12 @@ func (a App) WithDefaults() App {
 		if c.HealthPath == "" {
 			c.HealthPath = "/healthz"
 		}
+		if c.Metrics.Port == 0 {
+			c.Metrics.Port = c.Port
+		}
+		if c.Metrics.Path == "" {
+			c.Metrics.Path = DefaultMetricsPath
+		}
 		return c
 	}
 	a.API, a.WebSocket, a.Worker = fill(a.API), fill(a.WebSocket), fill(a.Worker)
@@ -97,6 +115,13 @@ func (a App) Validate(prefix string) error {
 		}
 		if !strings.HasPrefix(c.c.HealthPath, "/") {
 			p.addf(c.field+".healthPath", "%q is not a path (want it to start with /, for example /healthz)", c.c.HealthPath)
+		}
+		// A metrics port that is the process's own is checked above, once.
+		if m := c.c.Metrics.Port; m != c.c.Port && (m < 1 || m > 65535) {
+			p.addf(c.field+".metrics.port", "%d is not a port (want 1 to 65535; default the process's port)", c.c.Metrics.Port)
+		}
+		if !strings.HasPrefix(c.c.Metrics.Path, "/") {
+			p.addf(c.field+".metrics.path", "%q is not a path (want it to start with /, for example /metrics)", c.c.Metrics.Path)
 		}
 		keys := make([]string, 0, len(c.c.Env))
 		for k := range c.c.Env {

@@ -60,7 +60,7 @@ func TestValidateReportsEveryField(t *testing.T) {
 		}},
 		{"workloads", workloadsWith(func(w *Workloads) {
 			w.API.CPUTarget, w.Worker.CPUTarget, w.WebSocket.MaxReplicas = 150, -5, 0
-		}).Validate("workloads.", []NodePool{{Name: "app"}}), []string{
+		}).Validate("workloads.", "system", []NodePool{{Name: "app"}}), []string{
 			`workloads.api.cpuTarget: 150 is out of range (want 1 to 100 percent of the CPU request)`,
 			`workloads.worker.cpuTarget: -5 is out of range (want 1 to 100`,
 			`workloads.websocket.maxReplicas: 0 is below minReplicas 1`,
@@ -159,7 +159,7 @@ func TestPoolerServerConnections(t *testing.T) {
 // workloadsWith is a valid set of workloads on the pool "app", changed by edit.
 func workloadsWith(edit func(*Workloads)) Workloads {
 	svc := Service{MinReplicas: 1, MaxReplicas: 3}
-	w := Workloads{API: svc, WebSocket: svc, Worker: svc}.WithDefaults([]NodePool{{Name: "app"}})
+	w := Workloads{API: svc, WebSocket: svc, Worker: svc, Ingress: Service{MinReplicas: 2, MaxReplicas: 3}}.WithDefaults("system", []NodePool{{Name: "app"}})
 	edit(&w)
 	return w
 }
@@ -167,10 +167,16 @@ func workloadsWith(edit func(*Workloads)) Workloads {
 func TestWorkloadDefaults(t *testing.T) {
 	t.Parallel()
 	w := workloadsWith(func(*Workloads) {})
-	require.NoError(t, w.Validate("", []NodePool{{Name: "app"}}))
-	for _, s := range []Service{w.API, w.WebSocket, w.Worker} {
+	require.NoError(t, w.Validate("", "system", []NodePool{{Name: "app"}}))
+	for _, s := range []Service{w.API, w.WebSocket, w.Worker, w.Ingress} {
 		assert.Equal(t, DefaultCPUTarget, s.CPUTarget)
 	}
-	kept := Workloads{API: Service{CPUTarget: 75}}.WithDefaults(nil)
+	assert.Equal(t, "system", w.Ingress.Pool, "the ingress controllers run on the system pool by default")
+	assert.Equal(t, "app", w.API.Pool)
+	assert.Equal(t, DefaultIngressResources, w.Ingress.Resources)
+	assert.Equal(t, DefaultConnectionTarget, w.WebSocket.ConnectionTarget)
+	assert.Equal(t, Same(1), w.WebSocket.LoadBalancers, "one WebSocket load balancer on every cloud")
+	assert.Equal(t, 8000, w.WebSocket.ConnectionThreshold(), "80% of 10,000 connections a pod")
+	kept := Workloads{API: Service{CPUTarget: 75}}.WithDefaults("system", nil)
 	assert.Equal(t, 75, kept.API.CPUTarget, "a set target is kept")
 }

@@ -15,8 +15,13 @@ type Workloads struct {
 	API       Service `yaml:"api"`
 	WebSocket Service `yaml:"websocket"`
 	Worker    Service `yaml:"worker"`
-	Pooler    Pooler  `yaml:"pooler"`
-	Addons    Addons  `yaml:"addons"`
+	// Ingress is the ingress-nginx controller in front of the API: its pods, their HPA's
+	// bounds and target, and the pool they run on (the cluster's system pool by default, or an
+	// app pool once the controllers outgrow it). Its Resources and Pool are its own; the
+	// WebSocket-only fields do not apply.
+	Ingress Service `yaml:"ingress"`
+	Pooler  Pooler  `yaml:"pooler"`
+	Addons  Addons  `yaml:"addons"`
 }
 
 // DefaultTag marks a whole-number field whose default applies only when the key is left out
@@ -32,7 +37,8 @@ type Service struct {
 	MaxReplicas int `yaml:"maxReplicas"`
 	// Resources are each pod's requests and limits.
 	Resources Resources `yaml:"resources"`
-	// Pool is the node pool the pods run on (a cluster app pool's name).
+	// Pool is the node pool the pods run on (a cluster app pool's name; for the ingress also
+	// the system pool's).
 	Pool string `yaml:"pool"`
 	// CPUTarget is the HPA's target: average CPU use as a percentage of the pods' requests
 	// (default 60, leaving room for a spike while new pods start).
@@ -40,9 +46,18 @@ type Service struct {
 	// ConnectionsPerPod is how many WebSockets a pod holds at the HPA's target (websocket only);
 	// the pods get it as MAX_CONNECTIONS, to refuse more and let the load balancer go elsewhere.
 	ConnectionsPerPod int `yaml:"connectionsPerPod,omitempty" default:"absent"`
-	// LoadBalancerNodes sizes the WebSocket load balancer where the cloud sizes it by nodes
-	// (DigitalOcean: 10,000 connections a node).
+	// ConnectionTarget is the percentage of ConnectionsPerPod at which a pod counts as full
+	// for scaling (websocket only; default 80): where KEDA and monitoring run, the pods scale
+	// on their open connections, adding pods before any refuses a socket.
+	ConnectionTarget int `yaml:"connectionTarget,omitempty" default:"absent"`
+	// LoadBalancerNodes sizes each WebSocket load balancer (websocket) or the ingress's load
+	// balancer (ingress) where the cloud sizes it by nodes
+	// (DigitalOcean: 10,000 connections a node, at most 100).
 	LoadBalancerNodes int `yaml:"loadBalancerNodes,omitempty" default:"absent"`
+	// LoadBalancers is how many load balancers front the WebSocket pods (websocket only;
+	// default 1 on every cloud), for more sockets than one carries (DigitalOcean: 100 nodes of
+	// 10,000); the edge spreads the WebSocket name over all of them.
+	LoadBalancers PerCloudInt `yaml:"loadBalancers,omitempty" default:"absent"`
 	// QueueLength is the jobs a worker pod takes before KEDA adds another (worker only).
 	QueueLength int `yaml:"queueLength,omitempty" default:"absent"`
 }
@@ -91,13 +106,22 @@ var (
 	DefaultResources = Resources{CPU: "250m", Memory: "256Mi", CPULimit: "1", MemoryLimit: "512Mi"}
 	// DefaultPoolerResources: PgBouncer is single-threaded and small.
 	DefaultPoolerResources = Resources{CPU: "100m", Memory: "64Mi", CPULimit: "1", MemoryLimit: "256Mi"}
+	// DefaultIngressResources: the 1K preset's controller, about 300 requests/s at its target
+	// (assumption: 5,000 requests/s per busy vCPU).
+	DefaultIngressResources = Resources{CPU: "100m", Memory: "128Mi", CPULimit: "500m", MemoryLimit: "256Mi"}
 )
 
 // Limits and defaults of Workloads.
 const (
-	DefaultConnectionsPerPod  = 10000
-	DefaultCPUTarget          = 60
-	maxCPUTarget              = 100
+	DefaultConnectionsPerPod = 10000
+	DefaultCPUTarget         = 60
+	maxCPUTarget             = 100
+	DefaultConnectionTarget  = 80
+	maxConnectionTarget      = 100
+	defaultLoadBalancers     = 1
+	maxLoadBalancers         = 10
+	// minIngressReplicas: one controller is a single point of failure for all HTTP.
+	minIngressReplicas        = 2
 	DefaultQueueLength        = 20
 	DefaultMaxClientConns     = 1000
 	MaxReplicas               = 500
@@ -113,8 +137,10 @@ var (
 	memoryQuantity = regexp.MustCompile(`^\d+(Ki|Mi|Gi)$`)
 )
 
-// WithDefaults fills the documented defaults.
-func (w Workloads) WithDefaults(pools []NodePool) Workloads {
+// WithDefaults fills the documented defaults; systemPool is the cluster's system pool's name,
+// where the ingress controllers run unless workloads.ingress.pool names an app pool, and pools
+// are its app pools.
+func (w Workloads) WithDefaults(systemPool string, pools []NodePool) Workloads {
 	fill := func(s Service, pool string) Service {
 		if s.Resources == (Resources{}) {
 			s.Resources = DefaultResources
@@ -136,8 +162,21 @@ func (w Workloads) WithDefaults(pools []NodePool) Workloads {
 	w.API = fill(w.API, app)
 	w.WebSocket = fill(w.WebSocket, app)
 	w.Worker = fill(w.Worker, app)
+	if w.Ingress.Resources == (Resources{}) {
+		w.Ingress.Resources = DefaultIngressResources
+	}
+	w.Ingress = fill(w.Ingress, systemPool)
+	if w.WebSocket.ConnectionTarget == 0 {
+		w.WebSocket.ConnectionTarget = DefaultConnectionTarget
+	}
+	if w.WebSocket.LoadBalancers == (PerCloudInt{}) {
+		w.WebSocket.LoadBalancers = Same(defaultLoadBalancers)
+	}
 	if w.WebSocket.ConnectionsPerPod == 0 {
 		w.WebSocket.ConnectionsPerPod = DefaultConnectionsPerPod
+	}
+	if w.Ingress.LoadBalancerNodes == 0 {
+		w.Ingress.LoadBalancerNodes = defaultLoadBalancerNodes
 	}
 	if w.WebSocket.LoadBalancerNodes == 0 {
 		w.WebSocket.LoadBalancerNodes = defaultLoadBalancerNodes
@@ -158,19 +197,31 @@ func (w Workloads) WithDefaults(pools []NodePool) Workloads {
 }
 
 // Validate reports every problem of the workloads, each naming its field; pools are the
-// cluster's app pools, which the services must run on.
-func (w Workloads) Validate(prefix string, pools []NodePool) error {
+// cluster's app pools, which the app's services must run on, and systemPool the system pool's
+// name, which the ingress controllers may run on too.
+func (w Workloads) Validate(prefix, systemPool string, pools []NodePool) error {
 	p := problems{prefix: prefix}
 	var names []string
 	for _, pool := range pools {
 		names = append(names, pool.Name)
 	}
+	ingressPools := append([]string{systemPool}, names...)
 	for _, s := range []struct {
 		field string
 		svc   Service
-	}{{"api", w.API}, {"websocket", w.WebSocket}, {"worker", w.Worker}} {
-		if s.svc.MinReplicas < 1 {
-			p.addf(s.field+".minReplicas", "%d is below 1 (want at least 1 pod)", s.svc.MinReplicas)
+		// minReplicas is the fewest pods the process may run; pools are where it may run.
+		minReplicas int
+		minWhy      string
+		pools       []string
+		poolsWhat   string
+	}{
+		{"api", w.API, 1, "want at least 1 pod", names, "an app pool"},
+		{"websocket", w.WebSocket, 1, "want at least 1 pod", names, "an app pool"},
+		{"worker", w.Worker, 1, "want at least 1 pod", names, "an app pool"},
+		{"ingress", w.Ingress, minIngressReplicas, "want at least 2: a single controller is a single point of failure for all HTTP", ingressPools, "the system pool or an app pool"},
+	} {
+		if s.svc.MinReplicas < s.minReplicas {
+			p.addf(s.field+".minReplicas", "%d is below %d (%s)", s.svc.MinReplicas, s.minReplicas, s.minWhy)
 		}
 		if s.svc.MaxReplicas < s.svc.MinReplicas {
 			p.addf(s.field+".maxReplicas", "%d is below minReplicas %d (want minReplicas <= maxReplicas)", s.svc.MaxReplicas, s.svc.MinReplicas)
@@ -181,16 +232,30 @@ func (w Workloads) Validate(prefix string, pools []NodePool) error {
 		if s.svc.CPUTarget < 1 || s.svc.CPUTarget > maxCPUTarget {
 			p.addf(s.field+".cpuTarget", "%d is out of range (want 1 to %d percent of the CPU request)", s.svc.CPUTarget, maxCPUTarget)
 		}
-		if !slices.Contains(names, s.svc.Pool) {
-			p.addf(s.field+".pool", "%q is not an app pool of the cluster (want one of %s)", s.svc.Pool, oneOf(names...))
+		if !slices.Contains(s.pools, s.svc.Pool) {
+			p.addf(s.field+".pool", "%q is not %s of the cluster (want one of %s)", s.svc.Pool, s.poolsWhat, oneOf(s.pools...))
 		}
 		p.add(s.svc.Resources.Validate(p.prefix + s.field + ".resources."))
 	}
 	if w.WebSocket.ConnectionsPerPod < 1 {
 		p.addf("websocket.connectionsPerPod", "%d is below 1", w.WebSocket.ConnectionsPerPod)
 	}
+	if n := w.WebSocket.ConnectionTarget; n < 1 || n > maxConnectionTarget {
+		p.addf("websocket.connectionTarget", "%d is out of range (want 1 to %d percent of connectionsPerPod)", n, maxConnectionTarget)
+	}
 	if n := w.WebSocket.LoadBalancerNodes; n < 1 || n > maxLoadBalancerNodes {
 		p.addf("websocket.loadBalancerNodes", "%d is out of range (want 1 to %d)", n, maxLoadBalancerNodes)
+	}
+	if n := w.Ingress.LoadBalancerNodes; n < 1 || n > maxLoadBalancerNodes {
+		p.addf("ingress.loadBalancerNodes", "%d is out of range (want 1 to %d)", n, maxLoadBalancerNodes)
+	}
+	for _, c := range []struct {
+		cloud Cloud
+		n     int
+	}{{DigitalOcean, w.WebSocket.LoadBalancers.DigitalOcean}, {AWS, w.WebSocket.LoadBalancers.AWS}} {
+		if c.n < 1 || c.n > maxLoadBalancers {
+			p.addf("websocket.loadBalancers."+string(c.cloud), "%d is out of range (want 1 to %d load balancers)", c.n, maxLoadBalancers)
+		}
 	}
 	if w.Worker.QueueLength < 1 {
 		p.addf("worker.queueLength", "%d is below 1 (want the jobs a pod takes before another is added)", w.Worker.QueueLength)
@@ -248,6 +313,12 @@ func MiB(q string) float64 {
 		}
 	}
 	return 0
+}
+
+// ConnectionThreshold is the open connections a WebSocket pod holds at its scaling target:
+// connectionTarget percent of connectionsPerPod, at least 1.
+func (s Service) ConnectionThreshold() int {
+	return max(1, s.ConnectionsPerPod*s.ConnectionTarget/100)
 }
 
 // DOLoadBalancerNodes is the smallest DigitalOcean load balancer for a number of connections.

@@ -49,7 +49,7 @@ func New(ctx *pulumi.Context) (policyx.PolicyPack, error) {
 	if err != nil {
 		return nil, fmt.Errorf("scalestack policy pack: %w", err)
 	}
-	opts, err := policies.OptionsFor(cfg.Tier, cfg.Region, cfg.Budget, cfg.Domain, cfg.Preset.Edge.Plan, cfg.Preset.Policies, cfg.Policies)
+	opts, err := cfg.PolicyOptions()
 	if err != nil {
 		return nil, fmt.Errorf("scalestack policy pack: %w", err)
 	}

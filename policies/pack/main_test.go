@@ -62,7 +62,7 @@ func TestPackReportsViolations(t *testing.T) {
 			got[pol.Name()] = v
 		}
 		want := policyx.EnforcementLevelMandatory
-		if pol.Name() == "cluster-api-restricted" {
+		if pol.Name() == "cluster-api-restricted" || pol.Name() == "account-limits" {
 			want = policyx.EnforcementLevelAdvisory // a guardrail that reports, by default
 		}
 		assert.Equal(t, want, pol.EnforcementLevel(), pol.Name())

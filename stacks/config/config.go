@@ -15,6 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/scalestack/scalestack/capacity"
 	"github.com/scalestack/scalestack/components/spec"
 	"github.com/scalestack/scalestack/policies"
 	"github.com/scalestack/scalestack/stacks/tiers"
@@ -37,6 +38,7 @@ const (
 	KeyKubeconfig = "kubeconfig"
 	KeyZoneID     = "cloudflareZoneId"
 	KeyAdminCIDRs = "adminCidrs"
+	KeyCapacity   = "capacity"
 )
 
 // AWSRegionKey is the AWS provider's own region key. The program builds its own AWS provider in
@@ -45,7 +47,7 @@ const AWSRegionKey = "aws:region"
 
 // Keys lists every key this project reads. Any other scalestack:* key is an error, so that a
 // typo is never silently ignored.
-var Keys = []string{KeyCloud, KeyTier, KeyRegion, KeyDomain, KeyProtect, KeyOverrides, KeyBudget, KeyPolicies, KeyApp, KeyKubeconfig, KeyZoneID, KeyAdminCIDRs}
+var Keys = []string{KeyCloud, KeyTier, KeyRegion, KeyDomain, KeyProtect, KeyOverrides, KeyBudget, KeyPolicies, KeyApp, KeyKubeconfig, KeyZoneID, KeyAdminCIDRs, KeyCapacity}
 
 // BuiltClouds are the clouds the program builds today; the others are accepted names whose
 // components have not landed, refused here with a clear message instead of half a stack.
@@ -135,6 +137,11 @@ type Config struct {
 	// AdminCIDRs are the ranges allowed to reach the cluster's Kubernetes API (office, VPN, CI
 	// runners); none leaves it open to every address, as before the key existed.
 	AdminCIDRs spec.AdminCIDRs
+	// CapacityOverrides is the scalestack:capacity object as given: figures of the load model
+	// and the account's limits where they differ from the shipped ones.
+	CapacityOverrides map[string]any
+	// Capacity is the load model with CapacityOverrides applied.
+	Capacity capacity.Model
 	// Preset is the tier preset with the overrides applied and defaults filled.
 	Preset tiers.Preset
 }
@@ -301,6 +308,27 @@ func Parse(raw map[string]string) (Config, error) {
 		}
 	}
 
+	model, err := capacity.Default()
+	if err != nil {
+		return Config{}, err
+	}
+	c.Capacity = model
+	if v, ok := raw[Key(KeyCapacity)]; ok && strings.TrimSpace(v) != "" {
+		var obj any
+		if err := json.Unmarshal([]byte(v), &obj); err != nil {
+			bad(KeyCapacity, "is not a JSON or YAML object: %v", err)
+		} else if m, ok := obj.(map[string]any); !ok {
+			bad(KeyCapacity, "is a %s (want an object such as {\"limits\": {\"digitalocean\": {\"droplets\": 100}}})", kindOf(obj))
+		} else if len(m) > 0 {
+			if c.Capacity, err = model.Override(m, Key(KeyCapacity)); err != nil {
+				for _, line := range strings.Split(err.Error(), "\n") {
+					bad(KeyCapacity, "%s", line)
+				}
+			}
+			c.CapacityOverrides = m
+		}
+	}
+
 	if len(errs) > 0 {
 		return Config{}, errors.Join(errs...)
 	}
@@ -353,6 +381,10 @@ func (c Config) Raw() map[string]string {
 		b, _ := json.Marshal(c.Overrides) // a map decoded from JSON always encodes
 		raw[Key(KeyOverrides)] = string(b)
 	}
+	if len(c.CapacityOverrides) > 0 {
+		b, _ := json.Marshal(c.CapacityOverrides) // a map decoded from JSON always encodes
+		raw[Key(KeyCapacity)] = string(b)
+	}
 	return raw
 }
 
@@ -385,4 +417,16 @@ func prefixEach(err error, where string, overridden bool) error {
 		out = append(out, fmt.Errorf("%s: %s", source, line))
 	}
 	return errors.Join(out...)
+}
+
+// PolicyOptions are the guardrails' options for this stack: its tier, region, budget, edge and
+// thresholds, its rule levels, and its cloud and load model for account-limits.
+func (c Config) PolicyOptions() (policies.Options, error) {
+	opts, err := policies.OptionsFor(c.Tier, c.Region, c.Budget, c.Domain, c.Preset.Edge.Plan, c.Preset.Policies, c.Policies)
+	if err != nil {
+		return policies.Options{}, err
+	}
+	model := c.Capacity
+	opts.Cloud, opts.Capacity = c.Cloud, &model
+	return opts, nil
 }

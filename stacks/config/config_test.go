@@ -172,7 +172,7 @@ func TestParseInvalid(t *testing.T) {
 				`stacks: config "scalestack:policies": "budgets" is not a rule (want one of stateful-protected,`,
 				`stacks: config "scalestack:budget": "-5" is not a whole number of dollars (want 0 for none, or a monthly ceiling such as 500)`,
 				`stacks: config "scalestack:cloudflareZoneId": is not set, and scalestack:domain is "Not A Domain"`,
-				`stacks: config "scalestack:teir": not a scalestack key (want one of cloud, tier, region, domain, protect, overrides, budget, policies, app, kubeconfig, cloudflareZoneId, adminCidrs); did you mean "tier"?`,
+				`stacks: config "scalestack:teir": not a scalestack key (want one of cloud, tier, region, domain, protect, overrides, budget, policies, app, kubeconfig, cloudflareZoneId, adminCidrs, capacity); did you mean "tier"?`,
 				`stacks: config "scalestack:cloud": "gcp" is not a cloud (want one of digitalocean, aws, local)`,
 				`stacks: config "scalestack:tier": "50k" is not a tier (want one of 1k, 10k, 100k, 1m)`,
 				`stacks: config "scalestack:protect": "yes" is not a boolean (want true or false)`,
@@ -290,13 +290,28 @@ func TestParseInvalid(t *testing.T) {
 			want: []string{`stacks: config "aws:region": "eu-west-1" differs from scalestack:region "us-east-1", the region scalestack builds in (want one region: remove aws:region or set it to us-east-1; scalestack ignores aws:region)`},
 		},
 		{
+			name: "capacity overrides name the figure and the allowed keys",
+			raw: raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1k",
+				"scalestack:capacity", `{"demand":{"requestsPerUser":"lots","cpuSeconds":1,"writeShare":2},"limits":{"digitalocean":{"droplets":1.5}},"parts":{"addons":1},"seeds":{}}`),
+			want: []string{
+				`stacks: config "scalestack:capacity": "demand.cpuSeconds" is not a figure (want one of requestsPerUser, cpuSecondsPerRequest, queriesPerUser, writeShare, querySeconds, poolHeadroom, clientConnectionsPerPod, webSocketsPerUser, reconnectsPerUser, cacheKiBPerUser, cacheSharedMiB, jobsPerUser, cpuSecondsPerJob)`,
+				`stacks: config "scalestack:capacity": "demand.requestsPerUser": the string "lots" is not a number`,
+				`stacks: config "scalestack:capacity": "limits.digitalocean.droplets": 1.5 is not a whole number of 0 or more`,
+				`stacks: config "scalestack:capacity": "parts.addons" is not a figure (want one of ingress, loadBalancers, database, cache, nodes)`,
+				`stacks: config "scalestack:capacity": "seeds" is not a key (want one of demand, headroom, parts, limits)`,
+			},
+		},
+		{
 			name: "explicit zeros are not defaults",
 			raw: raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1k",
-				"scalestack:overrides", `{"workloads":{"websocket":{"loadBalancerNodes":0,"connectionsPerPod":0,"cpuTarget":0},"worker":{"queueLength":0},"pooler":{"replicas":0,"maxClientConnections":0}},"edge":{"cacheTTLSeconds":0},"database":{"backupDays":0},"network":{"zones":0}}`),
+				"scalestack:overrides", `{"workloads":{"websocket":{"loadBalancerNodes":0,"connectionsPerPod":0,"cpuTarget":0,"connectionTarget":0,"loadBalancers":0},"ingress":{"cpuTarget":0},"worker":{"queueLength":0},"pooler":{"replicas":0,"maxClientConnections":0}},"edge":{"cacheTTLSeconds":0},"database":{"backupDays":0},"network":{"zones":0}}`),
 			want: []string{
 				`stacks: config "scalestack:overrides": "workloads.websocket.loadBalancerNodes": 0 is not allowed (want at least 1, or leave the key out for the default)`,
 				`stacks: config "scalestack:overrides": "workloads.websocket.connectionsPerPod": 0 is not allowed`,
 				`stacks: config "scalestack:overrides": "workloads.websocket.cpuTarget": 0 is not allowed`,
+				`stacks: config "scalestack:overrides": "workloads.websocket.connectionTarget": 0 is not allowed`,
+				`stacks: config "scalestack:overrides": "workloads.websocket.loadBalancers": 0 is not allowed`,
+				`stacks: config "scalestack:overrides": "workloads.ingress.cpuTarget": 0 is not allowed`,
 				`stacks: config "scalestack:overrides": "workloads.worker.queueLength": 0 is not allowed`,
 				`stacks: config "scalestack:overrides": "workloads.pooler.replicas": 0 is not allowed`,
 				`stacks: config "scalestack:overrides": "workloads.pooler.maxClientConnections": 0 is not allowed`,
@@ -383,19 +398,19 @@ config:
 
 // fuzzKeys are the keys FuzzParse feeds, in the order of its arguments: every key of Keys
 // (TestFuzzCoversEveryKey holds it to that), plus aws:region, which Parse checks on aws.
-var fuzzKeys = []string{KeyCloud, KeyTier, KeyRegion, KeyDomain, KeyProtect, KeyOverrides, KeyBudget, KeyPolicies, KeyApp, KeyKubeconfig, KeyZoneID, KeyAdminCIDRs, AWSRegionKey}
+var fuzzKeys = []string{KeyCloud, KeyTier, KeyRegion, KeyDomain, KeyProtect, KeyOverrides, KeyBudget, KeyPolicies, KeyApp, KeyKubeconfig, KeyZoneID, KeyAdminCIDRs, KeyCapacity, AWSRegionKey}
 
 // fuzzSeeds are FuzzParse's seed corpus, one value a fuzzKeys entry; between them every key
 // has a value, and the first three parse (TestFuzzSeedsCoverEveryKey).
 var fuzzSeeds = [][]string{
 	{"digitalocean", "100k", "nyc3", "example.com", "true", `{"database":{"replicas":3}}`, "500", `{"stateful-protected":"advisory"}`,
-		`{"api":{"image":"ghcr.io/acme/api:1.4.2","port":3000}}`, "", "023e105f4ecef8ad9ca31a8372d0c353", `["203.0.113.0/24","198.51.100.7/32"]`, ""},
+		`{"api":{"image":"ghcr.io/acme/api:1.4.2","port":3000}}`, "", "023e105f4ecef8ad9ca31a8372d0c353", `["203.0.113.0/24","198.51.100.7/32"]`, `{"limits":{"digitalocean":{"droplets":100}}}`, ""},
 	{"aws", "1m", "eu-west-1", "", "false", `{"cluster":{"admins":["arn:aws:iam::123456789012:role/ops"]}}`, "0", "{}",
-		`{"worker":{"image":"ghcr.io/acme/w@sha256:` + strings.Repeat("a", 64) + `"}}`, "", "", `["0.0.0.0/0"]`, "eu-west-1"},
-	{"local", "1k", "", "", "", "", "", "", "", "/tmp/kubeconfig", "", "", ""},
+		`{"worker":{"image":"ghcr.io/acme/w@sha256:` + strings.Repeat("a", 64) + `"}}`, "", "", `["0.0.0.0/0"]`, `{"demand":{"requestsPerUser":0.08}}`, "eu-west-1"},
+	{"local", "1k", "", "", "", "", "", "", "", "/tmp/kubeconfig", "", "", "", ""},
 	{"digitalocean", "10k", "fra1", "Example.com", "yes", `{"network":{"cidr":"10.0.0.0/8"},"tier":null}`, "-1", `{"budget":"warn"}`,
-		`{"api":{"image":"acme/api@sha256:abc"}}`, "k", "xyz", `["10.0.0.5/24"]`, "us-east-1"},
-	{"aws", "1K", "us-east-9", "", "true", `{"workloads":{"websocket":{"loadBalancerNodes":0}}}`, "", "", "", "", "", `"x"`, "eu-west-1"},
+		`{"api":{"image":"acme/api@sha256:abc"}}`, "k", "xyz", `["10.0.0.5/24"]`, `{"demand":{"requestsPerUser":-1}}`, "us-east-1"},
+	{"aws", "1K", "us-east-9", "", "true", `{"workloads":{"websocket":{"loadBalancerNodes":0}}}`, "", "", "", "", "", `"x"`, `{"limits":{"aws":{"droplets":1}}}`, "eu-west-1"},
 }
 
 func TestFuzzCoversEveryKey(t *testing.T) {
@@ -438,10 +453,10 @@ func fuzzRaw(values []string) map[string]string {
 
 func FuzzParse(f *testing.F) {
 	for _, s := range fuzzSeeds {
-		f.Add(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12])
+		f.Add(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12], s[13])
 	}
-	f.Fuzz(func(t *testing.T, cloud, tier, region, domain, protect, overrides, budget, policies, app, kubeconfig, zoneID, adminCIDRs, awsRegion string) {
-		c, err := Parse(fuzzRaw([]string{cloud, tier, region, domain, protect, overrides, budget, policies, app, kubeconfig, zoneID, adminCIDRs, awsRegion}))
+	f.Fuzz(func(t *testing.T, cloud, tier, region, domain, protect, overrides, budget, policies, app, kubeconfig, zoneID, adminCIDRs, capacityModel, awsRegion string) {
+		c, err := Parse(fuzzRaw([]string{cloud, tier, region, domain, protect, overrides, budget, policies, app, kubeconfig, zoneID, adminCIDRs, capacityModel, awsRegion}))
 		if err != nil {
 			return
 		}

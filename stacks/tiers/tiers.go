@@ -8,6 +8,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -91,7 +92,7 @@ func (p Preset) WithDefaults() Preset {
 	p.Cluster = p.Cluster.WithDefaults()
 	p.Database = p.Database.WithDefaults()
 	p.Cache = p.Cache.WithDefaults()
-	p.Workloads = p.Workloads.WithDefaults(p.Cluster.AppPools)
+	p.Workloads = p.Workloads.WithDefaults(p.Cluster.SystemPool.Name, p.Cluster.AppPools)
 	p.Edge = p.Edge.WithDefaults()
 	return p
 }
@@ -109,8 +110,25 @@ func (p Preset) Validate(cloud spec.Cloud) error {
 		p.Cluster.Validate("cluster.", cloud),
 		p.Database.Validate("database.", cloud),
 		p.Cache.Validate("cache.", cloud),
-		p.Workloads.Validate("workloads.", p.Cluster.AppPools),
+		p.Workloads.Validate("workloads.", p.Cluster.SystemPool.Name, p.Cluster.AppPools),
 		p.Edge.Validate("edge."),
 	)
 	return errors.Join(errs...)
+}
+
+// BaselineUsers is what a tier's stack at rest must hold (before headroom): the previous tier's
+// users, or the smallest tier's own, own.
+func BaselineUsers(name string, own int) (int, error) {
+	i := slices.Index(Names, name)
+	if i < 0 {
+		return 0, fmt.Errorf("%q is not a tier (want one of %s)", name, List())
+	}
+	if i == 0 {
+		return own, nil
+	}
+	prev, err := Load(Names[i-1])
+	if err != nil {
+		return 0, err
+	}
+	return prev.Users, nil
 }

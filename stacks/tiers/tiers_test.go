@@ -6,7 +6,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/scalestack/scalestack/capacity"
 	"github.com/scalestack/scalestack/components/spec"
 )
 
@@ -24,51 +23,6 @@ func TestPresetsValidate(t *testing.T) {
 			require.NoError(t, err)
 			for _, c := range sizedClouds {
 				assert.NoError(t, p.Validate(c), "%s on %s", name, c)
-			}
-		})
-	}
-}
-
-// The presets carry the load the capacity model computes for their users, at the HPA's CPU
-// target, and their pools fit both the need and the database's connection budget.
-func TestPresetsCarryTheirLoad(t *testing.T) {
-	t.Parallel()
-	for _, name := range Names {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
-			p, err := Load(name)
-			require.NoError(t, err)
-			load := capacity.Default.For(p.Users)
-			w := p.Workloads
-			apiCPU := float64(w.API.MaxReplicas*spec.MilliCPU(w.API.Resources.CPU)) / 1000 * capacity.Default.TargetCPU
-			assert.GreaterOrEqual(t, apiCPU, load.APICPU, "API pods at the HPA target carry the busy vCPUs")
-			assert.GreaterOrEqual(t, w.WebSocket.MaxReplicas*w.WebSocket.ConnectionsPerPod, load.WebSockets, "WebSocket pods hold every connection")
-			assert.GreaterOrEqual(t, w.WebSocket.LoadBalancerNodes, spec.DOLoadBalancerNodes(load.WebSockets), "the DigitalOcean load balancer takes every connection")
-			for _, c := range sizedClouds {
-				// At their ceilings, the pods of each pool fit the pool's nodes at their ceiling.
-				need := map[string]int{}
-				for _, s := range []spec.Service{w.API, w.WebSocket, w.Worker} {
-					need[s.Pool] += s.MaxReplicas * spec.MilliCPU(s.Resources.CPU)
-				}
-				for _, pool := range p.Cluster.AppPools {
-					info, err := spec.Lookup(c, spec.NodeSize, pool.Size.For(c))
-					require.NoError(t, err)
-					assert.LessOrEqual(t, need[pool.Name], int(info.VCPUs*1000)*pool.MaxNodes, "%s: pool %s holds its pods at their ceiling", c, pool.Name)
-				}
-			}
-			for _, c := range sizedClouds {
-				var maxCPU float64
-				for _, pool := range p.Cluster.AppPools {
-					info, err := spec.Lookup(c, spec.NodeSize, pool.Size.For(c))
-					require.NoError(t, err)
-					maxCPU += info.VCPUs * float64(pool.MaxNodes)
-				}
-				assert.GreaterOrEqual(t, maxCPU, load.APICPUCapacity, "%s: app pools' ceiling in vCPU", c)
-
-				limit, err := p.Database.PoolLimit(c)
-				require.NoError(t, err)
-				assert.GreaterOrEqual(t, p.Database.Pool.Size, load.PoolConnections, "%s: pool size against the need", c)
-				assert.LessOrEqual(t, p.Database.Pool.Size, limit, "%s: pool size against the budget", c)
 			}
 		})
 	}
@@ -93,7 +47,13 @@ func TestPresetsGrowWithTheTier(t *testing.T) {
 			assert.True(t, p.Cluster.HA || !prev.Cluster.HA, "%s: HA cannot be turned off once on", name)
 		}
 		// What forces a replacement is the same in every tier.
-		assert.Equal(t, spec.DefaultSystemPool, p.Cluster.SystemPool, name)
+		// The system pool's name and size never change (on DOKS its size replaces the cluster);
+		// its node counts change in place and may grow with the tier.
+		assert.Equal(t, spec.DefaultSystemPool.Name, p.Cluster.SystemPool.Name, name)
+		assert.Equal(t, spec.DefaultSystemPool.Size, p.Cluster.SystemPool.Size, name)
+		if i > 0 {
+			assert.GreaterOrEqual(t, p.Cluster.SystemPool.MinNodes, prev.Cluster.SystemPool.MinNodes, name)
+		}
 		assert.Equal(t, spec.DefaultCIDR, p.Network.CIDR, name)
 		// An EKS node group's subnets force its replacement, so the zones never change either.
 		assert.Equal(t, spec.DefaultZones, p.Network.Zones, name)

@@ -17,7 +17,8 @@ import (
 )
 
 // Exit codes: 0 success, 1 a failure while running, 2 bad input (flags, config, files), 3 a cost
-// above the budget (ExitOverBudget), 4 a mandatory policy broken (ExitPolicy).
+// above the budget (ExitOverBudget), 4 a mandatory policy broken (ExitPolicy), 5 a part that
+// cannot carry the users (ExitShort).
 const (
 	ExitOK    = 0
 	ExitError = 1
@@ -50,6 +51,9 @@ Usage:
   scalestack cost diff --preview preview.json [flags of cost]
   scalestack cost tiers [--format text|markdown|json]
   scalestack check --cloud C --tier T [--region R] [--config F] [--format text|json]
+  scalestack capacity --cloud C --tier T [--users N] [--config F] [--model F] [--format text|json|markdown]
+  scalestack capacity --cloud C --users N [--config F] [--model F] [--format text|json|markdown]
+  scalestack capacity tiers [--format text|markdown|json]
 
 Commands:
   plan        run the Pulumi program offline under mocks and print every resource it would create,
@@ -58,15 +62,17 @@ Commands:
   cost diff   what a change adds or saves a month: between tiers, stack files, or a pulumi preview
   cost tiers  every cloud and tier priced, beside the seed case's band for the tier
   check       run the guardrail policies on the offline plan
+  capacity    what every part carries at the tier's minimums and maximums against N users, the
+              first bottleneck, and (without --tier) the smallest tier that carries N users
 
 Exit codes: 0 ok, 1 failed, 2 bad input, 3 the monthly ceiling is above --budget,
-4 a mandatory policy is broken.
+4 a mandatory policy is broken, 5 a part cannot carry the users (capacity).
 
 Run 'scalestack <command> --help' for a command's flags.
 `
 
 // commands are the commands Main knows, for "did you mean" in its error.
-var commands = []string{"plan", "cost", "check", "help"}
+var commands = []string{"plan", "cost", "check", "capacity", "help"}
 
 // Main runs the command line and returns its exit code.
 func Main(args []string, stdout, stderr io.Writer, deps Deps) int {
@@ -85,8 +91,10 @@ func Main(args []string, stdout, stderr io.Writer, deps Deps) int {
 		err = runCost(args[1:], stdout, stderr, deps)
 	case "check":
 		err = runCheck(args[1:], stdout, stderr, deps)
+	case "capacity":
+		err = runCapacity(args[1:], stdout, stderr, deps)
 	default:
-		err = usagef("scalestack: %q is not a command (want plan, cost or check; see scalestack help)%s", args[0], config.DidYouMean(args[0], commands))
+		err = usagef("scalestack: %q is not a command (want plan, cost, check or capacity; see scalestack help)%s", args[0], config.DidYouMean(args[0], commands))
 	}
 	switch {
 	case err == nil:
@@ -96,6 +104,9 @@ func Main(args []string, stdout, stderr io.Writer, deps Deps) int {
 	case errors.As(err, new(overBudget)):
 		fmt.Fprintln(stderr, err)
 		return ExitOverBudget
+	case errors.As(err, new(short)):
+		fmt.Fprintln(stderr, err)
+		return ExitShort
 	case errors.As(err, new(policyFailed)):
 		fmt.Fprintln(stderr, err)
 		return ExitPolicy

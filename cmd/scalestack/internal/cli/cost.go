@@ -351,10 +351,7 @@ func runCostTiers(args []string, stdout, stderr io.Writer, deps Deps) error {
 		return err
 	}
 	rows := []TierRow{}
-	for _, cloud := range config.BuiltClouds {
-		if cloud == spec.Local {
-			continue // an existing cluster: no cloud bill to price
-		}
+	for _, cloud := range pricedClouds() {
 		for _, tier := range tiers.Names {
 			sf := stackFlags{cloud: string(cloud), tier: tier}
 			file, cfg, err := sf.resolve()
@@ -381,7 +378,19 @@ func runCostTiers(args []string, stdout, stderr io.Writer, deps Deps) error {
 				BaselineVerdict: bandVerdict(rep.Baseline, lo, hi), CeilingVerdict: bandVerdict(rep.Ceiling, lo, hi)})
 		}
 	}
-	if *format == "json" {
+	var b strings.Builder
+	b.WriteString("| cloud | tier | baseline / month | ceiling / month | seed band |\n| --- | --- | ---: | ---: | --- |\n")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %s | %s | %s (%s) | %s (%s) | %s - %s |\n", r.Cloud, r.Tier, cost.Money(r.Baseline), r.BaselineVerdict,
+			cost.Money(r.Ceiling), r.CeilingVerdict, cost.Money(decimal.RequireFromString(r.Band.Low)), cost.Money(decimal.RequireFromString(r.Band.High)))
+	}
+	return writeTable(stdout, *format, rows, b.String())
+}
+
+// writeTable prints a tiers table: the rows as JSON, the Markdown table, or the same table as
+// plain text (no separators or pipes).
+func writeTable(stdout io.Writer, format string, rows any, markdown string) error {
+	if format == "json" {
 		b, err := cost.JSON(rows)
 		if err != nil {
 			return err
@@ -389,16 +398,25 @@ func runCostTiers(args []string, stdout, stderr io.Writer, deps Deps) error {
 		_, err = stdout.Write(b)
 		return err
 	}
-	var b strings.Builder
-	b.WriteString("| cloud | tier | baseline / month | ceiling / month | seed band |\n| --- | --- | ---: | ---: | --- |\n")
-	for _, r := range rows {
-		fmt.Fprintf(&b, "| %s | %s | %s (%s) | %s (%s) | %s - %s |\n", r.Cloud, r.Tier, cost.Money(r.Baseline), r.BaselineVerdict,
-			cost.Money(r.Ceiling), r.CeilingVerdict, cost.Money(decimal.RequireFromString(r.Band.Low)), cost.Money(decimal.RequireFromString(r.Band.High)))
-	}
-	out := b.String()
-	if *format == "text" {
-		out = strings.NewReplacer("| --- | --- | ---: | ---: | --- |\n", "", "| ", "", " |", "", " | ", "  ").Replace(out)
+	out := markdown
+	if format == "text" {
+		lines := strings.Split(out, "\n")
+		if len(lines) > 1 {
+			lines = append(lines[:1], lines[2:]...) // the separator row
+		}
+		out = strings.NewReplacer("| ", "", " |", "", " | ", "  ").Replace(strings.Join(lines, "\n"))
 	}
 	_, err := io.WriteString(stdout, out)
 	return err
+}
+
+// pricedClouds are the built clouds with a cloud bill: an existing (local) cluster has none.
+func pricedClouds() []spec.Cloud {
+	var out []spec.Cloud
+	for _, c := range config.BuiltClouds {
+		if c != spec.Local {
+			out = append(out, c)
+		}
+	}
+	return out
 }

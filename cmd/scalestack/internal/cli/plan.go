@@ -74,7 +74,7 @@ func runPlan(args []string, stdout, stderr io.Writer, deps Deps) error {
 
 // checkOf runs the guardrails on a stack's plan, as `scalestack check` does.
 func checkOf(p plan.Plan, cfg config.Config) (policies.Report, error) {
-	opts, err := policies.OptionsFor(cfg.Tier, cfg.Region, cfg.Budget, cfg.Domain, cfg.Preset.Edge.Plan, cfg.Preset.Policies, cfg.Policies)
+	opts, err := cfg.PolicyOptions()
 	if err != nil {
 		return policies.Report{}, err
 	}

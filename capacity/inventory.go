@@ -1,0 +1,384 @@
+package capacity
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/scalestack/scalestack/components/spec"
+	"github.com/scalestack/scalestack/plan"
+	"github.com/scalestack/scalestack/plan/types"
+)
+
+// inventory is what a stack's plan runs, read once: the parts Evaluate weighs.
+type inventory struct {
+	pools     []pool
+	processes []process
+	addons    []string // the Helm charts the stack installs
+	// systemPool is the pool the add-ons' releases select.
+	systemPool string
+	lbs        []loadBalancer
+	db         *database
+	connPool   *connPool
+	cache      *cache
+	edge       *edgeRules
+	eips       int
+}
+
+// pool is a node pool.
+type pool struct {
+	name, size string
+	min, max   int
+	spot       bool
+	info       spec.SizeInfo
+}
+
+// process is a Deployment (or ingress-nginx's controller) with its autoscaler's bounds.
+type process struct {
+	name, role, pool string
+	cpu, memory      float64 // requests, millicores and MiB
+	min, max         int
+	// scaledOn is what its autoscaler reads: cpu, connections, queue, or fixed (no autoscaler).
+	scaledOn          string
+	cpuTarget         float64 // share of the CPU request
+	connectionsPerPod float64 // MAX_CONNECTIONS
+	// connectionThreshold is the open sockets a pod holds before KEDA adds one.
+	connectionThreshold float64
+	// poolSize and maxClients are PgBouncer's, per pod.
+	poolSize, maxClients float64
+}
+
+// loadBalancer is a Service of type LoadBalancer and what it fronts.
+type loadBalancer struct {
+	name, fronts string // fronts: the process role behind it
+	nodes        int    // DigitalOcean's size units; 0 where the cloud sizes it itself
+}
+
+type database struct {
+	primary           spec.SizeInfo
+	standby, replicas int
+	replica           spec.SizeInfo
+}
+
+type connPool struct{ size float64 }
+
+type cache struct {
+	memoryGiB     float64 // a node's
+	shards, nodes int
+}
+
+type edgeRules struct{ rateLimit, cache int }
+
+// roles of the app's processes, by the process label the workloads set.
+const (
+	processLabel = "scalestack.dev/process"
+	poolLabel    = spec.PoolLabel
+	roleIngress  = "ingress"
+	ingressChart = "ingress-nginx"
+)
+
+func readInventory(p plan.Plan, cloud spec.Cloud) (inventory, error) {
+	var inv inventory
+	hpas := map[string]plan.Resource{}
+	scaled := map[string]plan.Resource{}
+	for _, r := range p.Resources {
+		switch r.Type {
+		case types.K8sHorizontalPodAutoscaler:
+			hpas[r.StringAt("spec.scaleTargetRef.name")] = r
+		case types.KEDAScaledObject:
+			scaled[r.StringAt("spec.scaleTargetRef.name")] = r
+		}
+	}
+	for _, r := range p.Resources {
+		var err error
+		switch r.Type {
+		case types.DOKubernetesCluster:
+			err = inv.addPool(cloud, key(r.MapAt("nodePool.labels"), poolLabel), r.StringAt("nodePool.size"), num(r, "nodePool.minNodes", num(r, "nodePool.nodeCount", 1)), num(r, "nodePool.maxNodes", num(r, "nodePool.nodeCount", 1)), false)
+		case types.DOKubernetesNodePool:
+			err = inv.addPool(cloud, key(r.MapAt("labels"), poolLabel), r.StringAt("size"), num(r, "minNodes", num(r, "nodeCount", 1)), num(r, "maxNodes", num(r, "nodeCount", 1)), false)
+		case types.AWSEKSNodeGroup:
+			err = inv.addPool(cloud, key(r.MapAt("labels"), poolLabel), r.StringAt("instanceTypes.0"), num(r, "scalingConfig.minSize", 1), num(r, "scalingConfig.maxSize", 1), r.StringAt("capacityType") == "SPOT")
+		case types.K8sDeployment:
+			var pr process
+			if pr, err = deployment(r, hpas, scaled); err == nil {
+				inv.processes = append(inv.processes, pr)
+			}
+		case types.HelmRelease:
+			chart := r.StringAt("chart")
+			inv.addons = append(inv.addons, chart)
+			if chart == ingressChart {
+				inv.processes = append(inv.processes, ingressController(r))
+			} else if p := selectedPool(r.MapAt("values")); p != "" && inv.systemPool == "" {
+				inv.systemPool = p
+			}
+		case types.K8sService:
+			if r.StringAt("spec.type") == "LoadBalancer" {
+				inv.lbs = append(inv.lbs, service(r))
+			}
+		case types.DODatabaseCluster:
+			err = inv.doDatabase(r)
+		case types.DODatabaseReplica:
+			if inv.db == nil {
+				return inv, fmt.Errorf("capacity: %s: a replica before its database", r.Name)
+			}
+			inv.db.replicas++
+			inv.db.replica, err = spec.Lookup(cloud, spec.DatabaseSize, r.StringAt("size"))
+		case types.DODatabaseConnectionPool:
+			inv.connPool = &connPool{size: float64(num(r, "size", 0))}
+		case types.AWSRDSInstance:
+			err = inv.rds(r)
+		case types.AWSCacheReplicationGroup:
+			info, lerr := spec.Lookup(cloud, spec.CacheSize, r.StringAt("nodeType"))
+			if lerr != nil {
+				return inv, fmt.Errorf("capacity: %s: %w", r.Name, lerr)
+			}
+			shards := num(r, "numNodeGroups", 1)
+			inv.cache = &cache{memoryGiB: info.MemoryGiB, shards: shards, nodes: shards * (1 + num(r, "replicasPerNodeGroup", 0))}
+		case types.K8sStatefulSet:
+			inv.statefulSet(r)
+		case types.CFRuleset:
+			if inv.edge == nil {
+				inv.edge = &edgeRules{}
+			}
+			switch r.StringAt("phase") {
+			case "http_ratelimit":
+				inv.edge.rateLimit += len(r.ListAt("rules"))
+			case "http_request_cache_settings":
+				inv.edge.cache += len(r.ListAt("rules"))
+			}
+		case types.AWSEip:
+			inv.eips++
+		}
+		if err != nil {
+			return inv, fmt.Errorf("capacity: %s: %w", r.Name, err)
+		}
+	}
+	// PgBouncer in the cluster is the pool where the cloud has no managed one.
+	for _, pr := range inv.processes {
+		if pr.poolSize > 0 && inv.connPool == nil {
+			inv.connPool = &connPool{size: pr.poolSize * float64(pr.min)}
+		}
+	}
+	return inv, nil
+}
+
+func (inv *inventory) addPool(cloud spec.Cloud, name, size string, lo, hi int, spot bool) error {
+	info, err := spec.Lookup(cloud, spec.NodeSize, size)
+	if err != nil {
+		return err
+	}
+	inv.pools = append(inv.pools, pool{name: name, size: size, min: lo, max: max(hi, lo), spot: spot, info: info})
+	return nil
+}
+
+func (inv *inventory) doDatabase(r plan.Resource) error {
+	size := r.StringAt("size")
+	switch r.StringAt("engine") {
+	case "pg":
+		info, err := spec.Lookup(spec.DigitalOcean, spec.DatabaseSize, size)
+		if err != nil {
+			return err
+		}
+		if inv.db == nil {
+			inv.db = &database{}
+		}
+		inv.db.primary, inv.db.standby = info, num(r, "nodeCount", 1)-1
+		if inv.db.replicas == 0 {
+			inv.db.replica = info
+		}
+	case "valkey", "redis":
+		info, err := spec.Lookup(spec.DigitalOcean, spec.CacheSize, size)
+		if err != nil {
+			return err
+		}
+		inv.cache = &cache{memoryGiB: info.MemoryGiB, shards: 1, nodes: num(r, "nodeCount", 1)}
+	}
+	return nil
+}
+
+func (inv *inventory) rds(r plan.Resource) error {
+	info, err := spec.Lookup(spec.AWS, spec.DatabaseSize, r.StringAt("instanceClass"))
+	if err != nil {
+		return err
+	}
+	if inv.db == nil {
+		inv.db = &database{}
+	}
+	if v, _ := r.Get("replicateSourceDb"); v != nil {
+		inv.db.replicas++
+		inv.db.replica = info
+		return nil
+	}
+	inv.db.primary = info
+	if v, _ := r.Get("multiAz"); v == true {
+		inv.db.standby = 1
+	}
+	if inv.db.replicas == 0 {
+		inv.db.replica = info
+	}
+	return nil
+}
+
+// statefulSet reads the local cloud's in-cluster PostgreSQL and Valkey, sized by their limits.
+func (inv *inventory) statefulSet(r plan.Resource) {
+	limits := "spec.template.spec.containers.0.resources.limits."
+	cpu := float64(spec.MilliCPU(r.StringAt(limits+"cpu"))) / 1000
+	mem := spec.MiB(r.StringAt(limits+"memory")) / 1024
+	n := num(r, "spec.replicas", 1)
+	switch {
+	case strings.HasSuffix(r.Name, "-db-primary"):
+		if inv.db == nil {
+			inv.db = &database{}
+		}
+		inv.db.primary = spec.SizeInfo{Slug: "in-cluster", VCPUs: cpu, MemoryGiB: mem, Connections: int(math.Max(0, 100-float64(spec.DirectConnections)))}
+		if inv.db.replicas == 0 {
+			inv.db.replica = inv.db.primary
+		}
+	case strings.HasSuffix(r.Name, "-db-replica"):
+		if inv.db == nil {
+			inv.db = &database{}
+		}
+		inv.db.replicas += n
+		inv.db.replica = spec.SizeInfo{Slug: "in-cluster", VCPUs: cpu, MemoryGiB: mem}
+	case strings.HasSuffix(r.Name, "-cache-valkey"):
+		inv.cache = &cache{memoryGiB: mem, shards: 1, nodes: n}
+	}
+}
+
+// deployment reads one of the app's Deployments and the autoscaler that targets it.
+func deployment(r plan.Resource, hpas, scaled map[string]plan.Resource) (process, error) {
+	c := "spec.template.spec.containers.0."
+	name := r.StringAt("metadata.name")
+	pr := process{
+		name:     name,
+		role:     key(r.MapAt("metadata.labels"), processLabel),
+		pool:     key(r.MapAt("spec.template.spec.nodeSelector"), poolLabel),
+		cpu:      float64(spec.MilliCPU(r.StringAt(c + "resources.requests.cpu"))),
+		memory:   spec.MiB(r.StringAt(c + "resources.requests.memory")),
+		scaledOn: "fixed",
+	}
+	pr.min = num(r, "spec.replicas", 1)
+	pr.max = pr.min
+	for _, e := range r.ListAt(c + "env") {
+		env, _ := e.(map[string]any)
+		v, _ := env["value"].(string)
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			continue
+		}
+		switch env["name"] {
+		case "MAX_CONNECTIONS":
+			pr.connectionsPerPod = n
+		case "DEFAULT_POOL_SIZE":
+			pr.poolSize = n
+		case "MAX_CLIENT_CONN":
+			pr.maxClients = n
+		}
+	}
+	if h, ok := hpas[name]; ok {
+		pr.min, pr.max = num(h, "spec.minReplicas", 1), num(h, "spec.maxReplicas", 1)
+		for _, m := range h.ListAt("spec.metrics") {
+			mm, _ := m.(map[string]any)
+			res, _ := mm["resource"].(map[string]any)
+			if res["name"] == "cpu" {
+				t, _ := res["target"].(map[string]any)
+				if u, ok := t["averageUtilization"].(float64); ok {
+					pr.scaledOn, pr.cpuTarget = "cpu", u/100
+				}
+			}
+		}
+	}
+	if s, ok := scaled[name]; ok {
+		pr.min, pr.max = num(s, "spec.minReplicaCount", 1), num(s, "spec.maxReplicaCount", 1)
+		for _, t := range s.ListAt("spec.triggers") {
+			tm, _ := t.(map[string]any)
+			meta, _ := tm["metadata"].(map[string]any)
+			switch tm["type"] {
+			case "redis", "redis-cluster":
+				pr.scaledOn = "queue"
+			case "prometheus":
+				if q, _ := meta["query"].(string); strings.Contains(q, "websocket_connections") {
+					pr.scaledOn = "connections"
+					pr.connectionThreshold, _ = strconv.ParseFloat(fmt.Sprint(meta["threshold"]), 64)
+				}
+			case "cpu":
+				if v, err := strconv.ParseFloat(fmt.Sprint(meta["value"]), 64); err == nil && pr.scaledOn == "fixed" {
+					pr.scaledOn, pr.cpuTarget = "cpu", v/100
+				} else if err == nil {
+					pr.cpuTarget = v / 100
+				}
+			}
+		}
+	}
+	if pr.max < pr.min {
+		pr.max = pr.min
+	}
+	return pr, nil
+}
+
+// ingressController reads ingress-nginx's controller from its Helm values.
+func ingressController(r plan.Resource) process {
+	v := "values.controller."
+	pr := process{name: "ingress-nginx-controller", role: roleIngress, pool: key(r.MapAt(v+"nodeSelector"), poolLabel), scaledOn: "fixed"}
+	pr.cpu = float64(spec.MilliCPU(r.StringAt(v + "resources.requests.cpu")))
+	pr.memory = spec.MiB(r.StringAt(v + "resources.requests.memory"))
+	pr.min = num(r, v+"replicaCount", 1)
+	pr.max = pr.min
+	if on, _ := r.Get(v + "autoscaling.enabled"); on == true {
+		pr.min, pr.max = num(r, v+"autoscaling.minReplicas", 1), num(r, v+"autoscaling.maxReplicas", 1)
+		pr.scaledOn = "cpu"
+		if t, ok := r.NumberAt(v + "autoscaling.targetCPUUtilizationPercentage"); ok {
+			pr.cpuTarget = t / 100
+		}
+	}
+	return pr
+}
+
+func service(r plan.Resource) loadBalancer {
+	lb := loadBalancer{name: r.StringAt("metadata.name")}
+	sel := r.MapAt("spec.selector")
+	if role, ok := sel[processLabel].(string); ok {
+		lb.fronts = role
+	} else if sel["app.kubernetes.io/name"] == ingressChart {
+		lb.fronts = roleIngress
+	}
+	if n, err := strconv.Atoi(key(r.MapAt("metadata.annotations"), "service.beta.kubernetes.io/do-loadbalancer-size-unit")); err == nil {
+		lb.nodes = n
+	}
+	return lb
+}
+
+// key reads a string under a key that has dots (a label or an annotation), which a plan path
+// cannot spell.
+func key(m map[string]any, k string) string {
+	s, _ := m[k].(string)
+	return s
+}
+
+// num reads a whole number input, or def where the plan has none.
+func num(r plan.Resource, path string, def int) int {
+	n, ok := r.NumberAt(path)
+	if !ok || math.IsNaN(n) || n < 0 || n > 1e6 {
+		return def
+	}
+	return int(n)
+}
+
+// selectedPool finds the pool a Helm release's values select with a nodeSelector, anywhere in
+// the values (charts nest them: prometheus.prometheusSpec.nodeSelector).
+func selectedPool(values map[string]any) string {
+	for _, k := range slices.Sorted(mapKeys(values)) {
+		v, _ := values[k].(map[string]any)
+		if k == "nodeSelector" {
+			if p := key(v, poolLabel); p != "" {
+				return p
+			}
+		}
+		if p := selectedPool(v); p != "" {
+			return p
+		}
+	}
+	return ""
+}
