@@ -2,7 +2,7 @@
 GO ?= go
 STATICCHECK_VERSION := v0.8.2
 
-.PHONY: help build vet fmt lint test e2e e2e-tools demo fuzz golden diagrams plan cost bench cloudflare-ips check
+.PHONY: help build vet fmt lint test e2e e2e-tools demo fuzz golden diagrams chart plan cost capacity bench cloudflare-ips check
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -31,21 +31,30 @@ e2e: e2e-tools ## the real engine and API server on 127.0.0.1 (needs etcd and op
 demo: e2e-tools ## bring up a local 1K stack on a cluster on 127.0.0.1 and keep it until Ctrl-C
 	$(GO) run ./test/e2e/demo
 
-fuzz: ## fuzz the config parser and the preview reader for a minute each
+fuzz: ## fuzz the config parser, the preview reader and the capacity model for a minute each
 	$(GO) test ./stacks/config -run '^$$' -fuzz FuzzParse -fuzztime 60s
 	$(GO) test ./cost -run '^$$' -fuzz FuzzReadPreview -fuzztime 60s
+	$(GO) test ./capacity -run '^$$' -fuzz FuzzCapacity -fuzztime 60s
 
-golden: ## rewrite the golden plans and cost reports after a reviewed change
+golden: ## rewrite the golden plans, cost, check and capacity reports after a reviewed change
 	$(GO) test ./stacks -update
 
 diagrams: ## rewrite the README's platform diagrams (mermaid) from the plans
 	$(GO) test ./cmd/scalestack -run TestReadmeDiagrams -update
 
+chart: ## rewrite docs/capacity-tiers.svg, the README's chart of capacity and cost per tier
+	$(GO) run ./cmd/scalestack capacity tiers --format svg > docs/capacity-tiers.svg
+
 cost: ## the monthly cost of every cloud and tier, beside the seed bands
 	$(GO) run ./cmd/scalestack cost tiers
 
-bench: ## benchmarks: cost diff --preview on a 5,000-step preview
+capacity: ## what every cloud and tier carries, its first bottleneck, and its cost over the floor
+	$(GO) run ./cmd/scalestack capacity tiers
+
+bench: ## benchmarks: cost diff --preview on a 5,000-step preview; capacity, plan, cost and check of every preset
 	$(GO) test ./cost -run '^$$' -bench . -benchmem
+	$(GO) test ./capacity -run '^$$' -bench . -benchmem
+	$(GO) test ./cmd/scalestack -run '^$$' -bench . -benchmem
 
 plan: ## the offline plan of a DigitalOcean 100K stack
 	$(GO) run ./cmd/scalestack plan --cloud digitalocean --tier 100k

@@ -2,6 +2,7 @@ package capacity
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -9,10 +10,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shopspring/decimal"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/scalestack/scalestack/components/spec"
+	"github.com/scalestack/scalestack/cost"
 	"github.com/scalestack/scalestack/plan"
 	"github.com/scalestack/scalestack/plan/types"
 )
@@ -360,6 +363,43 @@ func BenchmarkEvaluate(b *testing.B) {
 			if _, err := Evaluate(plans[i], m, opts[i]); err != nil {
 				b.Fatal(err)
 			}
+		}
+	}
+}
+
+// The cost floor: every preset within 1.25 times the cheapest sizes that carry the same, but
+// for AWS 100K, whose floor is burstable sizes (the README says why), and never a floor above
+// the preset it is the floor of.
+func TestCostFloor(t *testing.T) {
+	t.Parallel()
+	prices, err := cost.Default()
+	require.NoError(t, err)
+	m := model(t)
+	regions := map[spec.Cloud]string{spec.DigitalOcean: "nyc3", spec.AWS: "us-east-1"}
+	for _, cloud := range sized {
+		for tier, users := range tierUsers {
+			t.Run(string(cloud)+"-"+tier, func(t *testing.T) {
+				t.Parallel()
+				usage, err := cost.TierUsage(tier)
+				require.NoError(t, err)
+				price := func(rs []plan.Resource) (decimal.Decimal, error) {
+					rep, err := cost.Estimate(rs, prices, cost.StackOptions(regions[cloud], tier, usage, "", ""))
+					if err == nil && len(rep.Unpriced) > 0 {
+						return decimal.Decimal{}, errors.New("not priced")
+					}
+					return rep.Baseline, err
+				}
+				f, err := CostFloor(goldenPlan(t, cloud, tier), m, Options{Cloud: cloud, Tier: tier, Users: users[0], BaselineUsers: users[1]}, price)
+				require.NoError(t, err)
+				assert.True(t, f.Monthly.IsPositive())
+				assert.True(t, f.Monthly.LessThanOrEqual(f.PresetMonthly), "%s is above %s", f.Monthly, f.PresetMonthly)
+				limit := 1.25
+				if cloud == spec.AWS && tier == "100k" {
+					limit = 1.5
+				}
+				assert.LessOrEqual(t, f.Ratio, limit, "%+v", f.Choices)
+				assert.NotEmpty(t, f.Choices)
+			})
 		}
 	}
 }

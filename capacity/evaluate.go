@@ -133,6 +133,8 @@ type Report struct {
 	// limits the ceiling would pass.
 	Shortfalls []string `json:"shortfalls"`
 	Advisories []string `json:"advisories"`
+	// Floor is the cheapest stack that carries the same, where the command priced one.
+	Floor *Floor `json:"floor,omitempty"`
 }
 
 // calc is a part before it is weighed: its need as users grow and its capacity per level.

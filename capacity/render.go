@@ -105,6 +105,23 @@ func (r Report) Text() string {
 		fmt.Fprintf(&b, "  %s: the ceiling needs %s of %s: %s\n", p.Name, Count(p.Demand), Count(p.Ceiling.Capacity), state)
 	}
 	b.WriteString("\n" + r.Verdict() + "\n")
+	b.WriteString(r.Floor.text())
+	return b.String()
+}
+
+// text is the floor's lines: its cost against the preset's, part by part.
+func (f *Floor) text() string {
+	if f == nil {
+		return ""
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "cost floor: $%s a month at rest against the preset's $%s (%sx): the cheapest catalog sizes that carry the same users with a spare node and the same standbys and replicas\n",
+		f.Monthly.StringFixed(2), f.PresetMonthly.StringFixed(2), Count(f.Ratio))
+	for _, c := range f.Choices {
+		if c.Preset != c.Floor {
+			fmt.Fprintf(&b, "  %s: %s where the floor has %s ($%s a month less)\n", c.Part, c.Preset, c.Floor, c.Saves.StringFixed(2))
+		}
+	}
 	return b.String()
 }
 
@@ -121,6 +138,9 @@ func (r Report) Markdown() string {
 		fmt.Fprintf(&b, "| %s | %s %s | %s | %s | %s |\n", name, Count(p.Demand), p.Unit, p.Baseline.cell(p), p.Ceiling.cell(p), strings.ReplaceAll(p.Note, "|", "/"))
 	}
 	b.WriteString("\n" + r.Verdict() + "\n")
+	if r.Floor != nil {
+		b.WriteString("\n" + r.Floor.text())
+	}
 	return b.String()
 }
 

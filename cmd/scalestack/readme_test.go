@@ -145,3 +145,34 @@ func TestReadmeCapacityTable(t *testing.T) {
 	require.Equal(t, 0, code, stderr.String())
 	assert.Contains(t, string(b), stdout.String(), "README.md's capacity table is not what scalestack capacity tiers prints: paste its output")
 }
+
+// TestCapacityChart checks that docs/capacity-tiers.svg is what make chart draws today.
+func TestCapacityChart(t *testing.T) {
+	want, err := os.ReadFile("../../docs/capacity-tiers.svg")
+	require.NoError(t, err)
+	var stdout, stderr bytes.Buffer
+	code := cli.Main([]string{"capacity", "tiers", "--format", "svg"}, &stdout, &stderr, cli.Deps{Plan: stacks.Plan})
+	require.Equal(t, 0, code, stderr.String())
+	assert.Equal(t, string(want), stdout.String(), "docs/capacity-tiers.svg is stale: run make chart")
+}
+
+// BenchmarkEveryPreset is what a CI job asks of every preset in one process: the plan, the
+// bill, the guardrails and the capacity report (with its cost floor) of the 8 presets.
+func BenchmarkEveryPreset(b *testing.B) {
+	for b.Loop() {
+		for _, args := range [][]string{{"capacity", "tiers", "--format", "json"}, {"cost", "tiers", "--format", "json"}} {
+			var stdout, stderr bytes.Buffer
+			if code := cli.Main(args, &stdout, &stderr, cli.Deps{Plan: stacks.Plan}); code != 0 {
+				b.Fatal(stderr.String())
+			}
+		}
+		for _, cloud := range []string{"digitalocean", "aws"} {
+			for _, tier := range []string{"1k", "10k", "100k", "1m"} {
+				var stdout, stderr bytes.Buffer
+				if code := cli.Main([]string{"check", "--cloud", cloud, "--tier", tier, "--format", "json"}, &stdout, &stderr, cli.Deps{Plan: stacks.Plan}); code != 0 {
+					b.Fatal(stderr.String())
+				}
+			}
+		}
+	}
+}

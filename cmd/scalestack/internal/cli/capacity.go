@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -147,11 +150,36 @@ func weighStack(p plan.Plan, cfg config.Config, users int, over map[string]any, 
 	if cfg.Domain != "" {
 		edgePlan = cfg.Preset.Edge.Plan
 	}
-	rep, err := capacity.Evaluate(p, model, capacity.Options{Cloud: cfg.Cloud, Tier: cfg.Tier, Users: users, BaselineUsers: baseline, EdgePlan: edgePlan})
+	opts := capacity.Options{Cloud: cfg.Cloud, Tier: cfg.Tier, Users: users, BaselineUsers: baseline, EdgePlan: edgePlan}
+	rep, err := capacity.Evaluate(p, model, opts)
 	if err != nil {
 		return capacity.Report{}, usageError{err}
 	}
+	if slices.Contains(pricedClouds(), cfg.Cloud) {
+		floor, err := capacity.CostFloor(p, model, opts, pricerOf(cfg))
+		var unpriced cost.RegionError
+		switch {
+		case errors.As(err, &unpriced):
+			// A region without prices has no floor to print.
+		case err != nil:
+			return capacity.Report{}, err
+		default:
+			rep.Floor = &floor
+		}
+	}
 	return rep, nil
+}
+
+// pricerOf prices resources of a stack as its bill does (billOf's prices and options).
+func pricerOf(cfg config.Config) capacity.Pricer {
+	return func(rs []plan.Resource) (decimal.Decimal, error) {
+		rep, err := billOf(plan.Plan{Resources: rs}, cfg, nil)
+		if err == nil && len(rep.Unpriced) > 0 {
+			// A size without a price is no choice for the floor.
+			return decimal.Decimal{}, fmt.Errorf("%s %s is not priced: %s", rep.Unpriced[0].Type, rep.Unpriced[0].Name, rep.Unpriced[0].Reason)
+		}
+		return rep.Baseline, err
+	}
 }
 
 // TierFit is one tier weighed against the users a recommendation is for.
@@ -291,6 +319,9 @@ type CapacityRow struct {
 	WebSockets     float64 `json:"webSockets"`
 	QueriesPerSec  float64 `json:"queriesPerSec"`
 	Carries        bool    `json:"carries"`
+	// CeilingUsers and BaselineUsers are the users the stack carries at its most and at rest.
+	CeilingUsers  int64 `json:"ceilingUsers"`
+	BaselineUsers int64 `json:"baselineUsers"`
 	// Bottleneck is the part that runs short first at the ceiling.
 	Bottleneck string `json:"bottleneck"`
 	// BaselineHeadroom is the users the stack at rest carries over the previous tier's;
@@ -299,6 +330,10 @@ type CapacityRow struct {
 	CeilingHeadroom  float64 `json:"ceilingHeadroom"`
 	BaselineMonthly  string  `json:"baselineMonthly"`
 	CeilingMonthly   string  `json:"ceilingMonthly"`
+	// FloorMonthly is the cheapest stack that carries the same at rest; FloorRatio the
+	// baseline over it.
+	FloorMonthly string  `json:"floorMonthly"`
+	FloorRatio   float64 `json:"floorRatio"`
 }
 
 // capacityRows weighs every priced cloud's tiers against their own users.
@@ -325,10 +360,14 @@ func capacityRows(deps Deps) ([]CapacityRow, error) {
 			}
 			row := CapacityRow{Cloud: rep.Cloud, Tier: tier, Users: rep.Users, RequestsPerSec: rep.Load.RequestsPerSec,
 				WebSockets: rep.Load.WebSockets, QueriesPerSec: rep.Load.QueriesPerSec, Carries: rep.Carries,
+				CeilingUsers: rep.CeilingUsers, BaselineUsers: rep.BaselineUsers,
 				BaselineHeadroom: ratio(rep.BaselineUsers, rep.Required.Baseline, 1.5), CeilingHeadroom: ratio(rep.CeilingUsers, int64(rep.Users), 1),
 				BaselineMonthly: bill.Baseline.StringFixed(2), CeilingMonthly: bill.Ceiling.StringFixed(2)}
 			if b := rep.Bottleneck.Ceiling; b != nil {
 				row.Bottleneck = b.Name
+			}
+			if rep.Floor != nil {
+				row.FloorMonthly, row.FloorRatio = rep.Floor.Monthly.StringFixed(2), rep.Floor.Ratio
 			}
 			rows = append(rows, row)
 		}
@@ -346,24 +385,101 @@ func ratio(users, required int64, scale float64) float64 {
 }
 
 func runCapacityTiers(args []string, stdout, stderr io.Writer, deps Deps) error {
-	fs := newFlagSet("capacity tiers", "capacity tiers [--format text|json|markdown]", stderr)
-	format := fs.String("format", "markdown", "output format: text, json (an array of rows) or markdown")
+	fs := newFlagSet("capacity tiers", "capacity tiers [--format text|json|markdown|svg]", stderr)
+	format := fs.String("format", "markdown", "output format: text, json (an array of rows), markdown or svg (the chart of make chart)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := checkFormat("format", *format, "text", "json", "markdown"); err != nil {
+	if err := checkFormat("format", *format, "text", "json", "markdown", "svg"); err != nil {
 		return err
 	}
 	rows, err := capacityRows(deps)
 	if err != nil {
 		return err
 	}
+	if *format == "svg" {
+		_, err := io.WriteString(stdout, svgChart(rows))
+		return err
+	}
 	var b strings.Builder
-	b.WriteString("| cloud | tier | users | requests/s | sockets | queries/s | first bottleneck | headroom at rest | headroom at most | cost / month |\n| --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |\n")
+	b.WriteString("| cloud | tier | users | requests/s | sockets | queries/s | first bottleneck | headroom at rest | headroom at most | cost / month | cost / floor |\n| --- | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |\n")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %.2fx | %.2fx | %s - %s |\n", r.Cloud, r.Tier, thousands(int64(r.Users)),
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | %.2fx | %.2fx | %s - %s | %.2fx |\n", r.Cloud, r.Tier, thousands(int64(r.Users)),
 			capacity.Count(r.RequestsPerSec), capacity.Count(r.WebSockets), capacity.Count(r.QueriesPerSec), r.Bottleneck,
-			r.BaselineHeadroom, r.CeilingHeadroom, money(r.BaselineMonthly), money(r.CeilingMonthly))
+			r.BaselineHeadroom, r.CeilingHeadroom, money(r.BaselineMonthly), money(r.CeilingMonthly), r.FloorRatio)
 	}
 	return writeTable(stdout, *format, rows, b.String())
+}
+
+// svgChart draws the tiers' capacity and cost: users carried at rest and at most, and the
+// monthly cost at rest, per cloud, on logarithmic scales.
+func svgChart(rows []CapacityRow) string {
+	const w, h, left, top, panel, gap = 860, 360, 70, 40, 340, 90
+	clouds := []string{}
+	byCloud := map[string][]CapacityRow{}
+	for _, r := range rows {
+		if _, ok := byCloud[r.Cloud]; !ok {
+			clouds = append(clouds, r.Cloud)
+		}
+		byCloud[r.Cloud] = append(byCloud[r.Cloud], r)
+	}
+	colors := []string{"#0069ff", "#ff9900", "#2e7d32", "#8e24aa"}
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", w, h, w, h)
+	b.WriteString(`<rect width="100%" height="100%" fill="white"/>` + "\n")
+	// Each panel: tiers on x, a log scale on y from lo to hi.
+	type series struct {
+		label string
+		value func(CapacityRow) float64
+		dash  string
+	}
+	panels := []struct {
+		title  string
+		lo, hi float64
+		series []series
+	}{
+		{"users carried (log scale)", 1e3, 1e7, []series{
+			{"at most", func(r CapacityRow) float64 { return float64(r.CeilingUsers) }, ""},
+			{"at rest", func(r CapacityRow) float64 { return float64(r.BaselineUsers) }, "4 3"},
+		}},
+		{"monthly cost, US$ (log scale)", 10, 1e5, []series{
+			{"at rest", func(r CapacityRow) float64 { f, _ := strconv.ParseFloat(r.BaselineMonthly, 64); return f }, ""},
+			{"floor", func(r CapacityRow) float64 { f, _ := strconv.ParseFloat(r.FloorMonthly, 64); return f }, "4 3"},
+		}},
+	}
+	for pi, p := range panels {
+		x0 := left + pi*(panel+gap)
+		y0, y1 := top, h-50
+		fmt.Fprintf(&b, `<text x="%d" y="%d" font-weight="bold">%s</text>`+"\n", x0, top-15, p.title)
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="%d" height="%d" fill="none" stroke="#999"/>`+"\n", x0, y0, panel, y1-y0)
+		ly := func(v float64) float64 {
+			v = min(max(v, p.lo), p.hi)
+			return float64(y1) - (math.Log10(v)-math.Log10(p.lo))/(math.Log10(p.hi)-math.Log10(p.lo))*float64(y1-y0)
+		}
+		for v := p.lo; v <= p.hi*1.0001; v *= 10 {
+			fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#eee"/><text x="%d" y="%.1f" text-anchor="end">%s</text>`+"\n", x0, x0+panel, ly(v), ly(v), x0-5, ly(v)+4, capacity.Count(v))
+		}
+		n := len(tiers.Names)
+		lx := func(i int) float64 { return float64(x0) + (float64(i)+0.5)*float64(panel)/float64(n) }
+		for i, t := range tiers.Names {
+			fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle">%s</text>`+"\n", lx(i), y1+18, t)
+		}
+		for ci, c := range clouds {
+			for _, s := range p.series {
+				var pts []string
+				for i, r := range byCloud[c] {
+					pts = append(pts, fmt.Sprintf("%.1f,%.1f", lx(i), ly(s.value(r))))
+				}
+				fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2" stroke-dasharray="%s" points="%s"/>`+"\n", colors[ci%len(colors)], s.dash, strings.Join(pts, " "))
+			}
+		}
+		for si, s := range p.series {
+			fmt.Fprintf(&b, `<line x1="%d" x2="%d" y1="%d" y2="%d" stroke="#333" stroke-width="2" stroke-dasharray="%s"/><text x="%d" y="%d">%s</text>`+"\n", x0+10+si*110, x0+40+si*110, h-15, h-15, s.dash, x0+45+si*110, h-11, s.label)
+		}
+	}
+	for ci, c := range clouds {
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="12" height="12" fill="%s"/><text x="%d" y="%d">%s</text>`+"\n", w-200+ci*100, 8, colors[ci%len(colors)], w-184+ci*100, 18, c)
+	}
+	b.WriteString("</svg>\n")
+	return b.String()
 }

@@ -326,6 +326,10 @@ type TierRow struct {
 	Band            cost.Band       `json:"band"`
 	BaselineVerdict string          `json:"baselineVerdict"`
 	CeilingVerdict  string          `json:"ceilingVerdict"`
+	// Floor is the cheapest stack of catalog sizes that carries what the preset must (see
+	// scalestack capacity), and FloorRatio the baseline over it.
+	Floor      decimal.Decimal `json:"floorMonthly"`
+	FloorRatio float64         `json:"floorRatio"`
 }
 
 // bandVerdict places an amount against a band: below, within or above.
@@ -362,6 +366,14 @@ func runCostTiers(args []string, stdout, stderr io.Writer, deps Deps) error {
 			if err != nil {
 				return err
 			}
+			p, err := deps.Plan(file.Stack, file.Raw, file.Secrets)
+			if err != nil {
+				return fmt.Errorf("scalestack cost: %w", err)
+			}
+			weighed, err := weighStack(p, cfg, 0, nil, "")
+			if err != nil {
+				return err
+			}
 			band, err := cost.SeedBand(tier)
 			if err != nil {
 				return err
@@ -376,13 +388,17 @@ func runCostTiers(args []string, stdout, stderr io.Writer, deps Deps) error {
 			}
 			rows = append(rows, TierRow{Cloud: string(cloud), Tier: tier, Baseline: rep.Baseline, Ceiling: rep.Ceiling, Band: band,
 				BaselineVerdict: bandVerdict(rep.Baseline, lo, hi), CeilingVerdict: bandVerdict(rep.Ceiling, lo, hi)})
+			if f := weighed.Floor; f != nil {
+				rows[len(rows)-1].Floor, rows[len(rows)-1].FloorRatio = f.Monthly, f.Ratio
+			}
 		}
 	}
 	var b strings.Builder
-	b.WriteString("| cloud | tier | baseline / month | ceiling / month | seed band |\n| --- | --- | ---: | ---: | --- |\n")
+	b.WriteString("| cloud | tier | baseline / month | ceiling / month | seed band | floor / month |\n| --- | --- | ---: | ---: | --- | ---: |\n")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "| %s | %s | %s (%s) | %s (%s) | %s - %s |\n", r.Cloud, r.Tier, cost.Money(r.Baseline), r.BaselineVerdict,
-			cost.Money(r.Ceiling), r.CeilingVerdict, cost.Money(decimal.RequireFromString(r.Band.Low)), cost.Money(decimal.RequireFromString(r.Band.High)))
+		fmt.Fprintf(&b, "| %s | %s | %s (%s) | %s (%s) | %s - %s | %s (%.2fx) |\n", r.Cloud, r.Tier, cost.Money(r.Baseline), r.BaselineVerdict,
+			cost.Money(r.Ceiling), r.CeilingVerdict, cost.Money(decimal.RequireFromString(r.Band.Low)), cost.Money(decimal.RequireFromString(r.Band.High)),
+			cost.Money(r.Floor), r.FloorRatio)
 	}
 	return writeTable(stdout, *format, rows, b.String())
 }

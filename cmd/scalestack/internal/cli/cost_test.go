@@ -199,19 +199,20 @@ func TestCostDiffNeedsOneMode(t *testing.T) {
 
 func TestCostTiers(t *testing.T) {
 	t.Parallel()
-	code, out, errOut := runCostCLI(t, "cost", "tiers")
+	// The stacks package's golden plans: every preset priced, and its cost floor beside it.
+	code, out, errOut := runGolden(t, "cost", "tiers")
 	require.Equal(t, ExitOK, code, errOut)
-	assert.Contains(t, out, "| digitalocean | 1k | $48.00 (within) | $144.00 (above) | $20.00 - $100.00 |")
-	assert.Contains(t, out, "| digitalocean | 1m | $192.00 (below) | $576.00 (below) | $2,000.00 - $20,000.00 |")
+	assert.Contains(t, out, "| digitalocean | 1k | $90.00 (within) | $162.00 (above) | $20.00 - $100.00 | $90.00 (1.00x) |")
 	assert.Contains(t, out, "| aws | 100k |")
 
-	code, out, errOut = runCostCLI(t, "cost", "tiers", "--format", "json")
+	code, out, errOut = runGolden(t, "cost", "tiers", "--format", "json")
 	require.Equal(t, ExitOK, code, errOut)
 	var rows []map[string]any
 	require.NoError(t, json.Unmarshal([]byte(out), &rows))
-	require.NotEmpty(t, rows)
-	assert.Equal(t, map[string]any{"cloud": "digitalocean", "tier": "1k", "baselineMonthly": "48", "ceilingMonthly": "144",
-		"band": map[string]any{"low": "20", "high": "100"}, "baselineVerdict": "within", "ceilingVerdict": "above"}, rows[0])
+	require.Len(t, rows, 8)
+	assert.Equal(t, map[string]any{"cloud": "digitalocean", "tier": "1k", "baselineMonthly": "90", "ceilingMonthly": "162",
+		"band": map[string]any{"low": "20", "high": "100"}, "baselineVerdict": "within", "ceilingVerdict": "above",
+		"floorMonthly": "90", "floorRatio": 1.0}, rows[0])
 
 	code, _, errOut = runCostCLI(t, "cost", "tiers", "--format", "html")
 	assert.Equal(t, ExitUsage, code)
