@@ -123,9 +123,14 @@ func TestPresetsCarryTheirTier(t *testing.T) {
 				for _, p := range rep.Parts {
 					kinds[p.Kind] = true
 				}
-				for _, k := range []string{"api", "websocket", "worker", "ingress", "websocket-load-balancer", "ingress-load-balancer", "database-cpu", "connection-pool", "database-connections", "cache-memory"} {
+				for _, k := range []string{"api", "websocket", "worker", "ingress", "websocket-load-balancer", "ingress-load-balancer", "database-cpu", "connection-pool", "database-connections", "cache-memory", "pool/app", "pool/system"} {
 					assert.True(t, kinds[k], "%s is weighed", k)
 				}
+				if tier == "100k" || tier == "1m" {
+					assert.True(t, kinds["database-replicas"], "the read replicas are weighed")
+					assert.True(t, kinds["pool/worker"], "the worker pool is weighed")
+				}
+				require.NotEmpty(t, rep.Fits, "schedulability is checked")
 			})
 		}
 	}
@@ -256,6 +261,21 @@ func TestOverride(t *testing.T) {
 	assert.InDelta(t, 2*base.Load.RequestsPerSec, rep.Load.RequestsPerSec, 1e-6)
 	assert.Less(t, *part(t, rep, "api").Ceiling.Users, *part(t, base, "api").Ceiling.Users)
 	assert.Greater(t, part(t, rep, "database-cpu").Ceiling.Capacity, part(t, base, "database-cpu").Ceiling.Capacity)
+	assert.Empty(t, base.Overrides)
+	assert.Equal(t, []string{"demand.requestsPerUser = 0.1 (stack override (scalestack:capacity))", "parts.database.queriesPerVCPU = 3000 (stack override (scalestack:capacity))"}, rep.Overrides)
+	assert.Contains(t, rep.Text(), "overridden: demand.requestsPerUser = 0.1")
+
+	// Every query a write: the replicas serve nothing, and no part divides by zero.
+	writes, err := m.Override(map[string]any{"demand": map[string]any{"writeShare": 1.0}}, "test")
+	require.NoError(t, err)
+	for _, p := range evaluate(t, p, writes, spec.DigitalOcean, "100k").Parts {
+		assert.NotEqual(t, "database-replicas", p.Kind)
+	}
+
+	// A load balancer carries no more than the cloud's most nodes, whatever the plan asks.
+	fewer, err := m.Override(map[string]any{"parts": map[string]any{"loadBalancers": map[string]any{"digitalocean": map[string]any{"maxNodes": 5.0}}}}, "test")
+	require.NoError(t, err)
+	assert.Equal(t, 50000.0, part(t, evaluate(t, p, fewer, spec.DigitalOcean, "100k"), "websocket-load-balancer").Ceiling.Capacity)
 
 	for _, tt := range []struct {
 		over map[string]any
@@ -402,4 +422,25 @@ func TestCostFloor(t *testing.T) {
 			})
 		}
 	}
+}
+
+// With an edge, its rules are weighed against the Cloudflare plan's, and a plan with fewer
+// rate-limiting rules than the stack writes is short.
+func TestEdgeRules(t *testing.T) {
+	t.Parallel()
+	m := model(t)
+	p := goldenPlan(t, spec.DigitalOcean, "100k-edge")
+	opts := Options{Cloud: spec.DigitalOcean, Tier: "100k", Users: 100000, BaselineUsers: 10000, EdgePlan: "pro"}
+	rep, err := Evaluate(p, m, opts)
+	require.NoError(t, err)
+	rules := part(t, rep, "edge-rate-limit-rules")
+	assert.Equal(t, 2.0, rules.Demand)
+	assert.False(t, rules.Ceiling.Short)
+	assert.True(t, rep.Carries, "%s", rep.Text())
+
+	opts.EdgePlan = "free"
+	rep, err = Evaluate(p, m, opts)
+	require.NoError(t, err)
+	assert.True(t, part(t, rep, "edge-rate-limit-rules").Ceiling.Short)
+	assert.Contains(t, strings.Join(rep.Shortfalls, "\n"), "edge rate-limit rules at the ceiling: needs 2 rules, has 1")
 }

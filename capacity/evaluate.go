@@ -13,6 +13,13 @@ import (
 	"github.com/scalestack/scalestack/plan"
 )
 
+// UsersError is a number of users out of range.
+type UsersError struct{ Users int }
+
+func (u UsersError) Error() string {
+	return fmt.Sprintf("capacity: users: %d is out of range (want 1 to %d)", u.Users, MaxUsers)
+}
+
 // Options say what to weigh a plan against.
 type Options struct {
 	Cloud spec.Cloud
@@ -27,8 +34,12 @@ type Options struct {
 	EdgePlan string
 }
 
-// maxUsers bounds every search: a part that still carries this many is not a limit.
-const maxUsers = 1e9
+// MaxUsers is the most users a report is asked about.
+const MaxUsers = 1_000_000_000
+
+// maxUsers bounds every search, past the headroom on MaxUsers: a part that still carries this
+// many is not a limit.
+const maxUsers = 1e11
 
 // Levels of a stack: at rest (every minimum) and at its most (every maximum).
 const (
@@ -118,7 +129,16 @@ type Report struct {
 	} `json:"required"`
 	Load  Load   `json:"load"`
 	Parts []Part `json:"parts"`
-	Fits  []Fit  `json:"fits"`
+	// Headroom is what the whole stack carries over the users each level answers for: at rest
+	// over the previous tier's, at its most over Users.
+	Headroom struct {
+		Baseline float64 `json:"baseline"`
+		Ceiling  float64 `json:"ceiling"`
+	} `json:"headroom"`
+	// Overrides lists the model's figures and limits that the stack or the run set, with
+	// where they were set.
+	Overrides []string `json:"overrides"`
+	Fits      []Fit    `json:"fits"`
 	// Carries is true when no part (advisories aside) is short and every pool fits.
 	Carries bool `json:"carries"`
 	// CeilingUsers and BaselineUsers are the users the whole stack carries at each level: its
@@ -150,8 +170,8 @@ type calc struct {
 
 // Evaluate weighs a stack's plan against a number of users.
 func Evaluate(p plan.Plan, m Model, o Options) (Report, error) {
-	if o.Users < 1 || o.Users > maxUsers {
-		return Report{}, fmt.Errorf("capacity: users: %d is out of range (want 1 to %d)", o.Users, int64(maxUsers))
+	if o.Users < 1 || o.Users > MaxUsers {
+		return Report{}, UsersError{o.Users}
 	}
 	if o.BaselineUsers < 1 {
 		o.BaselineUsers = o.Users
@@ -205,6 +225,9 @@ func Evaluate(p plan.Plan, m Model, o Options) (Report, error) {
 		}
 	}
 	rep.Carries = len(rep.Shortfalls) == 0
+	rep.Headroom.Baseline = ratio(float64(rep.BaselineUsers), float64(o.BaselineUsers))
+	rep.Headroom.Ceiling = ratio(float64(rep.CeilingUsers), float64(o.Users))
+	rep.Overrides = m.overridden()
 	return rep, nil
 }
 
@@ -451,8 +474,13 @@ func (e evaluator) loadBalancers() []calc {
 		if _, seen := byRole[l.fronts]; !seen {
 			roles = append(roles, l.fronts)
 		}
-		// A load balancer without a size has the cloud's smallest: one node.
-		byRole[l.fronts] += max(l.nodes, 1)
+		// A load balancer without a size has the cloud's smallest: one node; none has more
+		// than the cloud allows.
+		nodes := max(l.nodes, 1)
+		if lb.MaxNodes.Value > 0 {
+			nodes = min(nodes, int(lb.MaxNodes.Value))
+		}
+		byRole[l.fronts] += nodes
 	}
 	var out []calc
 	for _, role := range roles {
@@ -462,7 +490,7 @@ func (e evaluator) loadBalancers() []calc {
 			c.name, c.unit = "WebSocket load balancer", "sockets"
 			c.need = e.sockets
 			c.capacity = both(float64(byRole[role]) * lb.ConnectionsPerNode.Value)
-			c.fix = "raise workloads.websocket.loadBalancerNodes (at most 100 a load balancer) or workloads.websocket.loadBalancers"
+			c.fix = fmt.Sprintf("raise workloads.websocket.loadBalancerNodes (at most %s a load balancer) or workloads.websocket.loadBalancers", Count(lb.MaxNodes.Value))
 		case roleIngress:
 			c.name, c.unit = "ingress load balancer", "requests/s"
 			c.need = e.rps
@@ -500,7 +528,7 @@ func (e evaluator) database() []calc {
 		note:     fmt.Sprintf("%s, %g vCPU; writes and a 1/%g share of the reads at %g%% CPU", db.primary.Slug, db.primary.VCPUs, 1+r, target*100),
 		fix:      "a larger database.size, or more database.replicas for reads",
 	}}
-	if db.replicas > 0 {
+	if db.replicas > 0 && w < 1 {
 		out = append(out, calc{
 			kind: "database-replicas", name: "read replicas", unit: "queries/s",
 			need:     e.qps,

@@ -221,28 +221,49 @@ func (inv *inventory) rds(r plan.Resource) error {
 	return nil
 }
 
-// statefulSet reads the local cloud's in-cluster PostgreSQL and Valkey, sized by their limits.
+// statefulSet reads the local cloud's in-cluster PostgreSQL and Valkey: their CPU requests,
+// PostgreSQL's max_connections and Valkey's --maxmemory, as the plan runs them.
 func (inv *inventory) statefulSet(r plan.Resource) {
-	limits := "spec.template.spec.containers.0.resources.limits."
-	cpu := float64(spec.MilliCPU(r.StringAt(limits+"cpu"))) / 1000
-	mem := spec.MiB(r.StringAt(limits+"memory")) / 1024
+	c := "spec.template.spec.containers.0."
+	cpu := float64(spec.MilliCPU(r.StringAt(c+"resources.requests.cpu"))) / 1000
 	n := num(r, "spec.replicas", 1)
+	var words []string
+	for _, path := range []string{c + "command", c + "args"} {
+		for _, w := range r.ListAt(path) {
+			if s, ok := w.(string); ok {
+				words = append(words, strings.Fields(s)...)
+			}
+		}
+	}
+	setting := func(prefix string) string {
+		for i, w := range words {
+			if v, ok := strings.CutPrefix(w, prefix); ok {
+				if v == "" && i+1 < len(words) {
+					return words[i+1]
+				}
+				return v
+			}
+		}
+		return ""
+	}
 	switch {
-	case strings.HasSuffix(r.Name, "-db-primary"):
+	case strings.HasSuffix(r.Name, "-db-primary"), strings.HasSuffix(r.Name, "-db-replica"):
+		conns, _ := strconv.Atoi(setting("max_connections="))
+		info := spec.SizeInfo{Slug: "in-cluster", VCPUs: cpu, Connections: conns}
 		if inv.db == nil {
 			inv.db = &database{}
 		}
-		inv.db.primary = spec.SizeInfo{Slug: "in-cluster", VCPUs: cpu, MemoryGiB: mem, Connections: int(math.Max(0, 100-float64(spec.DirectConnections)))}
-		if inv.db.replicas == 0 {
-			inv.db.replica = inv.db.primary
+		if strings.HasSuffix(r.Name, "-db-primary") {
+			inv.db.primary = info
+			if inv.db.replicas == 0 {
+				inv.db.replica = info
+			}
+		} else {
+			inv.db.replicas += n
+			inv.db.replica = info
 		}
-	case strings.HasSuffix(r.Name, "-db-replica"):
-		if inv.db == nil {
-			inv.db = &database{}
-		}
-		inv.db.replicas += n
-		inv.db.replica = spec.SizeInfo{Slug: "in-cluster", VCPUs: cpu, MemoryGiB: mem}
 	case strings.HasSuffix(r.Name, "-cache-valkey"):
+		mem := spec.MiB(strings.Replace(strings.ToLower(setting("--maxmemory")), "mb", "Mi", 1)) / 1024
 		inv.cache = &cache{memoryGiB: mem, shards: 1, nodes: n}
 	}
 }

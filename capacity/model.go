@@ -18,6 +18,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/scalestack/scalestack/components/spec"
 )
 
 // Figure is one number of the model, with its unit and where it comes from.
@@ -194,6 +196,18 @@ func Default() (Model, error) {
 	}
 	if err := m.Validate(); err != nil {
 		return Model{}, fmt.Errorf("capacity: the shipped model: %w", err)
+	}
+	// A table of pods by size covers every node size of the catalog, so that no size falls
+	// back to zero pods.
+	for cloud, n := range m.Parts.Nodes {
+		if len(n.MaxPods.BySize) == 0 {
+			continue
+		}
+		for _, size := range spec.Sizes(spec.Cloud(cloud), spec.NodeSize) {
+			if _, ok := n.MaxPods.BySize[size]; !ok {
+				return Model{}, fmt.Errorf("capacity: parts.yaml: nodes.%s.maxPods.bySize has no %q (want every node size of components/spec/catalog.yaml)", cloud, size)
+			}
+		}
 	}
 	return m, nil
 }
@@ -554,4 +568,22 @@ func normalize(v any) any {
 		return nil
 	}
 	return v
+}
+
+// overridden lists the figures and limits whose source is a stack's or a run's override.
+func (m Model) overridden() []string {
+	out := []string{}
+	walkFigures(reflect.ValueOf(m), "", func(path string, f Figure, _ bool) {
+		if strings.HasPrefix(f.Source, OverrideSource) {
+			out = append(out, fmt.Sprintf("%s = %v (%s)", path, f.Value, f.Source))
+		}
+	})
+	for _, cloud := range slices.Sorted(mapKeys(m.Limits)) {
+		for _, name := range slices.Sorted(mapKeys(m.Limits[cloud])) {
+			if l := m.Limits[cloud][name]; strings.HasPrefix(l.Source, OverrideSource) {
+				out = append(out, fmt.Sprintf("limits.%s.%s = %v (%s)", cloud, name, l.Value, l.Source))
+			}
+		}
+	}
+	return out
 }

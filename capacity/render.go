@@ -40,12 +40,13 @@ func (l Level) cell(p Part) string {
 		return "elastic"
 	case l.Unbounded:
 		return Count(l.Capacity) + " (not a limit)"
-	case l.Users == nil:
-		return fmt.Sprintf("%s (%sx)", Count(l.Capacity), Count(l.Headroom))
 	}
 	mark := ""
 	if l.Short {
 		mark = " SHORT"
+	}
+	if l.Users == nil {
+		return fmt.Sprintf("%s (%sx)%s", Count(l.Capacity), Count(l.Headroom), mark)
 	}
 	users := Count(float64(*l.Users))
 	return fmt.Sprintf("%s = %s users (%sx)%s", Count(l.Capacity), users, Count(l.Headroom), mark)
@@ -93,16 +94,26 @@ func (r Report) Text() string {
 		}
 		fmt.Fprintf(&b, "  %s at its %s: %d pods (%.1f vCPU, %.1f GiB) on %d of %d nodes: %s\n", f.Pool, f.Level, f.Pods, f.CPU/1000, f.Memory/1024, max(f.Nodes, 0), f.Have, ok)
 	}
-	b.WriteString("\naccount limits (advisory):\n")
+	advisory := false
 	for _, p := range r.Parts {
 		if !p.Advisory {
 			continue
+		}
+		if !advisory {
+			b.WriteString("\naccount limits (advisory):\n")
+			advisory = true
 		}
 		state := "within"
 		if p.Ceiling.Short {
 			state = "ABOVE: " + p.Fix
 		}
 		fmt.Fprintf(&b, "  %s: the ceiling needs %s of %s: %s\n", p.Name, Count(p.Demand), Count(p.Ceiling.Capacity), state)
+	}
+	for _, o := range r.Overrides {
+		b.WriteString("\noverridden: " + o)
+	}
+	if len(r.Overrides) > 0 {
+		b.WriteString("\n")
 	}
 	b.WriteString("\n" + r.Verdict() + "\n")
 	b.WriteString(r.Floor.text())

@@ -106,8 +106,8 @@ var (
 	DefaultResources = Resources{CPU: "250m", Memory: "256Mi", CPULimit: "1", MemoryLimit: "512Mi"}
 	// DefaultPoolerResources: PgBouncer is single-threaded and small.
 	DefaultPoolerResources = Resources{CPU: "100m", Memory: "64Mi", CPULimit: "1", MemoryLimit: "256Mi"}
-	// DefaultIngressResources: the 1K preset's controller, about 300 requests/s at its target
-	// (assumption: 5,000 requests/s per busy vCPU).
+	// DefaultIngressResources: the 1K preset's controller; what it carries is the capacity
+	// model's (capacity/parts.yaml, ingress.requestsPerVCPU), `scalestack capacity` says.
 	DefaultIngressResources = Resources{CPU: "100m", Memory: "128Mi", CPULimit: "500m", MemoryLimit: "256Mi"}
 )
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,13 +20,13 @@ import (
 	"github.com/scalestack/scalestack/stacks/tiers"
 )
 
-// ExitShort is the exit code of `scalestack capacity` when a part cannot carry the users.
-const ExitShort = 5
-
 // short is a capacity report that rendered fine but has a part that cannot carry the users.
 type short struct{ msg string }
 
 func (s short) Error() string { return s.msg }
+
+// usersRe is a whole number, optionally with _ between groups of three digits (20_000).
+var usersRe = regexp.MustCompile(`^(\d+|\d{1,3}(_\d{3})+)$`)
 
 const capacitySynopsis = `capacity --cloud C (--tier T [--users N] | --users N) [--region R] [--config Pulumi.<stack>.yaml]
                   [--model FILE] [--format text|json|markdown]`
@@ -53,8 +54,8 @@ func (c *capacityFlags) parse(args []string, stderr io.Writer) error {
 	}
 	if c.users != "" {
 		n, err := strconv.Atoi(strings.ReplaceAll(c.users, "_", ""))
-		if err != nil || n < 1 || n > 1_000_000_000 {
-			return usagef("scalestack capacity: flag --users: %q is not a number of users (want a whole number from 1 to 1000000000)", c.users)
+		if !usersRe.MatchString(c.users) || err != nil || n < 1 || n > capacity.MaxUsers {
+			return usagef("scalestack capacity: flag --users: %q is not a number of users (want a whole number from 1 to %d, digits with _ between thousands allowed)", c.users, capacity.MaxUsers)
 		}
 		c.usersN = n
 	}
@@ -152,8 +153,11 @@ func weighStack(p plan.Plan, cfg config.Config, users int, over map[string]any, 
 	}
 	opts := capacity.Options{Cloud: cfg.Cloud, Tier: cfg.Tier, Users: users, BaselineUsers: baseline, EdgePlan: edgePlan}
 	rep, err := capacity.Evaluate(p, model, opts)
-	if err != nil {
+	if errors.As(err, new(capacity.UsersError)) {
 		return capacity.Report{}, usageError{err}
+	}
+	if err != nil {
+		return capacity.Report{}, fmt.Errorf("scalestack capacity: %w", err)
 	}
 	if slices.Contains(pricedClouds(), cfg.Cloud) {
 		floor, err := capacity.CostFloor(p, model, opts, pricerOf(cfg))
@@ -231,7 +235,14 @@ func recommend(cf capacityFlags, stdout io.Writer, deps Deps) error {
 		if b := rep.Bottleneck.Ceiling; b != nil {
 			fit.Bottleneck = b.Name
 		}
-		if bill, err := billOf(p, cfg, nil); err == nil {
+		bill, err := billOf(p, cfg, nil)
+		var unpriced cost.RegionError
+		switch {
+		case errors.As(err, &unpriced):
+			// The region has no prices: the tier's cost reads "not priced".
+		case err != nil:
+			return fmt.Errorf("scalestack capacity: %w", err)
+		default:
 			fit.BaselineMonthly, fit.CeilingMonthly = bill.Baseline.StringFixed(2), bill.Ceiling.StringFixed(2)
 		}
 		rec.Tiers = append(rec.Tiers, fit)
@@ -361,7 +372,7 @@ func capacityRows(deps Deps) ([]CapacityRow, error) {
 			row := CapacityRow{Cloud: rep.Cloud, Tier: tier, Users: rep.Users, RequestsPerSec: rep.Load.RequestsPerSec,
 				WebSockets: rep.Load.WebSockets, QueriesPerSec: rep.Load.QueriesPerSec, Carries: rep.Carries,
 				CeilingUsers: rep.CeilingUsers, BaselineUsers: rep.BaselineUsers,
-				BaselineHeadroom: ratio(rep.BaselineUsers, rep.Required.Baseline, 1.5), CeilingHeadroom: ratio(rep.CeilingUsers, int64(rep.Users), 1),
+				BaselineHeadroom: rep.Headroom.Baseline, CeilingHeadroom: rep.Headroom.Ceiling,
 				BaselineMonthly: bill.Baseline.StringFixed(2), CeilingMonthly: bill.Ceiling.StringFixed(2)}
 			if b := rep.Bottleneck.Ceiling; b != nil {
 				row.Bottleneck = b.Name
@@ -373,15 +384,6 @@ func capacityRows(deps Deps) ([]CapacityRow, error) {
 		}
 	}
 	return rows, nil
-}
-
-// ratio is users over the users required, scaled back to the reference the requirement was
-// made from (the previous tier's users for a baseline required at 1.5 times them).
-func ratio(users, required int64, scale float64) float64 {
-	if required <= 0 {
-		return 0
-	}
-	return float64(int(float64(users)/float64(required)*scale*100)) / 100
 }
 
 func runCapacityTiers(args []string, stdout, stderr io.Writer, deps Deps) error {

@@ -37,7 +37,7 @@ func runGolden(t *testing.T, args ...string) (int, string, string) {
 // "Which tier for 20,000 users that may become 100,000?" has an answer, with its figures.
 func TestCapacityRecommendsATier(t *testing.T) {
 	t.Parallel()
-	code, out, errOut := runGolden(t, "capacity", "--cloud", "digitalocean", "--users", "20000")
+	code, out, errOut := runGolden(t, "capacity", "--cloud", "digitalocean", "--users", "20_000")
 	require.Equal(t, ExitOK, code, errOut)
 	assert.Contains(t, out, "20,000 concurrent users on digitalocean (30,000 with the headroom) need the 100k tier; past it, 1m.")
 	assert.Contains(t, out, "pulumi config set scalestack:tier 100k")
@@ -115,7 +115,9 @@ func TestCapacityBadInputExitsTwo(t *testing.T) {
 		want string
 	}{
 		{[]string{"capacity", "--cloud", "digitalocean"}, "give --tier (or a --config with scalestack:tier), or --users N"},
-		{[]string{"capacity", "--cloud", "digitalocean", "--users", "many"}, `flag --users: "many" is not a number of users (want a whole number from 1 to 1000000000)`},
+		{[]string{"capacity", "--cloud", "digitalocean", "--users", "many"}, `flag --users: "many" is not a number of users (want a whole number from 1 to 1000000000`},
+		{[]string{"capacity", "--cloud", "digitalocean", "--users", "1_0_0"}, `flag --users: "1_0_0" is not a number of users`},
+		{[]string{"capacity", "--cloud", "digitalocean", "--users", "+5"}, `flag --users: "+5" is not a number of users`},
 		{[]string{"capacity", "--cloud", "digitalocean", "--users", "0"}, `flag --users: "0" is not a number of users`},
 		{[]string{"capacity", "--cloud", "digitalocean", "--tier", "1k", "--format", "svg"}, `flag --format: "svg" is not a format (want one of text, json, markdown)`},
 		{[]string{"capacity", "--cloud", "digitalocean", "--tier", "1k", "--model", bad}, `"demand.requestsPerUsers" is not a figure (want one of requestsPerUser,`},

@@ -23,6 +23,8 @@ const (
 	ExitOK    = 0
 	ExitError = 1
 	ExitUsage = 2
+	// ExitShort is `scalestack capacity`'s when a part cannot carry the users.
+	ExitShort = 5
 )
 
 // Planner runs the program offline and returns its plan.
