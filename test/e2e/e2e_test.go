@@ -443,10 +443,12 @@ func brokenHPA(ctx *pulumi.Context) error {
 // the API server's own message and leave the live object as it was.
 func testRefusedManifest(t *testing.T, stack auto.Stack) {
 	ctx := context.Background()
-	// hpa is the live HPA's bounds and its resourceVersion, which any write changes.
+	// hpa is the live HPA's bounds and its generation, which any write of its spec changes (its
+	// resourceVersion also moves when the HPA controller writes its status, as it does while the
+	// Deployment's pods settle after the switch).
 	hpa := func() (bounds, version string) {
 		out, err := cluster.Kubectl(ctx, "get", "hpa", "api", "-n", workloads.Namespace,
-			"-o", "jsonpath={.spec.minReplicas}-{.spec.maxReplicas} {.metadata.resourceVersion}")
+			"-o", "jsonpath={.spec.minReplicas}-{.spec.maxReplicas} {.metadata.generation}")
 		require.NoError(t, err)
 		bounds, version, _ = strings.Cut(string(out), " ")
 		return bounds, version
