@@ -444,3 +444,16 @@ func TestEdgeRules(t *testing.T) {
 	assert.True(t, part(t, rep, "edge-rate-limit-rules").Ceiling.Short)
 	assert.Contains(t, strings.Join(rep.Shortfalls, "\n"), "edge rate-limit rules at the ceiling: needs 2 rules, has 1")
 }
+
+// A malformed count in a plan is an error naming the resource and the path, never a default.
+func TestMalformedCounts(t *testing.T) {
+	t.Parallel()
+	m := model(t)
+	base := goldenPlan(t, spec.DigitalOcean, "100k")
+	for _, v := range []any{-1.0, 2.5, "three", 1e9} {
+		p := mutate(base, types.K8sHorizontalPodAutoscaler, "-api", func(in map[string]any) { at(in, "spec")["maxReplicas"] = v })
+		_, err := Evaluate(p, m, Options{Cloud: spec.DigitalOcean, Tier: "100k", Users: 100000, BaselineUsers: 10000})
+		require.Error(t, err, "%v", v)
+		assert.Contains(t, err.Error(), "scalestack-prod-app-api: spec.maxReplicas:")
+	}
+}

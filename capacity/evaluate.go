@@ -710,11 +710,8 @@ func (e evaluator) allocatable(p pool) (node, bool) {
 		mem -= n.ReservedMemoryMiB.Value + n.ReservedMemoryMiBPerPod.Value*maxPods + n.EvictionMiB.Value
 	} else {
 		cpu -= n.ReservedCPU.Value
-		if gib, ok := n.AllocatableMemory.ByMemoryGB[fmt.Sprint(p.info.MemoryGiB)]; ok {
-			mem = gib * 1024
-		} else {
-			mem *= 0.7 // a size the table lacks: the smallest share the table has
-		}
+		// Default checked that the table has every catalogued node memory.
+		mem = n.AllocatableMemory.ByMemoryGB[fmt.Sprint(p.info.MemoryGiB)] * 1024
 	}
 	ds := e.daemonsets()
 	for _, d := range ds {

@@ -79,8 +79,47 @@ const (
 	ingressChart = "ingress-nginx"
 )
 
+// wholePaths are the counts the inventory reads, by type: each, where the plan sets it, must
+// be a whole number of 0 or more (a malformed count is an error, never a default).
+var wholePaths = map[string][]string{
+	types.DOKubernetesCluster:        {"nodePool.minNodes", "nodePool.maxNodes", "nodePool.nodeCount"},
+	types.DOKubernetesNodePool:       {"minNodes", "maxNodes", "nodeCount"},
+	types.AWSEKSNodeGroup:            {"scalingConfig.minSize", "scalingConfig.maxSize"},
+	types.DODatabaseConnectionPool:   {"size"},
+	types.AWSCacheReplicationGroup:   {"numNodeGroups", "replicasPerNodeGroup"},
+	types.DODatabaseCluster:          {"nodeCount"},
+	types.K8sStatefulSet:             {"spec.replicas"},
+	types.K8sDeployment:              {"spec.replicas"},
+	types.K8sHorizontalPodAutoscaler: {"spec.minReplicas", "spec.maxReplicas"},
+	types.KEDAScaledObject:           {"spec.minReplicaCount", "spec.maxReplicaCount"},
+	types.HelmRelease:                {"values.controller.replicaCount", "values.controller.autoscaling.minReplicas", "values.controller.autoscaling.maxReplicas"},
+}
+
+// checkCounts reports the first count of the plan that is not a whole number of 0 or more.
+func checkCounts(p plan.Plan) error {
+	for _, r := range p.Resources {
+		for _, path := range wholePaths[r.Type] {
+			v, ok := r.Get(path)
+			if !ok || v == nil || v == plan.Unknown {
+				continue
+			}
+			n, isNum := v.(float64)
+			if !isNum || n < 0 || n != math.Trunc(n) || n > maxCount {
+				return fmt.Errorf("capacity: %s %s: %s: %v is not a whole number of 0 to %d", r.Type, r.Name, path, v, maxCount)
+			}
+		}
+	}
+	return nil
+}
+
+// maxCount bounds any count a plan sets (nodes, replicas, pool connections).
+const maxCount = 1_000_000
+
 func readInventory(p plan.Plan, cloud spec.Cloud) (inventory, error) {
 	var inv inventory
+	if err := checkCounts(p); err != nil {
+		return inv, err
+	}
 	hpas := map[string]plan.Resource{}
 	scaled := map[string]plan.Resource{}
 	for _, r := range p.Resources {
@@ -312,7 +351,8 @@ func deployment(r plan.Resource, hpas, scaled map[string]plan.Resource) (process
 		}
 	}
 	if s, ok := scaled[name]; ok {
-		pr.min, pr.max = num(s, "spec.minReplicaCount", 1), num(s, "spec.maxReplicaCount", 1)
+		// KEDA's defaults: minReplicaCount 0, maxReplicaCount 100.
+		pr.min, pr.max = num(s, "spec.minReplicaCount", 0), num(s, "spec.maxReplicaCount", 100)
 		for _, t := range s.ListAt("spec.triggers") {
 			tm, _ := t.(map[string]any)
 			meta, _ := tm["metadata"].(map[string]any)
@@ -348,7 +388,8 @@ func ingressController(r plan.Resource) process {
 	pr.min = num(r, v+"replicaCount", 1)
 	pr.max = pr.min
 	if on, _ := r.Get(v + "autoscaling.enabled"); on == true {
-		pr.min, pr.max = num(r, v+"autoscaling.minReplicas", 1), num(r, v+"autoscaling.maxReplicas", 1)
+		// The chart's defaults: minReplicas 1, maxReplicas 11.
+		pr.min, pr.max = num(r, v+"autoscaling.minReplicas", 1), num(r, v+"autoscaling.maxReplicas", 11)
 		pr.scaledOn = "cpu"
 		if t, ok := r.NumberAt(v + "autoscaling.targetCPUUtilizationPercentage"); ok {
 			pr.cpuTarget = t / 100
@@ -378,10 +419,11 @@ func key(m map[string]any, k string) string {
 	return s
 }
 
-// num reads a whole number input, or def where the plan has none.
+// num reads a count that checkCounts has checked, or def, the API's own default, where the plan
+// leaves it out.
 func num(r plan.Resource, path string, def int) int {
 	n, ok := r.NumberAt(path)
-	if !ok || math.IsNaN(n) || n < 0 || n > 1e6 {
+	if !ok {
 		return def
 	}
 	return int(n)

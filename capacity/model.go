@@ -197,9 +197,18 @@ func Default() (Model, error) {
 	if err := m.Validate(); err != nil {
 		return Model{}, fmt.Errorf("capacity: the shipped model: %w", err)
 	}
-	// A table of pods by size covers every node size of the catalog, so that no size falls
-	// back to zero pods.
+	// A table of pods by size, or of allocatable memory by memory, covers every node size of
+	// the catalog, so that no size falls back to a guess.
 	for cloud, n := range m.Parts.Nodes {
+		for _, size := range spec.Sizes(spec.Cloud(cloud), spec.NodeSize) {
+			info, err := spec.Lookup(spec.Cloud(cloud), spec.NodeSize, size)
+			if err != nil || len(n.AllocatableMemory.ByMemoryGB) == 0 {
+				continue
+			}
+			if _, ok := n.AllocatableMemory.ByMemoryGB[fmt.Sprint(info.MemoryGiB)]; !ok {
+				return Model{}, fmt.Errorf("capacity: parts.yaml: nodes.%s.allocatableMemory.byMemoryGiB has no %q (want every node memory of components/spec/catalog.yaml)", cloud, fmt.Sprint(info.MemoryGiB))
+			}
+		}
 		if len(n.MaxPods.BySize) == 0 {
 			continue
 		}
