@@ -68,7 +68,15 @@ func runPlan(args []string, stdout, stderr io.Writer, deps Deps) error {
 	if unpriced.Cloud != "" {
 		notPriced = unpriced.Error()
 	}
-	_, err = io.WriteString(stdout, p.Text()+summaryText(p, rep, check, cfg, notPriced))
+	// The plan stands whatever the capacity model makes of it: the summary says either way.
+	weighed, werr := weighStack(p, cfg, 0, nil, "")
+	capacityLine := ""
+	if werr != nil {
+		capacityLine = werr.Error()
+	} else {
+		capacityLine = weighed.Verdict()
+	}
+	_, err = io.WriteString(stdout, p.Text()+summaryText(p, rep, check, capacityLine, cfg, notPriced))
 	return err
 }
 

@@ -155,7 +155,7 @@ func shortKind(t string) string { return t[strings.LastIndex(t, ":")+1:] }
 // its monthly cost; then the bill and the guardrails' verdict, as `pulumi preview` ends with
 // its counts.
 // notPriced, when set, says why the plan has no bill (a region without a price table).
-func summaryText(p plan.Plan, rep cost.Report, check policies.Report, cfg config.Config, notPriced string) string {
+func summaryText(p plan.Plan, rep cost.Report, check policies.Report, capacity string, cfg config.Config, notPriced string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "\nSummary: %s %s in %s\n", cfg.Cloud, cfg.Tier, cfg.Region)
 	rows := summarize(p, rep, cfg)
@@ -202,5 +202,8 @@ func summaryText(p plan.Plan, rep cost.Report, check policies.Report, cfg config
 	}
 	fmt.Fprintf(&b, "  guardrails: %s: %d rules passed, %d violations (%d mandatory), %d not applicable; scalestack check for the details\n",
 		verdict, len(check.Passed), len(check.Violations), mandatory, len(check.NotApplicable))
+	if capacity != "" {
+		fmt.Fprintf(&b, "  capacity: %s; scalestack capacity for every part\n", capacity)
+	}
 	return b.String()
 }
