@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -101,39 +100,4 @@ func TestCapacityModelOverrides(t *testing.T) {
 	assert.Equal(t, ExitShort, code, "ten times the requests: the 1m preset's API runs short")
 	assert.Contains(t, out, "API pods")
 	assert.Contains(t, errOut, "does not carry")
-}
-
-func TestCapacityBadInputExitsTwo(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	bad := filepath.Join(dir, "bad.yaml")
-	require.NoError(t, os.WriteFile(bad, []byte("demand:\n  requestsPerUsers: 1\n"), 0o600))
-	notYAML := filepath.Join(dir, "list.yaml")
-	require.NoError(t, os.WriteFile(notYAML, []byte("[1, 2]\n"), 0o600))
-	for _, tt := range []struct {
-		args []string
-		want string
-	}{
-		{[]string{"capacity", "--cloud", "digitalocean"}, "give --tier (or a --config with scalestack:tier), or --users N"},
-		{[]string{"capacity", "--cloud", "digitalocean", "--users", "many"}, `flag --users: "many" is not a number of users (want a whole number from 1 to 1000000000`},
-		{[]string{"capacity", "--cloud", "digitalocean", "--users", "1_0_0"}, `flag --users: "1_0_0" is not a number of users`},
-		{[]string{"capacity", "--cloud", "digitalocean", "--users", "+5"}, `flag --users: "+5" is not a number of users`},
-		{[]string{"capacity", "--cloud", "digitalocean", "--users", "0"}, `flag --users: "0" is not a number of users`},
-		{[]string{"capacity", "--cloud", "digitalocean", "--tier", "1k", "--format", "svg"}, `flag --format: "svg" is not a format (want one of text, json, markdown)`},
-		{[]string{"capacity", "--cloud", "digitalocean", "--tier", "1k", "--model", bad}, `"demand.requestsPerUsers" is not a figure (want one of requestsPerUser,`},
-		{[]string{"capacity", "--cloud", "digitalocean", "--tier", "1k", "--model", notYAML}, "is not a YAML or JSON object"},
-		{[]string{"capacity", "--cloud", "digitalocean", "--tier", "1k", "--model", filepath.Join(dir, "none.yaml")}, "no such file"},
-		{[]string{"capacity", "--cloud", "gcp", "--tier", "1k"}, `stacks: config "scalestack:cloud"`},
-		{[]string{"capacity", "--cloud", "digitalocean", "--tier", "2k"}, `"2k" is not a tier`},
-	} {
-		t.Run(strings.Join(tt.args[1:], " "), func(t *testing.T) {
-			t.Parallel()
-			f := &fakePlan{}
-			code, out, errOut := run(t, f, tt.args...)
-			assert.Equal(t, ExitUsage, code)
-			assert.Empty(t, out)
-			assert.Contains(t, errOut, tt.want)
-			assert.Nil(t, f.raw, "the program never ran")
-		})
-	}
 }

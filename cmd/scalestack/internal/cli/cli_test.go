@@ -114,6 +114,10 @@ func TestBadInputExitsTwo(t *testing.T) {
 	require.NoError(t, os.WriteFile(broken, []byte("config: [\n"), 0o600))
 	unnamed := filepath.Join(dir, "prod.yaml")
 	require.NoError(t, os.WriteFile(unnamed, []byte("config:\n  scalestack:cloud: digitalocean\n  scalestack:tier: 1k\n"), 0o600))
+	badModel := filepath.Join(dir, "bad.yaml")
+	require.NoError(t, os.WriteFile(badModel, []byte("demand:\n  requestsPerUsers: 1\n"), 0o600))
+	listModel := filepath.Join(dir, "list.yaml")
+	require.NoError(t, os.WriteFile(listModel, []byte("[1, 2]\n"), 0o600))
 	awsFile := filepath.Join(dir, "Pulumi.eu.yaml")
 	require.NoError(t, os.WriteFile(awsFile, []byte("config:\n  scalestack:cloud: aws\n  scalestack:tier: 1k\n  aws:region: eu-west-1\n"), 0o600))
 	tests := []struct {
@@ -136,6 +140,17 @@ func TestBadInputExitsTwo(t *testing.T) {
 		{"near flag", []string{"plan", "--teir", "1k"}, "scalestack plan: flag provided but not defined: -teir; did you mean --tier?"},
 		{"near flag with a value", []string{"check", "--regoin=fra1"}, "did you mean --region?"},
 		{"tier in the wrong case", []string{"plan", "--cloud", "digitalocean", "--tier", "100K"}, `"100K" is not a tier (want one of 1k, 10k, 100k, 1m); did you mean "100k"?`},
+		{"capacity --cloud digitalocean", []string{"capacity", "--cloud", "digitalocean"}, "give --tier (or a --config with scalestack:tier), or --users N"},
+		{"capacity --cloud digitalocean --users many", []string{"capacity", "--cloud", "digitalocean", "--users", "many"}, `flag --users: "many" is not a number of users (want a whole number from 1 to 1000000000`},
+		{"capacity --users with misplaced underscores", []string{"capacity", "--cloud", "digitalocean", "--users", "1_0_0"}, `flag --users: "1_0_0" is not a number of users`},
+		{"capacity --users with a sign", []string{"capacity", "--cloud", "digitalocean", "--users", "+5"}, `flag --users: "+5" is not a number of users`},
+		{"capacity --cloud digitalocean --users 0", []string{"capacity", "--cloud", "digitalocean", "--users", "0"}, `flag --users: "0" is not a number of users`},
+		{"capacity --cloud digitalocean --tier 1k --format svg", []string{"capacity", "--cloud", "digitalocean", "--tier", "1k", "--format", "svg"}, `flag --format: "svg" is not a format (want one of text, json, markdown)`},
+		{"capacity --cloud digitalocean --tier 1k --model", []string{"capacity", "--cloud", "digitalocean", "--tier", "1k", "--model", badModel}, `"demand.requestsPerUsers" is not a figure (want one of requestsPerUser,`},
+		{"capacity --cloud digitalocean --tier 1k --model", []string{"capacity", "--cloud", "digitalocean", "--tier", "1k", "--model", listModel}, "is not a YAML or JSON object"},
+		{"capacity --cloud digitalocean --tier 1k --model noneyaml", []string{"capacity", "--cloud", "digitalocean", "--tier", "1k", "--model", filepath.Join(dir, "none.yaml")}, "no such file"},
+		{"capacity --cloud gcp --tier 1k", []string{"capacity", "--cloud", "gcp", "--tier", "1k"}, `stacks: config "scalestack:cloud"`},
+		{"capacity --cloud digitalocean --tier 2k", []string{"capacity", "--cloud", "digitalocean", "--tier", "2k"}, `"2k" is not a tier`},
 		{"aws:region beside another scalestack:region", []string{"plan", "--config", awsFile, "--region", "us-east-1"}, `stacks: config "aws:region": "eu-west-1" differs from scalestack:region "us-east-1"`},
 	}
 	for _, tt := range tests {

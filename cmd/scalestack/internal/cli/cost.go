@@ -362,13 +362,14 @@ func runCostTiers(args []string, stdout, stderr io.Writer, deps Deps) error {
 			if err != nil {
 				return err
 			}
-			rep, err := estimateStack(deps, file, cfg, &costFlags{})
-			if err != nil {
-				return err
-			}
+			// One plan a tier, for its bill and its floor.
 			p, err := deps.Plan(file.Stack, file.Raw, file.Secrets)
 			if err != nil {
 				return fmt.Errorf("scalestack cost: %w", err)
+			}
+			rep, err := billOf(p, cfg, nil)
+			if err != nil {
+				return pricingError("scalestack cost", err)
 			}
 			weighed, err := weighStack(p, cfg, 0, nil, "")
 			if err != nil {
