@@ -38,12 +38,18 @@ type pool struct {
 // process is a Deployment (or ingress-nginx's controller) with its autoscaler's bounds.
 type process struct {
 	name, role, pool string
+	namespace        string
 	cpu, memory      float64 // requests, millicores and MiB
 	min, max         int
 	// scaledOn is what its autoscaler reads: cpu, connections, queue, or fixed (no autoscaler).
 	scaledOn          string
 	cpuTarget         float64 // share of the CPU request
 	connectionsPerPod float64 // MAX_CONNECTIONS
+	// autoscaler is the HorizontalPodAutoscaler that scales it in the cluster (KEDA's for a
+	// ScaledObject); empty for none.
+	autoscaler string
+	// queue is the Redis list a queue-scaled process drains.
+	queue string
 	// connectionThreshold is the open sockets a pod holds before KEDA adds one.
 	connectionThreshold float64
 	// poolSize and maxClients are PgBouncer's, per pod.
@@ -57,7 +63,10 @@ type loadBalancer struct {
 }
 
 type database struct {
-	primary           spec.SizeInfo
+	primary spec.SizeInfo
+	// statefulSets are an in-cluster database's StatefulSets (the local cloud's), primary first.
+	statefulSets      []string
+	namespace         string
 	standby, replicas int
 	replica           spec.SizeInfo
 }
@@ -292,12 +301,15 @@ func (inv *inventory) statefulSet(r plan.Resource) {
 		if inv.db == nil {
 			inv.db = &database{}
 		}
+		inv.db.namespace = r.StringAt("metadata.namespace")
 		if strings.HasSuffix(r.Name, "-db-primary") {
+			inv.db.statefulSets = append([]string{r.StringAt("metadata.name")}, inv.db.statefulSets...)
 			inv.db.primary = info
 			if inv.db.replicas == 0 {
 				inv.db.replica = info
 			}
 		} else {
+			inv.db.statefulSets = append(inv.db.statefulSets, r.StringAt("metadata.name"))
 			inv.db.replicas += n
 			inv.db.replica = info
 		}
@@ -312,12 +324,13 @@ func deployment(r plan.Resource, hpas, scaled map[string]plan.Resource) (process
 	c := "spec.template.spec.containers.0."
 	name := r.StringAt("metadata.name")
 	pr := process{
-		name:     name,
-		role:     key(r.MapAt("metadata.labels"), processLabel),
-		pool:     key(r.MapAt("spec.template.spec.nodeSelector"), poolLabel),
-		cpu:      float64(spec.MilliCPU(r.StringAt(c + "resources.requests.cpu"))),
-		memory:   spec.MiB(r.StringAt(c + "resources.requests.memory")),
-		scaledOn: "fixed",
+		name:      name,
+		namespace: r.StringAt("metadata.namespace"),
+		role:      key(r.MapAt("metadata.labels"), processLabel),
+		pool:      key(r.MapAt("spec.template.spec.nodeSelector"), poolLabel),
+		cpu:       float64(spec.MilliCPU(r.StringAt(c + "resources.requests.cpu"))),
+		memory:    spec.MiB(r.StringAt(c + "resources.requests.memory")),
+		scaledOn:  "fixed",
 	}
 	pr.min = num(r, "spec.replicas", 1)
 	pr.max = pr.min
@@ -339,6 +352,7 @@ func deployment(r plan.Resource, hpas, scaled map[string]plan.Resource) (process
 	}
 	if h, ok := hpas[name]; ok {
 		pr.min, pr.max = num(h, "spec.minReplicas", 1), num(h, "spec.maxReplicas", 1)
+		pr.autoscaler = h.StringAt("metadata.name")
 		for _, m := range h.ListAt("spec.metrics") {
 			mm, _ := m.(map[string]any)
 			res, _ := mm["resource"].(map[string]any)
@@ -353,12 +367,18 @@ func deployment(r plan.Resource, hpas, scaled map[string]plan.Resource) (process
 	if s, ok := scaled[name]; ok {
 		// KEDA's defaults: minReplicaCount 0, maxReplicaCount 100.
 		pr.min, pr.max = num(s, "spec.minReplicaCount", 0), num(s, "spec.maxReplicaCount", 100)
+		// KEDA names the HPA it makes keda-hpa-<ScaledObject> unless the object names one.
+		pr.autoscaler = s.StringAt("spec.advanced.horizontalPodAutoscalerConfig.name")
+		if pr.autoscaler == "" {
+			pr.autoscaler = "keda-hpa-" + s.StringAt("metadata.name")
+		}
 		for _, t := range s.ListAt("spec.triggers") {
 			tm, _ := t.(map[string]any)
 			meta, _ := tm["metadata"].(map[string]any)
 			switch tm["type"] {
 			case "redis", "redis-cluster":
 				pr.scaledOn = "queue"
+				pr.queue, _ = meta["listName"].(string)
 			case "prometheus":
 				if q, _ := meta["query"].(string); strings.Contains(q, "websocket_connections") {
 					pr.scaledOn = "connections"
@@ -382,7 +402,7 @@ func deployment(r plan.Resource, hpas, scaled map[string]plan.Resource) (process
 // ingressController reads ingress-nginx's controller from its Helm values.
 func ingressController(r plan.Resource) process {
 	v := "values.controller."
-	pr := process{name: "ingress-nginx-controller", role: roleIngress, pool: key(r.MapAt(v+"nodeSelector"), poolLabel), scaledOn: "fixed"}
+	pr := process{name: "ingress-nginx-controller", namespace: r.StringAt("namespace"), role: roleIngress, pool: key(r.MapAt(v+"nodeSelector"), poolLabel), scaledOn: "fixed"}
 	pr.cpu = float64(spec.MilliCPU(r.StringAt(v + "resources.requests.cpu")))
 	pr.memory = spec.MiB(r.StringAt(v + "resources.requests.memory"))
 	pr.min = num(r, v+"replicaCount", 1)
@@ -391,6 +411,8 @@ func ingressController(r plan.Resource) process {
 		// The chart's defaults: minReplicas 1, maxReplicas 11.
 		pr.min, pr.max = num(r, v+"autoscaling.minReplicas", 1), num(r, v+"autoscaling.maxReplicas", 11)
 		pr.scaledOn = "cpu"
+		// The chart names its HPA after the controller's Deployment.
+		pr.autoscaler = pr.name
 		if t, ok := r.NumberAt(v + "autoscaling.targetCPUUtilizationPercentage"); ok {
 			pr.cpuTarget = t / 100
 		}

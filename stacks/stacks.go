@@ -19,7 +19,10 @@ import (
 	"github.com/scalestack/scalestack/components/edge"
 	"github.com/scalestack/scalestack/components/network"
 	"github.com/scalestack/scalestack/components/spec"
+	"github.com/scalestack/scalestack/internal/recorder"
+	"github.com/scalestack/scalestack/signals"
 	"github.com/scalestack/scalestack/stacks/config"
+	"github.com/scalestack/scalestack/stacks/tiers"
 	"github.com/scalestack/scalestack/workloads"
 )
 
@@ -63,6 +66,12 @@ type Platform struct {
 
 // Deploy builds the platform a configuration describes.
 func Deploy(ctx *pulumi.Context, cfg config.Config) (*Platform, error) {
+	return deploy(ctx, cfg, true)
+}
+
+// deploy builds the platform, and with signals its alerts and dashboards, which are made from
+// the plan of the rest (signalsOf).
+func deploy(ctx *pulumi.Context, cfg config.Config, withSignals bool) (*Platform, error) {
 	if err := ctx.RegisterStackTransformation(tagTransform(Tags(ctx.Project(), ctx.Stack()), TagMap(ctx.Project(), ctx.Stack()))); err != nil {
 		return nil, err
 	}
@@ -89,7 +98,8 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Platform, error) {
 	if cfg.Cloud == spec.Local {
 		dataOpts = append(slices.Clip(opts), pulumi.Providers(cl.Provider))
 	}
-	db, err := database.New(ctx, base+"-db", database.Spec{Placement: place, Database: p.Database, Maintenance: p.Cluster.Maintenance},
+	monitoring := p.Workloads.Addons.Monitoring
+	db, err := database.New(ctx, base+"-db", database.Spec{Placement: place, Database: p.Database, Maintenance: p.Cluster.Maintenance, Monitored: monitoring},
 		&database.Args{VpcID: net.VpcID, ClusterID: cl.ClusterID, PrivateSubnetIDs: net.PrivateSubnetIDs, NodeSecurityGroupID: cl.NodeSecurityGroupID}, dataOpts...)
 	if err != nil {
 		return nil, err
@@ -102,6 +112,7 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Platform, error) {
 
 	plat, err := workloads.NewPlatform(ctx, base+"-platform", workloads.PlatformSpec{
 		Placement: place, Addons: p.Workloads.Addons, SystemPool: p.Cluster.SystemPool.Name, Ingress: p.Workloads.Ingress, Edge: cfg.Domain != "",
+		Alerts: !cfg.Alerts.Empty(),
 	}, cl.Provider)
 	if err != nil {
 		return nil, err
@@ -113,15 +124,35 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Platform, error) {
 	app, err := workloads.New(ctx, base+"-app", workloads.Spec{
 		Placement: place, Tier: cfg.Tier, Workloads: p.Workloads, App: cfg.App,
 		PoolSize: p.Database.Pool.Size, PoolMode: p.Database.Pool.Mode, NetworkCIDR: p.Network.CIDR, Edge: cfg.Domain != "", Domain: cfg.Domain,
+		SystemPool: p.Cluster.SystemPool.Name, Replicas: db.ReplicaEndpoints,
 	}, &workloads.Args{
 		Provider:  cl.Provider,
 		PooledURL: db.PooledURL, PrimaryURL: db.PrimaryURL, ReplicaURLs: db.ReplicaURLs,
 		DatabaseHost: db.PrivateHost, DatabasePort: db.Port, DatabaseUser: db.User, DatabasePassword: db.Password, DatabaseName: p.Database.DBName, PoolPort: db.PoolPort,
+		MonitorUser: db.MonitorUser, MonitorPassword: db.MonitorPassword,
 		CacheURL: kv.URL, CacheHost: kv.PrivateHost, CachePort: kv.Port, CachePassword: kv.Password, CacheClusterMode: kv.ClusterMode, CacheTLS: kv.TLS,
 		DependsOn: addons, Monitoring: plat.Monitoring,
 	})
 	if err != nil {
 		return nil, err
+	}
+
+	if monitoring && withSignals {
+		set, err := signalsOf(ctx.Project(), ctx.Stack(), cfg)
+		if err != nil {
+			return nil, err
+		}
+		var am pulumi.StringInput
+		if !cfg.Alerts.Empty() {
+			b, err := signals.AlertmanagerConfig(cfg.Alerts)
+			if err != nil {
+				return nil, fmt.Errorf("stacks: config %q: %w", config.Key(config.KeyAlerts), err)
+			}
+			am = pulumi.ToSecret(pulumi.String(string(b))).(pulumi.StringOutput)
+		}
+		if _, err := workloads.NewSignals(ctx, base+"-signals", workloads.SignalsSpec{Set: set, Alertmanager: am}, cl.Provider, plat.Monitoring); err != nil {
+			return nil, err
+		}
 	}
 
 	if cfg.Domain != "" {
@@ -149,6 +180,31 @@ func Deploy(ctx *pulumi.Context, cfg config.Config) (*Platform, error) {
 	ctx.Export("websocketHost", app.WebSocketHost)
 	ctx.Export("websocketHosts", app.WebSocketHosts)
 	return &Platform{Network: net, Cluster: cl, Database: db, Cache: kv, Addons: plat, App: app}, nil
+}
+
+// signalsOf is a stack's alerts and dashboards: the plan of everything else, run in-process
+// under the recording mocks (the program is deterministic, so it is the plan the engine
+// applies), weighed by the capacity model at the preset's users. The rules' limits are that
+// report's capacities: the same numbers as `scalestack capacity`.
+func signalsOf(project, stack string, cfg config.Config) (signals.Set, error) {
+	p, err := recorder.Run(project, stack, nil, nil, MockOutputs, func(ctx *pulumi.Context) error {
+		_, err := deploy(ctx, cfg, false)
+		return err
+	})
+	if err != nil {
+		return signals.Set{}, fmt.Errorf("stacks: the plan the signals are made from: %w", err)
+	}
+	baseline, err := tiers.BaselineUsers(cfg.Tier, cfg.Preset.Users)
+	if err != nil {
+		return signals.Set{}, err
+	}
+	set, _, err := signals.ForPlan(p, cfg.Capacity, signals.Options{
+		Cloud: cfg.Cloud, Tier: cfg.Tier, Next: tiers.Next(cfg.Tier), SLOMilliseconds: cfg.SLOMilliseconds, Namespace: workloads.Namespace,
+	}, cfg.Preset.Users, baseline)
+	if err != nil {
+		return signals.Set{}, fmt.Errorf("stacks: signals: %w", err)
+	}
+	return set, nil
 }
 
 // kubeconfig is the local cloud's kubeconfig as a secret input; nil elsewhere.

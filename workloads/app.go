@@ -77,6 +77,11 @@ type Spec struct {
 	Edge bool
 	// Domain is the host the API's Ingress answers for; empty answers any host.
 	Domain string
+	// SystemPool is the node pool the add-ons and the exporters run on.
+	SystemPool string
+	// Replicas is the database's read replica endpoints (its ReplicaURLs): each gets its own
+	// exporter.
+	Replicas int
 }
 
 // Validate reports every problem, each naming its field.
@@ -95,6 +100,9 @@ type Args struct {
 	DatabaseUser          pulumi.StringInput
 	DatabasePassword      pulumi.StringInput
 	DatabaseName          string
+	// MonitorUser and MonitorPassword are the database's credentials for its exporters, where
+	// the cloud makes a user of their own; nil uses DatabaseUser's.
+	MonitorUser, MonitorPassword pulumi.StringInput
 	// PoolPort is where the pooled URL connects (DigitalOcean's managed pool has its own port;
 	// elsewhere the database's).
 	PoolPort pulumi.IntInput
@@ -216,6 +224,11 @@ func (b *builder) build() error {
 	}
 	for _, p := range b.processes() {
 		if err := b.process(p); err != nil {
+			return err
+		}
+	}
+	if b.s.Workloads.Addons.Monitoring {
+		if err := b.exporters(); err != nil {
 			return err
 		}
 	}
@@ -484,13 +497,15 @@ func (b *builder) process(p proc) error {
 			return err
 		}
 	}
+	if b.s.Workloads.Addons.Monitoring {
+		if err := b.podMonitor(p); err != nil {
+			return err
+		}
+	}
 	switch {
 	case !p.scaler.onKEDA(b.s.Workloads.Addons):
 		return b.hpa(p, dep)
 	case p.scaler == connectionScaler:
-		if err := b.podMonitor(p); err != nil {
-			return err
-		}
 		return b.connectionScaledObject(p, dep)
 	default:
 		return b.scaledObject(p, dep)

@@ -9,10 +9,10 @@ import (
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
-	policyv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/policy/v1"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/scalestack/scalestack/components/spec"
+	"github.com/scalestack/scalestack/signals"
 )
 
 // PgBouncer, run where the cloud has no managed pool.
@@ -113,7 +113,7 @@ func (b *builder) newScaledObject(p proc, dep *appsv1.Deployment, triggers pulum
 }
 
 // ConnectionsMetric is the gauge each WebSocket pod serves: its open WebSockets.
-const ConnectionsMetric = "scalestack_websocket_connections"
+const ConnectionsMetric = spec.ConnectionsMetric
 
 // podMonitor has Prometheus scrape a process's pods on their metrics port and path: over
 // HTTPS where the pods serve TLS themselves (the edge's origin certificate, whose name is not
@@ -129,10 +129,6 @@ func (b *builder) podMonitor(p proc) error {
 		endpoint["scheme"] = pulumi.String("https")
 		endpoint["tlsConfig"] = pulumi.Map{"insecureSkipVerify": pulumi.Bool(true)}
 	}
-	var deps []pulumi.Resource
-	if b.args.Monitoring != nil {
-		deps = append(deps, b.args.Monitoring)
-	}
 	_, err := apiextensions.NewCustomResource(b.ctx, b.name+"-"+p.name+"-metrics", &apiextensions.CustomResourceArgs{
 		ApiVersion: pulumi.String("monitoring.coreos.com/v1"),
 		Kind:       pulumi.String("PodMonitor"),
@@ -142,9 +138,11 @@ func (b *builder) podMonitor(p proc) error {
 				"selector":            pulumi.Map{"matchLabels": labels(p.name)},
 				"namespaceSelector":   pulumi.Map{"matchNames": pulumi.StringArray{pulumi.String(Namespace)}},
 				"podMetricsEndpoints": pulumi.Array{endpoint},
+				// The series carry the process (scalestack_dev_process), which the rules select.
+				"podTargetLabels": pulumi.StringArray{pulumi.String(processLabel)},
 			},
 		},
-	}, b.opts(pulumi.DependsOn(deps))...)
+	}, b.opts(pulumi.DependsOn(b.monitoringDeps()))...)
 	return err
 }
 
@@ -198,7 +196,7 @@ func (b *builder) pooler() error {
 	secret, err := corev1.NewSecret(b.ctx, b.name+"-pgbouncer", &corev1.SecretArgs{
 		Metadata:   meta("pgbouncer", ls),
 		Type:       pulumi.String("Opaque"),
-		StringData: pulumi.StringMap{"DB_PASSWORD": b.args.DatabasePassword},
+		StringData: pgbouncerSecret(b.args.DatabaseUser, b.args.DatabasePassword, b.s.Workloads.Addons.Monitoring),
 	}, b.opts(pulumi.AdditionalSecretOutputs([]string{"data", "stringData"}))...)
 	if err != nil {
 		return err
@@ -237,53 +235,47 @@ func (b *builder) pooler() error {
 			&corev1.VolumeMountArgs{Name: pulumi.String("config"), MountPath: pulumi.String("/etc/pgbouncer")},
 		},
 	}
+	containers := corev1.ContainerArray{container}
+	if b.s.Workloads.Addons.Monitoring {
+		// The pool's own user reads its statistics (SHOW POOLS) for the exporter beside it.
+		container.Env = append(container.Env.(corev1.EnvVarArray), &corev1.EnvVarArgs{Name: pulumi.String("STATS_USERS"), Value: b.args.DatabaseUser})
+		containers = append(containers, pgbouncerExporter(secret.Metadata.Name().Elem()))
+	}
 	sec := podSecurity()
 	sec.RunAsUser, sec.RunAsGroup, sec.FsGroup = pulumi.Int(poolerUID), pulumi.Int(poolerUID), pulumi.Int(poolerUID)
-	if _, err := appsv1.NewDeployment(b.ctx, b.name+"-pgbouncer", &appsv1.DeploymentArgs{
-		Metadata: meta(spec.PoolerService, ls),
-		Spec: &appsv1.DeploymentSpecArgs{
-			Replicas: pulumi.Int(w.Replicas),
-			Selector: &metav1.LabelSelectorArgs{MatchLabels: ls},
-			Strategy: &appsv1.DeploymentStrategyArgs{
-				Type:          pulumi.String("RollingUpdate"),
-				RollingUpdate: &appsv1.RollingUpdateDeploymentArgs{MaxSurge: pulumi.Int(1), MaxUnavailable: pulumi.Int(0)},
-			},
-			Template: &corev1.PodTemplateSpecArgs{
-				Metadata: &metav1.ObjectMetaArgs{Labels: ls},
-				Spec: &corev1.PodSpecArgs{
-					Containers:                    corev1.ContainerArray{container},
-					SecurityContext:               sec,
-					AutomountServiceAccountToken:  pulumi.Bool(false),
-					TerminationGracePeriodSeconds: pulumi.Int(graceSeconds),
-					NodeSelector:                  nodeSelector(b.s.Cloud, b.s.Workloads.API.Pool),
-					TopologySpreadConstraints:     spread(ls),
-					Volumes: corev1.VolumeArray{
-						&corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
-						&corev1.VolumeArgs{Name: pulumi.String("config"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
-					},
-				},
-			},
+	if err := b.fixedDeployment("pgbouncer", spec.PoolerService, ls, w.Replicas, &corev1.PodSpecArgs{
+		Containers:                    containers,
+		SecurityContext:               sec,
+		AutomountServiceAccountToken:  pulumi.Bool(false),
+		TerminationGracePeriodSeconds: pulumi.Int(graceSeconds),
+		NodeSelector:                  nodeSelector(b.s.Cloud, b.s.Workloads.API.Pool),
+		TopologySpreadConstraints:     spread(ls),
+		Volumes: corev1.VolumeArray{
+			&corev1.VolumeArgs{Name: pulumi.String("tmp"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
+			&corev1.VolumeArgs{Name: pulumi.String("config"), EmptyDir: &corev1.EmptyDirVolumeSourceArgs{}},
 		},
-	}, b.opts()...); err != nil {
+	}); err != nil {
 		return err
 	}
-	if _, err := policyv1.NewPodDisruptionBudget(b.ctx, b.name+"-pgbouncer", &policyv1.PodDisruptionBudgetArgs{
-		Metadata: meta(spec.PoolerService, ls),
-		Spec:     &policyv1.PodDisruptionBudgetSpecArgs{MaxUnavailable: pulumi.Int(1), Selector: &metav1.LabelSelectorArgs{MatchLabels: ls}},
-	}, b.opts()...); err != nil {
+	if err := b.clusterIP("pgbouncer", spec.PoolerService, ls, ls, poolerPortName, spec.PoolerPort); err != nil || !b.s.Workloads.Addons.Monitoring {
 		return err
 	}
-	_, err = corev1.NewService(b.ctx, b.name+"-pgbouncer", &corev1.ServiceArgs{
-		Metadata: meta(spec.PoolerService, ls),
-		Spec: &corev1.ServiceSpecArgs{
-			Type:     pulumi.String("ClusterIP"),
-			Selector: ls,
-			Ports: corev1.ServicePortArray{&corev1.ServicePortArgs{
-				Name: pulumi.String(poolerPortName), Port: pulumi.Int(spec.PoolerPort), TargetPort: pulumi.String(poolerPortName), Protocol: pulumi.String("TCP"),
-			}},
-		},
-	}, b.opts()...)
-	return err
+	// The exporters' Service, whose name is their series' job.
+	job := signals.PgBouncerExporterJob
+	if err := b.clusterIP(job, job, labels(job), ls, metricsPortName, pgbouncerExporterPort); err != nil {
+		return err
+	}
+	return b.serviceMonitor(job, labels(job))
+}
+
+// pgbouncerSecret is PgBouncer's Secret: the database's password, and with monitoring the
+// admin console's address for the exporter beside it.
+func pgbouncerSecret(user, password pulumi.StringInput, monitoring bool) pulumi.StringMap {
+	data := pulumi.StringMap{"DB_PASSWORD": password}
+	if monitoring {
+		data["STATS_URI"] = statsURI(user, password, spec.PoolerPort)
+	}
+	return data
 }
 
 // networkPolicies deny everything in the namespace, then allow what the app needs: DNS; the
@@ -342,14 +334,28 @@ func (b *builder) networkPolicies(inCluster bool) error {
 	default:
 		from = networkingv1.NetworkPolicyPeerArray{&networkingv1.NetworkPolicyPeerArgs{IpBlock: &networkingv1.IPBlockArgs{Cidr: pulumi.String("0.0.0.0/0")}}}
 	}
+	monitored := func(name string, metricsPort int) error {
+		if !b.s.Workloads.Addons.Monitoring {
+			return nil
+		}
+		return np("allow-monitoring-to-"+name, labels(name), []string{"Ingress"}, networkingv1.NetworkPolicyIngressRuleArray{
+			&networkingv1.NetworkPolicyIngressRuleArgs{From: networkingv1.NetworkPolicyPeerArray{nsPeer(MonitoringNamespace)}, Ports: port(pulumi.Int(metricsPort))},
+		}, nil)
+	}
+	for _, e := range b.exporterJobs() {
+		if err := monitored(e.job, e.port); err != nil {
+			return err
+		}
+	}
+	if inCluster {
+		if err := monitored("pgbouncer", pgbouncerExporterPort); err != nil {
+			return err
+		}
+	}
 	for _, p := range b.processes() {
-		if p.scaler == connectionScaler && p.scaler.onKEDA(b.s.Workloads.Addons) {
-			// Prometheus scrapes the pods' connections, which they are scaled on.
-			if err := np("allow-monitoring-to-"+p.name, labels(p.name), []string{"Ingress"}, networkingv1.NetworkPolicyIngressRuleArray{
-				&networkingv1.NetworkPolicyIngressRuleArgs{From: networkingv1.NetworkPolicyPeerArray{nsPeer(MonitoringNamespace)}, Ports: port(pulumi.Int(p.c.Metrics.Port))},
-			}, nil); err != nil {
-				return err
-			}
+		// Prometheus scrapes every process's metrics (the WebSocket pods are scaled on theirs).
+		if err := monitored(p.name, p.c.Metrics.Port); err != nil {
+			return err
 		}
 		switch p.exposure {
 		case viaIngress:

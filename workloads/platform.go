@@ -39,6 +39,9 @@ type PlatformSpec struct {
 	Edge bool
 	// SystemPool is the node pool the add-ons run on, away from the app.
 	SystemPool string
+	// Alerts is whether scalestack:alerts names receivers: Alertmanager then reads them from
+	// AlertmanagerSecret.
+	Alerts bool
 	// Ingress sizes the ingress-nginx controllers: their pods, HPA and pool (the system pool
 	// or an app pool).
 	Ingress spec.Service
@@ -83,7 +86,7 @@ func NewPlatform(ctx *pulumi.Context, name string, s PlatformSpec, provider pulu
 		return pulumi.Map{spec.PoolLabel: pulumi.String(pool)}
 	}
 	onSystem := onPool(s.SystemPool)
-	release := func(c chart, values pulumi.Map) (*helm.Release, error) {
+	release := func(c chart, values pulumi.Map, after ...pulumi.Resource) (*helm.Release, error) {
 		return helm.NewRelease(ctx, name+"-"+c.name, &helm.ReleaseArgs{
 			Name:            pulumi.String(c.name),
 			Chart:           pulumi.String(c.name),
@@ -93,12 +96,43 @@ func NewPlatform(ctx *pulumi.Context, name string, s PlatformSpec, provider pulu
 			RepositoryOpts:  &helm.RepositoryOptsArgs{Repo: pulumi.String(c.repo)},
 			Atomic:          pulumi.Bool(true),
 			Values:          values,
-		}, pulumi.Parent(p))
+		}, pulumi.Parent(p), pulumi.DependsOn(after))
 	}
 	if s.Addons.MetricsServer {
 		if _, err := release(metricsChart, pulumi.Map{"nodeSelector": onSystem, "replicas": pulumi.Int(2)}); err != nil {
 			return nil, err
 		}
+	}
+	if s.Addons.Monitoring {
+		alertmanager := pulumi.Map{"nodeSelector": onSystem}
+		if s.Alerts {
+			// Alertmanager reads scalestack:alerts' receivers from the Secret the signals
+			// component makes, instead of the chart's configuration (which routes nowhere).
+			alertmanager["useExistingSecret"] = pulumi.Bool(true)
+			alertmanager["configSecret"] = pulumi.String(AlertmanagerSecret)
+		}
+		mon, err := release(monitoringChart, pulumi.Map{
+			"prometheus": pulumi.Map{"prometheusSpec": pulumi.Map{
+				"nodeSelector": onSystem,
+				"retention":    pulumi.String("15d"),
+				"serviceMonitorSelectorNilUsesHelmValues": pulumi.Bool(false),
+				// And every PodMonitor (the app's processes') and PrometheusRule (the
+				// signals'), not only the chart's own.
+				"podMonitorSelectorNilUsesHelmValues": pulumi.Bool(false),
+				"ruleSelectorNilUsesHelmValues":       pulumi.Bool(false),
+			}},
+			"grafana":      pulumi.Map{"nodeSelector": onSystem},
+			"alertmanager": pulumi.Map{"alertmanagerSpec": alertmanager},
+			// The nodes' pool label reaches kube_node_labels, which the pool alerts count.
+			"kube-state-metrics": pulumi.Map{
+				"nodeSelector":          onSystem,
+				"metricLabelsAllowlist": pulumi.StringArray{pulumi.String("nodes=[" + spec.PoolLabel + "]")},
+			},
+		})
+		if err != nil {
+			return nil, err
+		}
+		p.Monitoring = mon
 	}
 	p.IngressHost = pulumi.String("").ToStringOutput()
 	if s.Addons.Ingress {
@@ -151,12 +185,14 @@ func NewPlatform(ctx *pulumi.Context, name string, s PlatformSpec, provider pulu
 			"minAvailable":   pulumi.Int(0),
 			"maxUnavailable": pulumi.Int(1),
 			"service":        pulumi.Map{"enabled": pulumi.Bool(false)},
-			"metrics":        pulumi.Map{"enabled": pulumi.Bool(true)},
-			"config":         config,
+			// With monitoring, the chart's ServiceMonitor has Prometheus scrape the controllers
+			// (nginx_ingress_controller_requests, the 5xx and latency alerts' series).
+			"metrics": pulumi.Map{"enabled": pulumi.Bool(true), "serviceMonitor": pulumi.Map{"enabled": pulumi.Bool(s.Addons.Monitoring)}},
+			"config":  config,
 			// The edge's origin certificate serves every host, so Cloudflare's strict TLS
 			// holds; until it exists the controller uses its own.
 			"extraArgs": pulumi.Map{"default-ssl-certificate": pulumi.String(IngressNamespace + "/" + spec.OriginTLSSecret)},
-		}})
+		}}, monitoringFirst(p.Monitoring)...)
 		if err != nil {
 			return nil, err
 		}
@@ -183,22 +219,14 @@ func NewPlatform(ctx *pulumi.Context, name string, s PlatformSpec, provider pulu
 		}
 		p.KEDA = keda
 	}
-	if s.Addons.Monitoring {
-		mon, err := release(monitoringChart, pulumi.Map{
-			"prometheus": pulumi.Map{"prometheusSpec": pulumi.Map{
-				"nodeSelector": onSystem,
-				"retention":    pulumi.String("15d"),
-				"serviceMonitorSelectorNilUsesHelmValues": pulumi.Bool(false),
-				// And every PodMonitor (the WebSocket pods'), not only the chart's own.
-				"podMonitorSelectorNilUsesHelmValues": pulumi.Bool(false),
-			}},
-			"grafana":      pulumi.Map{"nodeSelector": onSystem},
-			"alertmanager": pulumi.Map{"alertmanagerSpec": pulumi.Map{"nodeSelector": onSystem}},
-		})
-		if err != nil {
-			return nil, err
-		}
-		p.Monitoring = mon
-	}
 	return p, ctx.RegisterResourceOutputs(p, pulumi.Map{"ingressHost": p.IngressHost})
+}
+
+// monitoringFirst orders a release after the monitoring add-on's, whose CRDs its
+// ServiceMonitor needs; nothing without monitoring.
+func monitoringFirst(mon pulumi.Resource) []pulumi.Resource {
+	if mon == nil {
+		return nil
+	}
+	return []pulumi.Resource{mon}
 }

@@ -138,7 +138,7 @@ func (d *Database) aws(ctx *pulumi.Context, name string, s Spec, args *Args) err
 	// speaks TLS to RDS: the app's side is plain.
 	d.PooledURL = pgURL(primary.Username, primary.Password, pulumi.String(spec.PoolerHost()).ToStringOutput(),
 		pulumi.Int(spec.PoolerPort).ToIntOutput(), s.DBName, "disable")
-	d.ReplicaURLs = pulumi.ToSecret(replicaURLs.ToStringArrayOutput()).(pulumi.StringArrayOutput)
+	d.ReplicaURLs, d.ReplicaEndpoints = pulumi.ToSecret(replicaURLs.ToStringArrayOutput()).(pulumi.StringArrayOutput), len(replicaURLs)
 	return nil
 }
 

@@ -28,7 +28,13 @@ type Spec struct {
 	spec.Database
 	// Maintenance is the weekly window for engine patches, shared with the cluster.
 	Maintenance spec.Maintenance
+	// Monitored databases get a role of their own for their exporters where the cloud's API
+	// makes one (DigitalOcean): it reads the statistics views, and owns nothing.
+	Monitored bool
 }
+
+// MonitorRole is the database role of the exporters, where the cloud makes one.
+const MonitorRole = "scalestack-monitor"
 
 // WithDefaults fills the documented defaults.
 func (s Spec) WithDefaults() Spec {
@@ -70,8 +76,13 @@ type Database struct {
 	// PoolPort is the port the pooled URL connects to on the private network: DigitalOcean's
 	// managed pool's own; elsewhere the pooler is in the cluster and this is the database's.
 	PoolPort pulumi.IntOutput `pulumi:"poolPort"`
-	// ReplicaURLs are the read replicas' private connection URLs, secret.
-	ReplicaURLs pulumi.StringArrayOutput `pulumi:"replicaUrls"`
+	// ReplicaURLs are the read replicas' private connection URLs, secret; ReplicaEndpoints is
+	// how many there are (one a replica, or one Service in front of the local cloud's).
+	ReplicaURLs      pulumi.StringArrayOutput `pulumi:"replicaUrls"`
+	ReplicaEndpoints int
+	// MonitorUser and MonitorPassword are the exporters' role (MonitorRole) where the cloud
+	// makes one; nil elsewhere, where they read with User's.
+	MonitorUser, MonitorPassword pulumi.StringInput
 }
 
 // New builds the database.
@@ -190,6 +201,17 @@ func (d *Database) digitalOcean(ctx *pulumi.Context, name string, s Spec, args *
 		return err
 	}
 
+	if s.Monitored {
+		monitor, err := digitalocean.NewDatabaseUser(ctx, name+"-user-"+MonitorRole, &digitalocean.DatabaseUserArgs{
+			ClusterId: pg.ID(),
+			Name:      pulumi.String(MonitorRole),
+		}, pulumi.Parent(d))
+		if err != nil {
+			return err
+		}
+		d.MonitorUser, d.MonitorPassword = monitor.Name, pulumi.ToSecret(monitor.Password).(pulumi.StringOutput)
+	}
+
 	d.PrivateHost = pg.PrivateHost
 	d.Port = pg.Port
 	d.User = user.Name
@@ -197,7 +219,7 @@ func (d *Database) digitalOcean(ctx *pulumi.Context, name string, s Spec, args *
 	d.PrimaryURL = withCredentials(pg.PrivateHost, pg.Port, user, s.DBName)
 	d.PooledURL = pulumi.ToSecret(pool.PrivateUri).(pulumi.StringOutput)
 	d.PoolPort = pool.Port
-	d.ReplicaURLs = pulumi.ToSecret(replicaURLs.ToStringArrayOutput()).(pulumi.StringArrayOutput)
+	d.ReplicaURLs, d.ReplicaEndpoints = pulumi.ToSecret(replicaURLs.ToStringArrayOutput()).(pulumi.StringArrayOutput), len(replicaURLs)
 	return nil
 }
 

@@ -185,5 +185,6 @@ func (d *Database) local(ctx *pulumi.Context, name string, s Spec) error {
 	d.PrimaryURL = url(host("postgres"))
 	d.PooledURL = pulumi.ToSecret(pulumi.Sprintf("postgresql://%s:%s@%s:%d/%s?sslmode=disable", s.User, password, spec.PoolerHost(), spec.PoolerPort, s.DBName)).(pulumi.StringOutput)
 	d.ReplicaURLs = pulumi.ToSecret(pulumi.StringArray{url(host("postgres-replica"))}.ToStringArrayOutput()).(pulumi.StringArrayOutput)
+	d.ReplicaEndpoints = min(s.Replicas, 1)
 	return nil
 }

@@ -43,6 +43,23 @@ type Metrics struct {
 	Path string `json:"path,omitempty"`
 }
 
+// The app's metrics, which the alerts, dashboards and the WebSocket pods' autoscaler read: the
+// contract of a process at its metrics port and path.
+const (
+	// ConnectionsMetric is a gauge each WebSocket pod serves: its open WebSockets.
+	ConnectionsMetric = "scalestack_websocket_connections"
+	// LatencyMetric is a histogram the API serves of its requests' durations in seconds (the
+	// series are <name>_bucket, _sum and _count, with the label le).
+	LatencyMetric = "scalestack_http_request_duration_seconds"
+)
+
+// ComponentLabel marks the exporters' objects (value MonitoringComponent) beside the app's own
+// labels: what reads a plan for the app's processes (the diagrams) leaves them out.
+const (
+	ComponentLabel      = "app.kubernetes.io/component"
+	MonitoringComponent = "monitoring"
+)
+
 // DefaultMetricsPath is where a process serves its metrics unless scalestack:app says otherwise.
 const DefaultMetricsPath = "/metrics"
 

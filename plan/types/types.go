@@ -94,4 +94,5 @@ const (
 	ComponentNetwork  = "scalestack:components:Network"
 	WorkloadApp       = "scalestack:workloads:App"
 	WorkloadPlatform  = "scalestack:workloads:Platform"
+	WorkloadSignals   = "scalestack:workloads:Signals"
 )

@@ -18,6 +18,7 @@ import (
 	"github.com/scalestack/scalestack/capacity"
 	"github.com/scalestack/scalestack/components/spec"
 	"github.com/scalestack/scalestack/policies"
+	"github.com/scalestack/scalestack/signals"
 	"github.com/scalestack/scalestack/stacks/tiers"
 )
 
@@ -39,6 +40,8 @@ const (
 	KeyZoneID     = "cloudflareZoneId"
 	KeyAdminCIDRs = "adminCidrs"
 	KeyCapacity   = "capacity"
+	KeySLO        = "slo"
+	KeyAlerts     = "alerts"
 )
 
 // AWSRegionKey is the AWS provider's own region key. The program builds its own AWS provider in
@@ -47,7 +50,7 @@ const AWSRegionKey = "aws:region"
 
 // Keys lists every key this project reads. Any other scalestack:* key is an error, so that a
 // typo is never silently ignored.
-var Keys = []string{KeyCloud, KeyTier, KeyRegion, KeyDomain, KeyProtect, KeyOverrides, KeyBudget, KeyPolicies, KeyApp, KeyKubeconfig, KeyZoneID, KeyAdminCIDRs, KeyCapacity}
+var Keys = []string{KeyCloud, KeyTier, KeyRegion, KeyDomain, KeyProtect, KeyOverrides, KeyBudget, KeyPolicies, KeyApp, KeyKubeconfig, KeyZoneID, KeyAdminCIDRs, KeyCapacity, KeySLO, KeyAlerts}
 
 // BuiltClouds are the clouds the program builds today; the others are accepted names whose
 // components have not landed, refused here with a clear message instead of half a stack.
@@ -142,9 +145,18 @@ type Config struct {
 	CapacityOverrides map[string]any
 	// Capacity is the load model with CapacityOverrides applied.
 	Capacity capacity.Model
+	// SLOMilliseconds is the request latency the stack answers for at the alerts' quantile
+	// (p99), from scalestack:slo; 200 by default (seed 001).
+	SLOMilliseconds int
+	// Alerts are where Alertmanager sends the alerts (scalestack:alerts, a secret); none shows
+	// them in Alertmanager and Grafana only.
+	Alerts signals.Receivers
 	// Preset is the tier preset with the overrides applied and defaults filled.
 	Preset tiers.Preset
 }
+
+// MaxSLOMilliseconds bounds scalestack:slo: a minute.
+const MaxSLOMilliseconds = 60_000
 
 // Key returns a key with the namespace: scalestack:tier.
 func Key(k string) string { return Namespace + ":" + k }
@@ -308,6 +320,28 @@ func Parse(raw map[string]string) (Config, error) {
 		}
 	}
 
+	c.SLOMilliseconds = signals.DefaultSLOMilliseconds
+	if v, ok := raw[Key(KeySLO)]; ok && strings.TrimSpace(v) != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(v))
+		if err != nil || n < 1 || n > MaxSLOMilliseconds {
+			bad(KeySLO, "%q is not a latency in whole milliseconds (want 1 to %d; default %d, seed 001's p99)", v, MaxSLOMilliseconds, signals.DefaultSLOMilliseconds)
+		} else {
+			c.SLOMilliseconds = n
+		}
+	}
+
+	if v, ok := raw[Key(KeyAlerts)]; ok && strings.TrimSpace(v) != "" {
+		dec := json.NewDecoder(strings.NewReader(v))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c.Alerts); err != nil {
+			bad(KeyAlerts, "is not an alerts object (want keys slack, pagerduty, email and smtp, for example {\"slack\": \"https://hooks.slack.com/services/...\"}; set it with pulumi config set --secret): %v", err)
+		} else if err := c.Alerts.Validate(""); err != nil {
+			for _, line := range strings.Split(err.Error(), "\n") {
+				bad(KeyAlerts, "%s", line)
+			}
+		}
+	}
+
 	model, err := capacity.Default()
 	if err != nil {
 		return Config{}, err
@@ -384,6 +418,13 @@ func (c Config) Raw() map[string]string {
 	if len(c.CapacityOverrides) > 0 {
 		b, _ := json.Marshal(c.CapacityOverrides) // a map decoded from JSON always encodes
 		raw[Key(KeyCapacity)] = string(b)
+	}
+	if c.SLOMilliseconds != 0 && c.SLOMilliseconds != signals.DefaultSLOMilliseconds {
+		raw[Key(KeySLO)] = strconv.Itoa(c.SLOMilliseconds)
+	}
+	if !c.Alerts.Empty() {
+		b, _ := json.Marshal(c.Alerts) // strings only: always encodes
+		raw[Key(KeyAlerts)] = string(b)
 	}
 	return raw
 }

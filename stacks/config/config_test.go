@@ -172,7 +172,7 @@ func TestParseInvalid(t *testing.T) {
 				`stacks: config "scalestack:policies": "budgets" is not a rule (want one of stateful-protected,`,
 				`stacks: config "scalestack:budget": "-5" is not a whole number of dollars (want 0 for none, or a monthly ceiling such as 500)`,
 				`stacks: config "scalestack:cloudflareZoneId": is not set, and scalestack:domain is "Not A Domain"`,
-				`stacks: config "scalestack:teir": not a scalestack key (want one of cloud, tier, region, domain, protect, overrides, budget, policies, app, kubeconfig, cloudflareZoneId, adminCidrs, capacity); did you mean "tier"?`,
+				`stacks: config "scalestack:teir": not a scalestack key (want one of cloud, tier, region, domain, protect, overrides, budget, policies, app, kubeconfig, cloudflareZoneId, adminCidrs, capacity, slo, alerts); did you mean "tier"?`,
 				`stacks: config "scalestack:cloud": "gcp" is not a cloud (want one of digitalocean, aws, local)`,
 				`stacks: config "scalestack:tier": "50k" is not a tier (want one of 1k, 10k, 100k, 1m)`,
 				`stacks: config "scalestack:protect": "yes" is not a boolean (want true or false)`,
@@ -302,6 +302,25 @@ func TestParseInvalid(t *testing.T) {
 			},
 		},
 		{
+			name: "slo and alerts name the field and what is allowed",
+			raw: raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1k", "scalestack:slo", "0.2s",
+				"scalestack:alerts", `{"slack":"http://hooks.example","pagerduty":"short","email":"not an address","smtp":{"smarthost":"smtp","from":"x","username":"u"}}`),
+			want: []string{
+				`stacks: config "scalestack:slo": "0.2s" is not a latency in whole milliseconds (want 1 to 60000; default 200, seed 001's p99)`,
+				`stacks: config "scalestack:alerts": slack: is not an https URL (want the incoming webhook's URL, https://hooks.slack.com/services/...)`,
+				`stacks: config "scalestack:alerts": pagerduty: is not an Events API v2 routing key (want the 32 letters and digits of the service's integration key)`,
+				`stacks: config "scalestack:alerts": email: "not an address" is not an e-mail address`,
+				`stacks: config "scalestack:alerts": smtp.smarthost: "smtp" is not host:port (want for example smtp.example.com:587)`,
+				`stacks: config "scalestack:alerts": smtp.from: "x" is not an e-mail address`,
+				`stacks: config "scalestack:alerts": smtp.username: and smtp.password go together`,
+			},
+		},
+		{
+			name: "alerts is an object of known receivers",
+			raw:  raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1k", "scalestack:alerts", `{"sms":"+15550100"}`),
+			want: []string{`stacks: config "scalestack:alerts": is not an alerts object (want keys slack, pagerduty, email and smtp, for example {"slack": "https://hooks.slack.com/services/..."}; set it with pulumi config set --secret): json: unknown field "sms"`},
+		},
+		{
 			name: "explicit zeros are not defaults",
 			raw: raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1k",
 				"scalestack:overrides", `{"workloads":{"websocket":{"loadBalancerNodes":0,"connectionsPerPod":0,"cpuTarget":0,"connectionTarget":0,"loadBalancers":0},"ingress":{"cpuTarget":0},"worker":{"queueLength":0},"pooler":{"replicas":0,"maxClientConnections":0}},"edge":{"cacheTTLSeconds":0},"database":{"backupDays":0},"network":{"zones":0}}`),
@@ -398,19 +417,19 @@ config:
 
 // fuzzKeys are the keys FuzzParse feeds, in the order of its arguments: every key of Keys
 // (TestFuzzCoversEveryKey holds it to that), plus aws:region, which Parse checks on aws.
-var fuzzKeys = []string{KeyCloud, KeyTier, KeyRegion, KeyDomain, KeyProtect, KeyOverrides, KeyBudget, KeyPolicies, KeyApp, KeyKubeconfig, KeyZoneID, KeyAdminCIDRs, KeyCapacity, AWSRegionKey}
+var fuzzKeys = []string{KeyCloud, KeyTier, KeyRegion, KeyDomain, KeyProtect, KeyOverrides, KeyBudget, KeyPolicies, KeyApp, KeyKubeconfig, KeyZoneID, KeyAdminCIDRs, KeyCapacity, KeySLO, KeyAlerts, AWSRegionKey}
 
 // fuzzSeeds are FuzzParse's seed corpus, one value a fuzzKeys entry; between them every key
 // has a value, and the first three parse (TestFuzzSeedsCoverEveryKey).
 var fuzzSeeds = [][]string{
 	{"digitalocean", "100k", "nyc3", "example.com", "true", `{"database":{"replicas":3}}`, "500", `{"stateful-protected":"advisory"}`,
-		`{"api":{"image":"ghcr.io/acme/api:1.4.2","port":3000}}`, "", "023e105f4ecef8ad9ca31a8372d0c353", `["203.0.113.0/24","198.51.100.7/32"]`, `{"limits":{"digitalocean":{"droplets":100}}}`, ""},
+		`{"api":{"image":"ghcr.io/acme/api:1.4.2","port":3000}}`, "", "023e105f4ecef8ad9ca31a8372d0c353", `["203.0.113.0/24","198.51.100.7/32"]`, `{"limits":{"digitalocean":{"droplets":100}}}`, "250", `{"slack":"https://hooks.slack.com/services/T000/B000/XXXX"}`, ""},
 	{"aws", "1m", "eu-west-1", "", "false", `{"cluster":{"admins":["arn:aws:iam::123456789012:role/ops"]}}`, "0", "{}",
-		`{"worker":{"image":"ghcr.io/acme/w@sha256:` + strings.Repeat("a", 64) + `"}}`, "", "", `["0.0.0.0/0"]`, `{"demand":{"requestsPerUser":0.08}}`, "eu-west-1"},
-	{"local", "1k", "", "", "", "", "", "", "", "/tmp/kubeconfig", "", "", "", ""},
+		`{"worker":{"image":"ghcr.io/acme/w@sha256:` + strings.Repeat("a", 64) + `"}}`, "", "", `["0.0.0.0/0"]`, `{"demand":{"requestsPerUser":0.08}}`, "", `{"pagerduty":"0123456789abcdef0123456789abcdef","email":"oncall@example.com","smtp":{"smarthost":"smtp.example.com:587","from":"alerts@example.com"}}`, "eu-west-1"},
+	{"local", "1k", "", "", "", "", "", "", "", "/tmp/kubeconfig", "", "", "", "", "", ""},
 	{"digitalocean", "10k", "fra1", "Example.com", "yes", `{"network":{"cidr":"10.0.0.0/8"},"tier":null}`, "-1", `{"budget":"warn"}`,
-		`{"api":{"image":"acme/api@sha256:abc"}}`, "k", "xyz", `["10.0.0.5/24"]`, `{"demand":{"requestsPerUser":-1}}`, "us-east-1"},
-	{"aws", "1K", "us-east-9", "", "true", `{"workloads":{"websocket":{"loadBalancerNodes":0}}}`, "", "", "", "", "", `"x"`, `{"limits":{"aws":{"droplets":1}}}`, "eu-west-1"},
+		`{"api":{"image":"acme/api@sha256:abc"}}`, "k", "xyz", `["10.0.0.5/24"]`, `{"demand":{"requestsPerUser":-1}}`, "0", `{"slack":"http://x","email":"nope"}`, "us-east-1"},
+	{"aws", "1K", "us-east-9", "", "true", `{"workloads":{"websocket":{"loadBalancerNodes":0}}}`, "", "", "", "", "", `"x"`, `{"limits":{"aws":{"droplets":1}}}`, "1.5", `{"sms":"1"}`, "eu-west-1"},
 }
 
 func TestFuzzCoversEveryKey(t *testing.T) {
@@ -453,10 +472,10 @@ func fuzzRaw(values []string) map[string]string {
 
 func FuzzParse(f *testing.F) {
 	for _, s := range fuzzSeeds {
-		f.Add(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12], s[13])
+		f.Add(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12], s[13], s[14], s[15])
 	}
-	f.Fuzz(func(t *testing.T, cloud, tier, region, domain, protect, overrides, budget, policies, app, kubeconfig, zoneID, adminCIDRs, capacityModel, awsRegion string) {
-		c, err := Parse(fuzzRaw([]string{cloud, tier, region, domain, protect, overrides, budget, policies, app, kubeconfig, zoneID, adminCIDRs, capacityModel, awsRegion}))
+	f.Fuzz(func(t *testing.T, cloud, tier, region, domain, protect, overrides, budget, policies, app, kubeconfig, zoneID, adminCIDRs, capacityModel, slo, alerts, awsRegion string) {
+		c, err := Parse(fuzzRaw([]string{cloud, tier, region, domain, protect, overrides, budget, policies, app, kubeconfig, zoneID, adminCIDRs, capacityModel, slo, alerts, awsRegion}))
 		if err != nil {
 			return
 		}

@@ -132,3 +132,12 @@ func BaselineUsers(name string, own int) (int, error) {
 	}
 	return prev.Users, nil
 }
+
+// Next is the tier above name, empty for the largest (or a name that is no tier).
+func Next(name string) string {
+	i := slices.Index(Names, name)
+	if i < 0 || i+1 == len(Names) {
+		return ""
+	}
+	return Names[i+1]
+}

@@ -56,6 +56,7 @@ Usage:
   scalestack capacity --cloud C --tier T [--users N] [--config F] [--model F] [--format text|json|markdown]
   scalestack capacity --cloud C --users N [--config F] [--model F] [--format text|json|markdown]
   scalestack capacity tiers [--format text|markdown|json]
+  scalestack signals --cloud C --tier T [--config F] [--format yaml|json|markdown] [--out DIR]
 
 Commands:
   plan        run the Pulumi program offline under mocks and print every resource it would create,
@@ -66,6 +67,8 @@ Commands:
   check       run the guardrail policies on the offline plan
   capacity    what every part carries at the tier's minimums and maximums against N users, the
               first bottleneck, and (without --tier) the smallest tier that carries N users
+  signals     the stack's alerting rules (from its capacity), their promtool tests and its
+              Grafana dashboards: what the program deploys where monitoring is on
 
 Exit codes: 0 ok, 1 failed, 2 bad input, 3 the monthly ceiling is above --budget,
 4 a mandatory policy is broken, 5 a part cannot carry the users (capacity).
@@ -74,7 +77,7 @@ Run 'scalestack <command> --help' for a command's flags.
 `
 
 // commands are the commands Main knows, for "did you mean" in its error.
-var commands = []string{"plan", "cost", "check", "capacity", "help"}
+var commands = []string{"plan", "cost", "check", "capacity", "signals", "help"}
 
 // Main runs the command line and returns its exit code.
 func Main(args []string, stdout, stderr io.Writer, deps Deps) int {
@@ -95,8 +98,10 @@ func Main(args []string, stdout, stderr io.Writer, deps Deps) int {
 		err = runCheck(args[1:], stdout, stderr, deps)
 	case "capacity":
 		err = runCapacity(args[1:], stdout, stderr, deps)
+	case "signals":
+		err = runSignals(args[1:], stdout, stderr, deps)
 	default:
-		err = usagef("scalestack: %q is not a command (want plan, cost, check or capacity; see scalestack help)%s", args[0], config.DidYouMean(args[0], commands))
+		err = usagef("scalestack: %q is not a command (want plan, cost, check, capacity or signals; see scalestack help)%s", args[0], config.DidYouMean(args[0], commands))
 	}
 	switch {
 	case err == nil:

@@ -118,6 +118,8 @@ func TestBadInputExitsTwo(t *testing.T) {
 	require.NoError(t, os.WriteFile(badModel, []byte("demand:\n  requestsPerUsers: 1\n"), 0o600))
 	listModel := filepath.Join(dir, "list.yaml")
 	require.NoError(t, os.WriteFile(listModel, []byte("[1, 2]\n"), 0o600))
+	badSLO := filepath.Join(dir, "Pulumi.slo.yaml")
+	require.NoError(t, os.WriteFile(badSLO, []byte("config:\n  scalestack:cloud: aws\n  scalestack:tier: 10k\n  scalestack:slo: fast\n"), 0o600))
 	awsFile := filepath.Join(dir, "Pulumi.eu.yaml")
 	require.NoError(t, os.WriteFile(awsFile, []byte("config:\n  scalestack:cloud: aws\n  scalestack:tier: 1k\n  aws:region: eu-west-1\n"), 0o600))
 	tests := []struct {
@@ -126,7 +128,7 @@ func TestBadInputExitsTwo(t *testing.T) {
 		want string
 	}{
 		{"no command", nil, "Usage:"},
-		{"unknown command", []string{"deploy"}, `scalestack: "deploy" is not a command (want plan, cost, check or capacity; see scalestack help)`},
+		{"unknown command", []string{"deploy"}, `scalestack: "deploy" is not a command (want plan, cost, check, capacity or signals; see scalestack help)`},
 		{"unknown flag", []string{"plan", "--formt", "json"}, "flag provided but not defined: -formt; did you mean --format?"},
 		{"unknown flag, nothing near", []string{"plan", "--zzz", "1k"}, "scalestack plan: flag provided but not defined: -zzz\n"},
 		{"stray argument", []string{"plan", "--tier", "1k", "extra"}, `unexpected argument "extra"`},
@@ -136,10 +138,14 @@ func TestBadInputExitsTwo(t *testing.T) {
 		{"missing config file", []string{"plan", "--config", filepath.Join(dir, "nope.yaml")}, "no such file or directory"},
 		{"broken config file", []string{"plan", "--config", broken}, "not a stack settings file"},
 		{"stack file without the stack in its name", []string{"plan", "--config", unnamed}, `is not named Pulumi.<stack>.yaml (want the stack's name in the file name, for example Pulumi.prod.yaml`},
-		{"near command", []string{"plna"}, `scalestack: "plna" is not a command (want plan, cost, check or capacity; see scalestack help); did you mean "plan"?`},
+		{"near command", []string{"plna"}, `scalestack: "plna" is not a command (want plan, cost, check, capacity or signals; see scalestack help); did you mean "plan"?`},
 		{"near flag", []string{"plan", "--teir", "1k"}, "scalestack plan: flag provided but not defined: -teir; did you mean --tier?"},
 		{"near flag with a value", []string{"check", "--regoin=fra1"}, "did you mean --region?"},
 		{"tier in the wrong case", []string{"plan", "--cloud", "digitalocean", "--tier", "100K"}, `"100K" is not a tier (want one of 1k, 10k, 100k, 1m); did you mean "100k"?`},
+		{"signals bad format", []string{"signals", "--cloud", "aws", "--tier", "100k", "--format", "svg"}, `flag --format: "svg" is not a format (want one of yaml, json, markdown`},
+		{"signals bad tier", []string{"signals", "--cloud", "aws", "--tier", "100"}, `stacks: config "scalestack:tier": "100" is not a tier (want one of 1k, 10k, 100k, 1m)`},
+		{"signals bad slo", []string{"signals", "--config", badSLO}, `stacks: config "scalestack:slo": "fast" is not a latency in whole milliseconds (want 1 to 60000`},
+		{"signals out is a file", []string{"signals", "--cloud", "aws", "--tier", "100k", "--out", badModel}, "scalestack signals: --out " + badModel},
 		{"capacity --cloud digitalocean", []string{"capacity", "--cloud", "digitalocean"}, "give --tier (or a --config with scalestack:tier), or --users N"},
 		{"capacity --cloud digitalocean --users many", []string{"capacity", "--cloud", "digitalocean", "--users", "many"}, `flag --users: "many" is not a number of users (want a whole number from 1 to 1000000000`},
 		{"capacity --users with misplaced underscores", []string{"capacity", "--cloud", "digitalocean", "--users", "1_0_0"}, `flag --users: "1_0_0" is not a number of users`},

@@ -111,6 +111,9 @@ func newDiagram(p plan.Plan) *diagram {
 		scale[k.StringAt("spec.scaleTargetRef.name")] = fmt.Sprintf("%d-%d pods, KEDA", num(k, "spec.minReplicaCount"), num(k, "spec.maxReplicaCount"))
 	}
 	for _, dep := range deployments {
+		if dep.MapAt("metadata.labels")[spec.ComponentLabel] == spec.MonitoringComponent {
+			continue // the exporters: part of the monitoring, not of the app
+		}
 		name := dep.StringAt("metadata.name")
 		pods := scale[name]
 		if pods == "" {
@@ -199,6 +202,9 @@ func newDiagram(p plan.Plan) *diagram {
 		pooled = "deploy_pgbouncer"
 	}
 	for _, dep := range deployments {
+		if dep.MapAt("metadata.labels")[spec.ComponentLabel] == spec.MonitoringComponent {
+			continue // the exporters: part of the monitoring, not of the app
+		}
 		name := dep.StringAt("metadata.name")
 		if name == "pgbouncer" || dep.StringAt("metadata.namespace") != "scalestack" {
 			continue

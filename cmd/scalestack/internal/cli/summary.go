@@ -66,7 +66,21 @@ func sizes(cfg config.Config) map[string]string {
 	if len(addons) > 0 {
 		platform = strings.Join(addons, ", ")
 	}
+	var to []string
+	for _, r := range []struct {
+		name string
+		on   bool
+	}{{"Slack", cfg.Alerts.Slack != ""}, {"PagerDuty", cfg.Alerts.PagerDuty != ""}, {"e-mail " + cfg.Alerts.Email, cfg.Alerts.Email != ""}} {
+		if r.on {
+			to = append(to, r.name)
+		}
+	}
+	receivers := "alerts in Alertmanager and Grafana only (scalestack:alerts names none)"
+	if len(to) > 0 {
+		receivers = "alerts to " + strings.Join(to, ", ")
+	}
 	return map[string]string{
+		types.WorkloadSignals:   fmt.Sprintf("alert rules and Grafana dashboards; %s; p99 SLO %d ms", receivers, cfg.SLOMilliseconds),
 		types.ComponentNetwork:  "VPC " + p.Network.CIDR,
 		types.ComponentCluster:  cluster,
 		types.ComponentDatabase: db,
