@@ -82,7 +82,7 @@ type edgeRules struct{ rateLimit, cache int }
 
 // roles of the app's processes, by the process label the workloads set.
 const (
-	processLabel = "scalestack.dev/process"
+	processLabel = spec.ProcessLabel
 	poolLabel    = spec.PoolLabel
 	roleIngress  = "ingress"
 	ingressChart = "ingress-nginx"

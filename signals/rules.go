@@ -43,11 +43,26 @@ const (
 
 // ProcessLabel is the label Prometheus gives the app's series: the pods' scalestack.dev/process
 // label, which the PodMonitors copy (podTargetLabels) with its name made a label name.
-const ProcessLabel = "scalestack_dev_process"
+var ProcessLabel = promLabel(spec.ProcessLabel)
+
+// PodProcessLabel is kube-state-metrics' label for a pod's process (the pods'
+// scalestack.dev/process), once its metricLabelsAllowlist lets it through.
+var PodProcessLabel = "label_" + ProcessLabel
 
 // PoolNodeLabel is kube-state-metrics' label for a node's pool (spec.PoolLabel), once its
 // metricLabelsAllowlist lets the label through.
-var PoolNodeLabel = "label_" + strings.NewReplacer(".", "_", "/", "_", "-", "_").Replace(spec.PoolLabel)
+var PoolNodeLabel = "label_" + promLabel(spec.PoolLabel)
+
+// promLabel is a Kubernetes label's name as Prometheus's relabelling writes it: every
+// character outside [a-zA-Z0-9_] an underscore.
+func promLabel(k string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '_'
+	}, k)
+}
 
 // Charts whose presence the signals read from the plan.
 const (
@@ -206,13 +221,25 @@ func (b *builder) outgrowing() {
 		b.fire(rule, t.AutoscalerFor, "the "+pr.Role+" autoscaler at its maximum", map[string]string{cur: fmt.Sprintf("%dx40", pr.Max)}, 1)
 	}
 	for _, pl := range b.st.Pools {
+		// The pool's own pods: its processes' (by their scalestack.dev/process label), so that a
+		// pod pending for another pool, or a pool fixed at its maximum, says nothing.
+		var procs []string
+		for _, pr := range b.st.Processes {
+			if pr.Pool == pl.Name && pr.Role != "" && pr.Role != "ingress" && !slices.Contains(procs, pr.Role) {
+				procs = append(procs, pr.Role)
+			}
+		}
+		if len(procs) == 0 {
+			continue
+		}
 		nodes := sel("kube_node_labels", map[string]string{PoolNodeLabel: pl.Name})
 		unsched := "kube_pod_status_unschedulable"
-		expr := fmt.Sprintf("count(%s) >= %d and on() sum(%s) > 0", nodes, pl.Max, unsched)
+		owned := sel("kube_pod_labels", map[string]string{"namespace": b.o.Namespace, PodProcessLabel: "~" + strings.Join(procs, "|")})
+		expr := fmt.Sprintf("count(%s) >= %d and on() sum(%s * on(namespace, pod) group_left() %s) > 0", nodes, pl.Max, sel(unsched, map[string]string{"namespace": b.o.Namespace}), owned)
 		rule := b.add(Outgrowing, AlertPool, "pool/"+pl.Name, expr, t.PoolFor,
-			fmt.Sprintf("node pool %s: {{ $value | humanize }} nodes, its maximum of %d, and pods cannot be scheduled", pl.Name, pl.Max),
-			fmt.Sprintf("The %s pool (%s) has been at its %d nodes for %s with pods pending that no node can take.", pl.Name, pl.Size, pl.Max, prose(t.PoolFor)),
-			fmt.Sprintf("at the pool's maximum nodes with an unschedulable pod for %s", prose(t.PoolFor)),
+			fmt.Sprintf("node pool %s: {{ $value | humanize }} nodes, its maximum of %d, and its pods cannot be scheduled", pl.Name, pl.Max),
+			fmt.Sprintf("The %s pool (%s) has been at its %d nodes for %s with pods of %s pending that no node can take.", pl.Name, pl.Size, pl.Max, prose(t.PoolFor), strings.Join(procs, ", ")),
+			fmt.Sprintf("at the pool's maximum nodes with one of its pods unschedulable for %s", prose(t.PoolFor)),
 			fmt.Sprintf("raise cluster.pools' %s maxNodes", pl.Name))
 		// The nodes of the pool are series of their own, one per node.
 		nodeSeries := func(n int) map[string]string {
@@ -227,10 +254,11 @@ func (b *builder) outgrowing() {
 			return out
 		}
 		maps.Copy(b.quiet, nodeSeries(pl.Min))
-		podLabels := map[string]string{"namespace": b.o.Namespace, "pod": "api-pending", "uid": "0"}
-		b.quiet[sel(unsched, podLabels)] = "0x40"
+		pod := map[string]string{"namespace": b.o.Namespace, "pod": pl.Name + "-pending", "uid": pl.Name}
+		b.quiet[sel(unsched, pod)] = "0x40"
+		b.quiet[sel("kube_pod_labels", mergeLabels(pod, map[string]string{PodProcessLabel: procs[0]}))] = "1x40"
 		change := nodeSeries(pl.Max)
-		change[sel(unsched, podLabels)] = "1x40"
+		change[sel(unsched, pod)] = "1x40"
 		b.fire(rule, t.PoolFor, "the "+pl.Name+" pool at its maximum with a pod pending", change, float64(pl.Max))
 	}
 	if c := b.socketCapacity(); c > 0 && slices.ContainsFunc(b.st.Processes, func(p capacity.Process) bool { return p.Role == "websocket" }) {

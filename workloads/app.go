@@ -48,7 +48,7 @@ const (
 	graceSeconds            = 30
 	websocketPreStopSeconds = 30
 	websocketGraceSeconds   = 90
-	processLabel            = "scalestack.dev/process"
+	processLabel            = spec.ProcessLabel
 	appLabel                = "app.kubernetes.io/name"
 	partOfLabel             = "app.kubernetes.io/part-of"
 	configHashAnnotation    = "scalestack.dev/config-hash"

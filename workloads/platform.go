@@ -123,10 +123,14 @@ func NewPlatform(ctx *pulumi.Context, name string, s PlatformSpec, provider pulu
 			}},
 			"grafana":      pulumi.Map{"nodeSelector": onSystem},
 			"alertmanager": pulumi.Map{"alertmanagerSpec": alertmanager},
-			// The nodes' pool label reaches kube_node_labels, which the pool alerts count.
+			// The nodes' pool label reaches kube_node_labels and the pods' process label
+			// kube_pod_labels: the pool alerts count a pool's nodes and its pending pods.
 			"kube-state-metrics": pulumi.Map{
-				"nodeSelector":          onSystem,
-				"metricLabelsAllowlist": pulumi.StringArray{pulumi.String("nodes=[" + spec.PoolLabel + "]")},
+				"nodeSelector": onSystem,
+				"metricLabelsAllowlist": pulumi.StringArray{
+					pulumi.String("nodes=[" + spec.PoolLabel + "]"),
+					pulumi.String("pods=[" + processLabel + "]"),
+				},
 			},
 		})
 		if err != nil {

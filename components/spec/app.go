@@ -53,6 +53,10 @@ const (
 	LatencyMetric = "scalestack_http_request_duration_seconds"
 )
 
+// ProcessLabel is the label of every pod of the app (and of the exporters) that names its
+// process: api, websocket, worker, pgbouncer, or an exporter's job.
+const ProcessLabel = "scalestack.dev/process"
+
 // ComponentLabel marks the exporters' objects (value MonitoringComponent) beside the app's own
 // labels: what reads a plan for the app's processes (the diagrams) leaves them out.
 const (
