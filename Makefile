@@ -23,7 +23,7 @@ test: ## go test ./..., and the rules' and dashboards' PromQL against Prometheus
 	$(GO) test ./...
 	cd test/promql && $(GO) test ./...
 
-e2e-tools: ## build the end-to-end tools once (Pulumi CLI, Kubernetes provider, API server, kwok)
+e2e-tools: ## build the end-to-end tools once (Pulumi CLI, Kubernetes provider, API server, kwok, promtool, the KEDA and Prometheus operator CRDs)
 	test/e2e/tools/build.sh
 
 e2e: e2e-tools ## the real engine and API server on 127.0.0.1 (needs etcd and openssl); E2EFLAGS=-v

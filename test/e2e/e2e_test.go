@@ -52,6 +52,8 @@ var (
 	workDir string
 	// scalestackBin is the command line, built from this checkout as users build it.
 	scalestackBin string
+	// toolsBin is build.sh's bin folder (promtool, kubectl).
+	toolsBin string
 )
 
 func TestMain(m *testing.M) { os.Exit(run(m)) }
@@ -66,6 +68,7 @@ func run(m *testing.M) int {
 	if err != nil {
 		return fail(err)
 	}
+	toolsBin = bin
 	if workDir, err = os.MkdirTemp("", "scalestack-e2e-"); err != nil {
 		return fail(err)
 	}
@@ -80,6 +83,10 @@ func run(m *testing.M) int {
 		return fail(err)
 	}
 	fmt.Fprintf(os.Stderr, "e2e: cluster ready in %s (%s)\n", time.Since(start).Round(time.Millisecond), workDir)
+	if err := cluster.InstallCRDs(context.Background()); err != nil {
+		cluster.Stop()
+		return fail(fmt.Errorf("install the CRDs: %w", err))
+	}
 	if engine, err = harness.NewPulumi(context.Background(), root, bin, workDir); err != nil {
 		cluster.Stop()
 		return fail(err)

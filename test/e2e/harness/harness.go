@@ -50,6 +50,13 @@ func Root() (string, error) {
 	}
 }
 
+// tools are what build.sh puts in the bin folder and the tests use: commands, and crds/<set>,
+// the folders of CustomResourceDefinitions InstallCRDs applies.
+var tools = []string{
+	"pulumi", "pulumi-resource-kubernetes", "kubectl", "kube-apiserver", "kwok", "promtool",
+	filepath.Join("crds", "monitoring"), filepath.Join("crds", "keda"),
+}
+
 // ToolsBin is the folder of the built tools: SCALESTACK_TOOLS_BIN, else the bin folder of
 // SCALESTACK_TOOLS_CACHE (default ~/.cache/scalestack-tools), as build.sh prints it. It fails
 // naming build.sh when a tool is missing.
@@ -66,13 +73,16 @@ func ToolsBin() (string, error) {
 		}
 		bin = filepath.Join(cache, "bin")
 	}
-	for _, tool := range []string{"pulumi", "pulumi-resource-kubernetes", "kubectl", "kube-apiserver", "kwok"} {
+	for _, tool := range tools {
 		if _, err := os.Stat(filepath.Join(bin, tool)); err != nil {
 			return "", fmt.Errorf("%s: %s is missing: run test/e2e/tools/build.sh (or set SCALESTACK_TOOLS_BIN to the folder it prints)", bin, tool)
 		}
 	}
 	return bin, nil
 }
+
+// Promtool is the path of the built promtool in the bin folder, for `promtool check rules`.
+func Promtool(bin string) string { return filepath.Join(bin, "promtool") }
 
 // Cluster is a running test/e2e/cluster.sh.
 type Cluster struct {
@@ -153,6 +163,38 @@ func (c *Cluster) Kubectl(ctx context.Context, args ...string) ([]byte, error) {
 		return out, fmt.Errorf("kubectl %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
 	}
 	return out, nil
+}
+
+// InstallCRDs applies every CustomResourceDefinition of the bin folder's crds/ sets and waits
+// until the API server serves each of them. The apply is server-side: the larger definitions
+// (the Prometheus operator's) exceed the size limit of client-side apply's annotation.
+func (c *Cluster) InstallCRDs(ctx context.Context) error {
+	sets, err := os.ReadDir(filepath.Join(c.bin, "crds"))
+	if err != nil {
+		return fmt.Errorf("%w: run test/e2e/tools/build.sh", err)
+	}
+	if len(sets) == 0 {
+		return fmt.Errorf("%s: no CRD sets: run test/e2e/tools/build.sh", filepath.Join(c.bin, "crds"))
+	}
+	args := []string{"apply", "--server-side", "-o", "name"}
+	for _, set := range sets {
+		// kubectl does not walk into a folder given as a symbolic link, which each set is.
+		dir, err := filepath.EvalSymlinks(filepath.Join(c.bin, "crds", set.Name()))
+		if err != nil {
+			return err
+		}
+		args = append(args, "-f", dir)
+	}
+	out, err := c.Kubectl(ctx, args...)
+	if err != nil {
+		return err
+	}
+	names := strings.Fields(string(out))
+	if len(names) == 0 {
+		return fmt.Errorf("kubectl %s applied no CRD", strings.Join(args, " "))
+	}
+	_, err = c.Kubectl(ctx, append([]string{"wait", "--for", "condition=established", "--timeout=60s"}, names...)...)
+	return err
 }
 
 // addonsOff turns the Helm add-ons off: their charts come from the internet, which neither the

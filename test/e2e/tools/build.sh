@@ -4,6 +4,8 @@
 #
 #   test/e2e/tools/build.sh            # builds what is missing, prints the bin folder
 #
+# The bin folder holds the commands and crds/, a folder per set of CustomResourceDefinitions.
+#
 # SCALESTACK_TOOLS_CACHE moves the cache (default ~/.cache/scalestack-tools).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -72,5 +74,52 @@ else
 fi
 ln -sf "$out/kwok" "$cache/bin/kwok"
 ln -sfn "$out/stage" "$cache/bin/kwok-stage"
+
+# promtool, for `promtool check rules` on the alert rules the program writes. Its version is
+# github.com/prometheus/common/version's, which a plain go build leaves empty.
+promtool_version=0.316.0
+build promtool "$promtool_version" "$here/prometheus" \
+  -ldflags "-X github.com/prometheus/common/version.Version=$promtool_version" \
+  github.com/prometheus/prometheus/cmd/promtool
+
+# The CRDs of the kinds the program writes, so that the API server validates those objects with
+# their real schemas. bin/crds/<set> links each set's folder.
+mkdir -p "$cache/bin/crds"
+
+# The Prometheus operator's module has Go types, no CRD YAML: controller-gen (the version whose
+# Kubernetes libraries match the module's, 0.34) generates them as the operator's release does,
+# v1 CRDs with structural schemas, one file per kind of every version of the API group.
+controller_gen_version=v0.19.0
+build controller-gen "$controller_gen_version" "$here/crds" sigs.k8s.io/controller-tools/cmd/controller-gen
+monitoring_version=v0.86.0
+monitoring_module=github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring
+out="$cache/crds-monitoring-$monitoring_version"
+if [ -d "$out" ]; then
+  step "monitoring CRDs $monitoring_version: cached"
+else
+  step "monitoring CRDs $monitoring_version: generating"
+  rm -rf "$out.tmp"
+  (cd "$here/crds" && "$cache/bin/controller-gen" crd paths="$monitoring_module/..." output:crd:dir="$out.tmp")
+  mv "$out.tmp" "$out"
+fi
+ln -sfn "$out" "$cache/bin/crds/monitoring"
+
+# KEDA's module ships its CRDs as YAML.
+keda_version=v2.17.0
+keda_module=github.com/kedacore/keda/v2
+out="$cache/crds-keda-$keda_version"
+if [ -d "$out" ]; then
+  step "KEDA CRDs $keda_version: cached"
+else
+  step "KEDA CRDs $keda_version: copying"
+  (cd "$here/crds" && go mod download "$keda_module@$keda_version")
+  mod="$(cd "$here/crds" && go list -m -f '{{.Dir}}' "$keda_module@$keda_version")"
+  [ -d "$mod/config/crd/bases" ] || { echo "build.sh: no config/crd/bases in $keda_module@$keda_version" >&2; exit 1; }
+  rm -rf "$out.tmp" && mkdir -p "$out.tmp"
+  cp "$mod"/config/crd/bases/*.yaml "$out.tmp/"
+  chmod 644 "$out.tmp/"*
+  mv "$out.tmp" "$out"
+fi
+ln -sfn "$out" "$cache/bin/crds/keda"
 
 echo "$cache/bin"
