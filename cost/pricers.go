@@ -25,6 +25,7 @@ var pricers = map[string]func(*estimator, plan.Resource) ([]Part, error){
 	types.AWSCacheReplicationGroup: awsElastiCache,
 	types.AWSNatGateway:            awsNAT,
 	types.AWSEip:                   awsEIP,
+	types.AWSMetricAlarm:           awsAlarm,
 	types.AWSLB:                    awsLoadBalancer,
 	types.AWSEBSVolume:             awsVolume,
 	types.CFZone:                   cloudflareZone,
@@ -314,6 +315,11 @@ func awsNAT(e *estimator, _ plan.Resource) ([]Part, error) {
 	data, err := e.fixed("aws", "NAT data processed, GB (usage)", "natData", "", share)
 	data.Usage, data.UsageKey = true, "natDataGB"
 	return []Part{hours, data}, err
+}
+
+func awsAlarm(e *estimator, _ plan.Resource) ([]Part, error) {
+	p, err := e.fixed("aws", "CloudWatch alarm", "cloudwatchAlarm", "", one)
+	return []Part{p}, err
 }
 
 func awsEIP(e *estimator, _ plan.Resource) ([]Part, error) {

@@ -15,8 +15,10 @@ import (
 // Events API v2 routing key, an e-mail address through an SMTP relay. Any may be set; with none,
 // the alerts show in Alertmanager and Grafana only.
 type Receivers struct {
-	// Slack is an incoming webhook's URL (https://hooks.slack.com/services/...).
-	Slack string `json:"slack,omitempty"`
+	// Slack is an incoming webhook's URL (https://hooks.slack.com/services/...);
+	// SlackChannel the channel it posts to, which DigitalOcean's alert policies must name.
+	Slack        string `json:"slack,omitempty"`
+	SlackChannel string `json:"slackChannel,omitempty"`
 	// PagerDuty is a service's Events API v2 integration (routing) key.
 	PagerDuty string `json:"pagerduty,omitempty"`
 	// Email is the address alerts are sent to; SMTP is the relay that sends them.
@@ -49,6 +51,9 @@ func (r Receivers) Validate(prefix string) error {
 		if err != nil || u.Scheme != "https" || u.Host == "" {
 			bad("slack", "is not an https URL (want the incoming webhook's URL, https://hooks.slack.com/services/...)")
 		}
+	}
+	if r.SlackChannel != "" && (r.Slack == "" || !strings.HasPrefix(r.SlackChannel, "#") || len(r.SlackChannel) < 2) {
+		bad("slackChannel", "%q needs slack, and names a channel (want for example #alerts, beside slack's webhook URL)", r.SlackChannel)
 	}
 	if r.PagerDuty != "" && !routingKey.MatchString(r.PagerDuty) {
 		bad("pagerduty", "is not an Events API v2 routing key (want the 32 letters and digits of the service's integration key)")
@@ -88,11 +93,15 @@ func AlertmanagerConfig(r Receivers) ([]byte, error) {
 	receiver := map[string]any{"name": "scalestack"}
 	text := `{{ range .Alerts }}{{ .Annotations.summary }}: {{ .Annotations.description }} ({{ .Annotations.runbook_url }}){{ "\n" }}{{ end }}`
 	if r.Slack != "" {
-		receiver["slack_configs"] = []any{map[string]any{
+		slack := map[string]any{
 			"api_url": r.Slack, "send_resolved": true,
 			"title": `[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }} {{ .CommonLabels.part }}`,
 			"text":  text,
-		}}
+		}
+		if r.SlackChannel != "" {
+			slack["channel"] = r.SlackChannel
+		}
+		receiver["slack_configs"] = []any{slack}
 	}
 	if r.PagerDuty != "" {
 		receiver["pagerduty_configs"] = []any{map[string]any{"routing_key": r.PagerDuty, "send_resolved": true, "description": `{{ .CommonAnnotations.summary }}`}}

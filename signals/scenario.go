@@ -118,6 +118,10 @@ func (b *builder) set() (Set, error) {
 		s.Scenarios = append(s.Scenarios, sc)
 	}
 	s.Dashboards = b.dashboards()
+	s.Alarms = CloudAlarms(b.st, b.r, b.m, b.t, b.o)
+	if s.Alarms == nil {
+		s.Alarms = []Alarm{}
+	}
 	return s, nil
 }
 

@@ -164,6 +164,8 @@ type Set struct {
 	Alerts []Alert `json:"alerts"`
 	// Scenarios are the promtool unit tests of the rules.
 	Scenarios []Scenario `json:"scenarios"`
+	// Alarms are the cloud's own alerting's share (CloudAlarms).
+	Alarms []Alarm `json:"alarms"`
 }
 
 // Alert is one alert as the README's runbook lists it.

@@ -244,3 +244,26 @@ func TestReadmeRunbookHasEveryAlert(t *testing.T) {
 		}
 	}
 }
+
+// The cloud's alarms: the database's CPU at the model's target always, the rest only where
+// monitoring is off, none on the local cloud.
+func TestCloudAlarms(t *testing.T) {
+	m := model(t)
+	names := func(s Set) []string {
+		var out []string
+		for _, a := range s.Alarms {
+			out = append(out, a.Name)
+		}
+		return out
+	}
+	do1k, _ := signalsOf(t, spec.DigitalOcean, "1k", m)
+	assert.ElementsMatch(t, []string{"database-cpu", "database-memory", "node-cpu", "node-memory", "cache-memory"}, names(do1k))
+	assert.Equal(t, 70.0, do1k.Alarms[0].Threshold)
+	assert.Contains(t, do1k.Alarms[0].Summary, "pulumi config set scalestack:tier 10k")
+	aws1k, _ := signalsOf(t, spec.AWS, "1k", m)
+	assert.ElementsMatch(t, []string{"database-cpu", "database-connections", "cache-evictions", "cache-memory"}, names(aws1k))
+	aws100k, _ := signalsOf(t, spec.AWS, "100k", m)
+	assert.Equal(t, []string{"database-cpu"}, names(aws100k))
+	local, _ := signalsOf(t, spec.Local, "1k", m)
+	assert.Empty(t, local.Alarms)
+}

@@ -70,7 +70,7 @@ func TestNoSignalsWithoutMonitoring(t *testing.T) {
 // scalestack:alerts becomes Alertmanager's configuration, in a Secret the chart's Alertmanager
 // reads; its receivers never show in the plan.
 func TestAlertsRouteToTheReceivers(t *testing.T) {
-	p := planFor(t, spec.DigitalOcean, "100k", "scalestack:alerts", `{"slack":"https://hooks.slack.com/services/T000/B000/XXXX"}`)
+	p := planFor(t, spec.DigitalOcean, "100k", "scalestack:alerts", `{"slack":"https://hooks.slack.com/services/T000/B000/XXXX","slackChannel":"#alerts"}`)
 	var found bool
 	for _, s := range p.OfType(types.K8sSecret) {
 		if s.StringAt("metadata.name") == workloads.AlertmanagerSecret {
@@ -110,4 +110,50 @@ func TestExportersOnTheSystemPool(t *testing.T) {
 		monitor = monitor || u.StringAt("name") == "scalestack-monitor"
 	}
 	assert.True(t, monitor, "the exporters' own database user")
+}
+
+// The cloud's own alerting carries the database's CPU always (Prometheus cannot see a managed
+// database's), and without monitoring every part the cloud measures, at the rules' thresholds.
+func TestCloudAlarms(t *testing.T) {
+	alarmsOf := func(p plan.Plan, typ string) map[string]plan.Resource {
+		out := map[string]plan.Resource{}
+		for _, r := range p.OfType(typ) {
+			out[r.Name] = r
+		}
+		return out
+	}
+	email := `{"email":"oncall@example.com","smtp":{"smarthost":"smtp.example.com:587","from":"alerts@example.com"}}`
+	do1k := alarmsOf(planFor(t, spec.DigitalOcean, "1k", "scalestack:alerts", email), types.DOMonitorAlert)
+	require.Len(t, do1k, 5)
+	cpu := do1k["scalestack-prod-alerts-database-cpu"]
+	assert.Equal(t, 70.0, cpu.Inputs["value"], "the capacity model's database.cpuTarget")
+	assert.Equal(t, "10m", cpu.StringAt("window"))
+	assert.Equal(t, "scalestack-prod-db-pg-id", cpu.StringAt("entities.0"))
+	assert.Nil(t, cpu.Inputs["tags"], "a policy's tags select what it watches")
+	assert.Equal(t, "oncall@example.com", cpu.StringAt("alerts.emails.0"))
+	node := do1k["scalestack-prod-alerts-node-cpu"]
+	assert.Equal(t, "k8s:scalestack-prod-cluster-doks-id", node.StringAt("tags.0"))
+
+	// With monitoring, the rules carry the rest: only the database's CPU is the cloud's.
+	do100k := alarmsOf(planFor(t, spec.DigitalOcean, "100k", "scalestack:alerts", email), types.DOMonitorAlert)
+	assert.Len(t, do100k, 1)
+	// No receiver: a DigitalOcean policy has nowhere to go, and none is made.
+	assert.Empty(t, alarmsOf(planFor(t, spec.DigitalOcean, "1k"), types.DOMonitorAlert))
+
+	aws1k := planFor(t, spec.AWS, "1k")
+	alarms := alarmsOf(aws1k, types.AWSMetricAlarm)
+	var names []string
+	for _, a := range alarms {
+		names = append(names, a.StringAt("metricName"))
+		periods, ok := a.NumberAt("evaluationPeriods")
+		require.True(t, ok)
+		datapoints, _ := a.NumberAt("datapointsToAlarm")
+		assert.Equal(t, periods, datapoints, "every minute of the duration breaches")
+		assert.GreaterOrEqual(t, periods, 5.0)
+		assert.Equal(t, "notBreaching", a.StringAt("treatMissingData"))
+	}
+	assert.ElementsMatch(t, []string{"CPUUtilization", "DatabaseConnections", "Evictions", "DatabaseMemoryUsagePercentage"}, names)
+	assert.Len(t, aws1k.OfType("aws:sns/topic:Topic"), 1)
+	assert.Len(t, alarmsOf(planFor(t, spec.AWS, "100k"), types.AWSMetricAlarm), 1)
+	assert.Empty(t, planFor(t, spec.Local, "1k").OfType(types.ComponentAlerts))
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/scalestack/scalestack/components/alerts"
 	"github.com/scalestack/scalestack/components/cache"
 	"github.com/scalestack/scalestack/components/cluster"
 	"github.com/scalestack/scalestack/components/database"
@@ -20,6 +21,7 @@ import (
 	"github.com/scalestack/scalestack/components/network"
 	"github.com/scalestack/scalestack/components/spec"
 	"github.com/scalestack/scalestack/internal/recorder"
+	"github.com/scalestack/scalestack/plan/types"
 	"github.com/scalestack/scalestack/signals"
 	"github.com/scalestack/scalestack/stacks/config"
 	"github.com/scalestack/scalestack/stacks/tiers"
@@ -137,11 +139,19 @@ func deploy(ctx *pulumi.Context, cfg config.Config, withSignals bool) (*Platform
 		return nil, err
 	}
 
-	if monitoring && withSignals {
-		set, err := signalsOf(ctx.Project(), ctx.Stack(), cfg)
-		if err != nil {
+	var set signals.Set
+	if withSignals && (monitoring || cfg.Cloud != spec.Local) {
+		if set, err = signalsOf(ctx.Project(), ctx.Stack(), cfg); err != nil {
 			return nil, err
 		}
+	}
+	if withSignals && len(set.Alarms) > 0 {
+		if _, err := alerts.New(ctx, base+"-alerts", alerts.Spec{Placement: place, Alarms: set.Alarms, Receivers: cfg.Alerts},
+			&alerts.Args{ClusterID: cl.ClusterID, DatabaseID: db.CloudID, CacheID: kv.CloudID, Databases: db.Identifiers, CacheMembers: kv.Members}, opts...); err != nil {
+			return nil, err
+		}
+	}
+	if monitoring && withSignals {
 		var am pulumi.StringInput
 		if !cfg.Alerts.Empty() {
 			b, err := signals.AlertmanagerConfig(cfg.Alerts)
@@ -251,6 +261,11 @@ func tagTransform(list []string, kv map[string]string) pulumi.ResourceTransforma
 		if strings.HasPrefix(args.Type, "cloudflare:") {
 			// Cloudflare record tags are name:value pairs on paid plans only; its resources
 			// carry a comment instead.
+			return nil
+		}
+		if args.Type == types.DOMonitorAlert {
+			// An alert policy's tags select what it watches: the stack's tags would point a
+			// database's policy at every Droplet and database of the stack.
 			return nil
 		}
 		v := reflect.ValueOf(args.Props)

@@ -39,14 +39,19 @@ type Signals struct {
 	pulumi.ResourceState
 }
 
-// NewSignals deploys a stack's signals after the monitoring add-on (monitoring), whose release
-// makes the namespace and the PrometheusRule CRD.
+// NewSignals deploys a stack's signals after the monitoring add-on's release (monitoring), which
+// makes the namespace and the PrometheusRule CRD; nil where the cluster runs the add-on itself.
 func NewSignals(ctx *pulumi.Context, name string, s SignalsSpec, provider pulumi.ProviderResource, monitoring pulumi.Resource, opts ...pulumi.ResourceOption) (*Signals, error) {
 	c := &Signals{}
 	if err := ctx.RegisterComponentResource(SignalsType, name, c, append(opts, pulumi.Providers(provider))...); err != nil {
 		return nil, err
 	}
-	child := []pulumi.ResourceOption{pulumi.Parent(c), pulumi.DependsOn([]pulumi.Resource{monitoring})}
+	child := []pulumi.ResourceOption{pulumi.Parent(c)}
+	if monitoring != nil {
+		// The release makes the namespace and the CRD; a cluster that runs the add-on itself
+		// (workloads.addons.installed) has both already.
+		child = append(child, pulumi.DependsOn([]pulumi.Resource{monitoring}))
+	}
 	ls := pulumi.StringMap{partOfLabel: pulumi.String("scalestack")}
 	at := func(name string, more pulumi.StringMap) *metav1.ObjectMetaArgs {
 		all := pulumi.StringMap{}

@@ -69,8 +69,15 @@ func (c *Cache) aws(ctx *pulumi.Context, name string, s Spec, args *Args) error 
 		version += ".0"
 	}
 	standby := s.Standby.AWS
+	groupID := names.DNS(name, 40)
+	// In cluster mode ElastiCache names a group's nodes <group>-<shard, 4 digits>-<node, 3 digits>.
+	for shard := 1; shard <= s.Shards.AWS; shard++ {
+		for node := 1; node <= 1+standby; node++ {
+			c.Members = append(c.Members, fmt.Sprintf("%s-%04d-%03d", groupID, shard, node))
+		}
+	}
 	group, err := elasticache.NewReplicationGroup(ctx, name+"-group", &elasticache.ReplicationGroupArgs{
-		ReplicationGroupId:       pulumi.String(names.DNS(name, 40)),
+		ReplicationGroupId:       pulumi.String(groupID),
 		Description:              pulumi.String(s.Engine + " of " + name),
 		Engine:                   pulumi.String(s.Engine),
 		EngineVersion:            pulumi.String(version),

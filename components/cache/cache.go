@@ -67,6 +67,10 @@ type Cache struct {
 	// TLS says connections are encrypted (managed caches); the local cloud's in-cluster cache
 	// is reached in plain text inside its network policies.
 	TLS pulumi.BoolOutput `pulumi:"tls"`
+	// CloudID is the managed cache's id in the cloud (DigitalOcean), for its alert policies;
+	// Members are ElastiCache's node ids (AWS), which CloudWatch measures each of.
+	CloudID pulumi.StringInput
+	Members []string
 }
 
 // New builds the cache.
@@ -132,6 +136,7 @@ func (c *Cache) digitalOcean(ctx *pulumi.Context, name string, s Spec, args *Arg
 	if err := do.ClusterOnlyFirewall(ctx, name+"-firewall", valkey.ID(), args.ClusterID, c); err != nil {
 		return err
 	}
+	c.CloudID = valkey.ID()
 	c.PrivateHost = valkey.PrivateHost
 	c.Port = valkey.Port
 	// DigitalOcean's managed Valkey speaks TLS only: rediss://.

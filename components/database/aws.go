@@ -69,6 +69,7 @@ func (d *Database) aws(ctx *pulumi.Context, name string, s Spec, args *Args) err
 		storage = defaultStorageGiB
 	}
 	identifier := names.DNS(name, 63)
+	d.Identifiers = []string{identifier}
 	stateful := []pulumi.ResourceOption{parent, pulumi.Protect(s.Protect)}
 	common := func(a *rds.InstanceArgs) *rds.InstanceArgs {
 		a.StorageType = pulumi.String("gp3")
@@ -115,6 +116,7 @@ func (d *Database) aws(ctx *pulumi.Context, name string, s Spec, args *Args) err
 	replicaURLs := pulumi.StringArray{}
 	for i := 1; i <= s.Replicas; i++ {
 		replicaName := fmt.Sprintf("%s-replica-%d", name, i)
+		d.Identifiers = append(d.Identifiers, names.DNS(replicaName, 63))
 		replica, err := rds.NewInstance(ctx, replicaName, common(&rds.InstanceArgs{
 			Identifier:        pulumi.String(names.DNS(replicaName, 63)),
 			ReplicateSourceDb: primary.Identifier,

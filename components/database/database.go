@@ -83,6 +83,11 @@ type Database struct {
 	// MonitorUser and MonitorPassword are the exporters' role (MonitorRole) where the cloud
 	// makes one; nil elsewhere, where they read with User's.
 	MonitorUser, MonitorPassword pulumi.StringInput
+	// CloudID is the managed database's id in the cloud (DigitalOcean), for its alert
+	// policies; Identifiers are the RDS instances' (AWS), the primary's first, then each
+	// replica's, which CloudWatch measures.
+	CloudID     pulumi.StringInput
+	Identifiers []string
 }
 
 // New builds the database.
@@ -212,6 +217,7 @@ func (d *Database) digitalOcean(ctx *pulumi.Context, name string, s Spec, args *
 		d.MonitorUser, d.MonitorPassword = monitor.Name, pulumi.ToSecret(monitor.Password).(pulumi.StringOutput)
 	}
 
+	d.CloudID = pg.ID()
 	d.PrivateHost = pg.PrivateHost
 	d.Port = pg.Port
 	d.User = user.Name

@@ -9,6 +9,7 @@ const (
 	DODatabaseConnectionPool = "digitalocean:index/databaseConnectionPool:DatabaseConnectionPool"
 	DODatabaseFirewall       = "digitalocean:index/databaseFirewall:DatabaseFirewall"
 	DODatabaseReplica        = "digitalocean:index/databaseReplica:DatabaseReplica"
+	DOMonitorAlert           = "digitalocean:index/monitorAlert:MonitorAlert"
 	DODatabaseUser           = "digitalocean:index/databaseUser:DatabaseUser"
 	DOKubernetesCluster      = "digitalocean:index/kubernetesCluster:KubernetesCluster"
 	DOKubernetesNodePool     = "digitalocean:index/kubernetesNodePool:KubernetesNodePool"
@@ -29,6 +30,7 @@ const (
 	AWSEKSAddon                   = "aws:eks/addon:Addon"
 	AWSEKSNodeGroup               = "aws:eks/nodeGroup:NodeGroup"
 	AWSEip                        = "aws:ec2/eip:Eip"
+	AWSMetricAlarm                = "aws:cloudwatch/metricAlarm:MetricAlarm"
 	AWSIAMOpenIdConnectProvider   = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
 	AWSIAMRole                    = "aws:iam/role:Role"
 	AWSInternetGateway            = "aws:ec2/internetGateway:InternetGateway"
@@ -87,6 +89,7 @@ const (
 
 // scalestack components.
 const (
+	ComponentAlerts   = "scalestack:components:Alerts"
 	ComponentCache    = "scalestack:components:Cache"
 	ComponentCluster  = "scalestack:components:Cluster"
 	ComponentDatabase = "scalestack:components:Database"

@@ -339,6 +339,8 @@ func Parse(raw map[string]string) (Config, error) {
 			for _, line := range strings.Split(err.Error(), "\n") {
 				bad(KeyAlerts, "%s", line)
 			}
+		} else if c.Cloud == spec.DigitalOcean && c.Alerts.Slack != "" && c.Alerts.SlackChannel == "" {
+			bad(KeyAlerts, "slackChannel: is not set, and slack is (want the channel the webhook posts to, for example #alerts: DigitalOcean's alert policies name it)")
 		}
 	}
 

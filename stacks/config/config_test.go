@@ -423,7 +423,7 @@ var fuzzKeys = []string{KeyCloud, KeyTier, KeyRegion, KeyDomain, KeyProtect, Key
 // has a value, and the first three parse (TestFuzzSeedsCoverEveryKey).
 var fuzzSeeds = [][]string{
 	{"digitalocean", "100k", "nyc3", "example.com", "true", `{"database":{"replicas":3}}`, "500", `{"stateful-protected":"advisory"}`,
-		`{"api":{"image":"ghcr.io/acme/api:1.4.2","port":3000}}`, "", "023e105f4ecef8ad9ca31a8372d0c353", `["203.0.113.0/24","198.51.100.7/32"]`, `{"limits":{"digitalocean":{"droplets":100}}}`, "250", `{"slack":"https://hooks.slack.com/services/T000/B000/XXXX"}`, ""},
+		`{"api":{"image":"ghcr.io/acme/api:1.4.2","port":3000}}`, "", "023e105f4ecef8ad9ca31a8372d0c353", `["203.0.113.0/24","198.51.100.7/32"]`, `{"limits":{"digitalocean":{"droplets":100}}}`, "250", `{"slack":"https://hooks.slack.com/services/T000/B000/XXXX","slackChannel":"#alerts"}`, ""},
 	{"aws", "1m", "eu-west-1", "", "false", `{"cluster":{"admins":["arn:aws:iam::123456789012:role/ops"]}}`, "0", "{}",
 		`{"worker":{"image":"ghcr.io/acme/w@sha256:` + strings.Repeat("a", 64) + `"}}`, "", "", `["0.0.0.0/0"]`, `{"demand":{"requestsPerUser":0.08}}`, "", `{"pagerduty":"0123456789abcdef0123456789abcdef","email":"oncall@example.com","smtp":{"smarthost":"smtp.example.com:587","from":"alerts@example.com"}}`, "eu-west-1"},
 	{"local", "1k", "", "", "", "", "", "", "", "/tmp/kubeconfig", "", "", "", "", "", ""},

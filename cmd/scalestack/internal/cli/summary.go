@@ -80,6 +80,7 @@ func sizes(cfg config.Config) map[string]string {
 		receivers = "alerts to " + strings.Join(to, ", ")
 	}
 	return map[string]string{
+		types.ComponentAlerts:   "the cloud's own alarms at the rules' thresholds (the database's CPU; every measured part without monitoring); " + strings.Replace(receivers, "alerts in Alertmanager and Grafana only", "in the cloud's console only", 1),
 		types.WorkloadSignals:   fmt.Sprintf("alert rules and Grafana dashboards; %s; p99 SLO %d ms", receivers, cfg.SLOMilliseconds),
 		types.ComponentNetwork:  "VPC " + p.Network.CIDR,
 		types.ComponentCluster:  cluster,
