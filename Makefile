@@ -53,9 +53,10 @@ cost: ## the monthly cost of every cloud and tier, beside the seed bands
 capacity: ## what every cloud and tier carries, its first bottleneck, and its cost over the floor
 	$(GO) run ./cmd/scalestack capacity tiers
 
-bench: ## benchmarks: cost diff --preview on a 5,000-step preview; capacity, plan, cost and check of every preset
+bench: ## benchmarks: cost diff --preview on a 5,000-step preview; capacity, signals, plan, cost and check of every preset
 	$(GO) test ./cost -run '^$$' -bench . -benchmem
 	$(GO) test ./capacity -run '^$$' -bench . -benchmem
+	$(GO) test ./signals -run '^$$' -bench . -benchmem
 	$(GO) test ./cmd/scalestack -run '^$$' -bench . -benchmem
 
 plan: ## the offline plan of a DigitalOcean 100K stack

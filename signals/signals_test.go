@@ -267,3 +267,32 @@ func TestCloudAlarms(t *testing.T) {
 	local, _ := signalsOf(t, spec.Local, "1k", m)
 	assert.Empty(t, local.Alarms)
 }
+
+// BenchmarkSignals makes the signals of every cloud's and tier's golden plan: the part of a
+// plan or an up that the program's second, offline run does not already pay for.
+func BenchmarkSignals(b *testing.B) {
+	m := model(b)
+	type stack struct {
+		p          plan.Plan
+		o          Options
+		users, low int
+	}
+	var all []stack
+	for _, cloud := range clouds {
+		for _, tier := range tiers.Names {
+			pre, err := tiers.Load(tier)
+			require.NoError(b, err)
+			base, err := tiers.BaselineUsers(tier, pre.Users)
+			require.NoError(b, err)
+			all = append(all, stack{goldenPlan(b, cloud, tier), Options{Cloud: cloud, Tier: tier, Next: tiers.Next(tier), SLOMilliseconds: DefaultSLOMilliseconds, Namespace: "scalestack"}, pre.Users, base})
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		for _, s := range all {
+			if _, _, err := ForPlan(s.p, m, s.o, s.users, s.low); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
