@@ -55,7 +55,7 @@ func CloudAlarms(st capacity.Stack, r capacity.Report, m capacity.Model, t Thres
 		add("database-cpu", SignalDatabaseCPU, target*100, t.DatabaseFor,
 			fmt.Sprintf("database primary above %s CPU (the capacity model's target) for %s", percent(target), prose(t.DatabaseFor)))
 	}
-	if Monitoring(st) {
+	if Monitoring(st, o) {
 		return out
 	}
 	switch o.Cloud {

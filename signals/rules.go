@@ -70,9 +70,12 @@ const (
 	ingressChart    = "ingress-nginx"
 )
 
-// Monitoring is whether a stack runs Prometheus (the monitoring add-on): where it does not, the
-// cloud's own alerting carries the alerts that it can.
-func Monitoring(st capacity.Stack) bool { return slices.Contains(st.Addons, monitoringChart) }
+// Monitoring is whether a stack runs Prometheus (the monitoring add-on), by its own release or
+// the cluster's install (o.Installed): where it does not, the cloud's own alerting carries the
+// alerts that it can.
+func Monitoring(st capacity.Stack, o Options) bool {
+	return slices.Contains(st.Addons, monitoringChart) || slices.Contains(o.Installed, spec.AddonMonitoring)
+}
 
 // Build makes a stack's signals from what its plan runs (st), the capacity report of the same
 // plan at its tier (r), the capacity model (for the database's CPU target) and the thresholds.
@@ -90,12 +93,11 @@ func Build(st capacity.Stack, r capacity.Report, m capacity.Model, t Thresholds,
 }
 
 type builder struct {
-	st  capacity.Stack
-	r   capacity.Report
-	m   capacity.Model
-	t   Thresholds
-	o   Options
-	out []Group
+	st capacity.Stack
+	r  capacity.Report
+	m  capacity.Model
+	t  Thresholds
+	o  Options
 	// rules by group, in the order made.
 	outgrow, broke []Rule
 	alerts         []Alert
@@ -417,7 +419,7 @@ func (b *builder) broken() {
 		b.latency(AlertLatency, "ingress", "nginx_ingress_controller_request_duration_seconds_bucket", map[string]string{"ingress": "api", "exported_namespace": b.o.Namespace}, nil, q, qName, slo,
 			"at the ingress (what users wait for, the API's time included)")
 	}
-	if Monitoring(b.st) {
+	if Monitoring(b.st, b.o) {
 		b.latency(AlertAPILatency, "api", spec.LatencyMetric+"_bucket", map[string]string{"namespace": b.o.Namespace, ProcessLabel: "api"}, map[string]string{"pod": "api-a"}, q, qName, slo,
 			"in the API's own histogram ("+spec.LatencyMetric+"), where the app serves it")
 	}

@@ -128,6 +128,9 @@ type Options struct {
 	SLOMilliseconds int
 	// Namespace is the app's namespace.
 	Namespace string
+	// Installed are the add-ons the cluster runs itself (workloads.addons.installed), which the
+	// plan shows no release of.
+	Installed []string
 }
 
 // DefaultSLOMilliseconds is scalestack:slo's default: seed 001's p99 under 200 ms.

@@ -210,6 +210,7 @@ func signalsOf(project, stack string, cfg config.Config) (signals.Set, error) {
 	}
 	set, _, err := signals.ForPlan(p, cfg.Capacity, signals.Options{
 		Cloud: cfg.Cloud, Tier: cfg.Tier, Next: tiers.Next(cfg.Tier), SLOMilliseconds: cfg.SLOMilliseconds, Namespace: workloads.Namespace,
+		Installed: cfg.Preset.Workloads.Addons.Installed,
 	}, cfg.Preset.Users, baseline)
 	if err != nil {
 		return signals.Set{}, fmt.Errorf("stacks: signals: %w", err)

@@ -113,10 +113,12 @@ type Args struct {
 	CachePassword    pulumi.StringInput
 	CacheClusterMode pulumi.BoolInput
 	CacheTLS         pulumi.BoolInput
-	// DependsOn are add-ons the app's custom resources need first (KEDA's CRDs).
+	// DependsOn are add-ons the app's custom resources need first (KEDA's CRDs); none where
+	// the cluster runs the add-on itself (workloads.addons.installed).
 	DependsOn []pulumi.Resource
-	// Monitoring is the monitoring add-on's release, when it is on: the PodMonitor of a
-	// process scaled on its connections needs its CRDs first.
+	// Monitoring is the monitoring add-on's release, when scalestack installs it: the
+	// PodMonitor of a process scaled on its connections needs its CRDs first. Nil when it is
+	// off or the cluster's own.
 	Monitoring pulumi.Resource
 }
 

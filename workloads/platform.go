@@ -60,12 +60,15 @@ const prometheusPort = 9090
 type Platform struct {
 	pulumi.ResourceState
 
-	// KEDA is KEDA's release when it is on: its CRDs must exist before a ScaledObject.
+	// KEDA is KEDA's release when it is on: its CRDs must exist before a ScaledObject. Nil
+	// when it is off or the cluster runs it already (workloads.addons.installed), which has
+	// the CRDs.
 	KEDA pulumi.Resource
 	// Monitoring is kube-prometheus-stack's release when it is on: its CRDs must exist before
-	// a PodMonitor.
+	// a PodMonitor. Nil when it is off or the cluster runs it already.
 	Monitoring pulumi.Resource
-	// Ingress is ingress-nginx's release when it is on; it creates IngressNamespace.
+	// Ingress is ingress-nginx's release when it is on; it creates IngressNamespace. Nil
+	// when it is off.
 	Ingress pulumi.Resource
 	// IngressHost is the ingress load balancer's address once the cloud assigns it; empty
 	// without the ingress add-on.
@@ -73,7 +76,7 @@ type Platform struct {
 }
 
 // NewPlatform installs the add-ons the spec switches on, each as a Helm release with a pinned
-// chart, on the system pool.
+// chart, on the system pool; those the cluster runs already (Addons.Installed) get none.
 func NewPlatform(ctx *pulumi.Context, name string, s PlatformSpec, provider pulumi.ProviderResource, opts ...pulumi.ResourceOption) (*Platform, error) {
 	p := &Platform{}
 	if err := ctx.RegisterComponentResource(PlatformType, name, p, append(opts, pulumi.Providers(provider))...); err != nil {
@@ -98,12 +101,12 @@ func NewPlatform(ctx *pulumi.Context, name string, s PlatformSpec, provider pulu
 			Values:          values,
 		}, pulumi.Parent(p), pulumi.DependsOn(after))
 	}
-	if s.Addons.MetricsServer {
+	if s.Addons.Release(spec.AddonMetricsServer) {
 		if _, err := release(metricsChart, pulumi.Map{"nodeSelector": onSystem, "replicas": pulumi.Int(2)}); err != nil {
 			return nil, err
 		}
 	}
-	if s.Addons.Monitoring {
+	if s.Addons.Release(spec.AddonMonitoring) {
 		alertmanager := pulumi.Map{"nodeSelector": onSystem}
 		if s.Alerts {
 			// Alertmanager reads scalestack:alerts' receivers from the Secret the signals
@@ -139,7 +142,7 @@ func NewPlatform(ctx *pulumi.Context, name string, s PlatformSpec, provider pulu
 		p.Monitoring = mon
 	}
 	p.IngressHost = pulumi.String("").ToStringOutput()
-	if s.Addons.Ingress {
+	if s.Addons.Release(spec.AddonIngress) {
 		// The chart's own Service is off: the load balancer is a Service of this program, so
 		// its address feeds the edge's records and its source ranges lock it to the edge.
 		config := pulumi.Map{}
@@ -216,7 +219,7 @@ func NewPlatform(ctx *pulumi.Context, name string, s PlatformSpec, provider pulu
 		p.IngressHost = svc.Host
 		p.Ingress = rel
 	}
-	if s.Addons.KEDA {
+	if s.Addons.Release(spec.AddonKEDA) {
 		keda, err := release(kedaChart, pulumi.Map{"nodeSelector": onSystem})
 		if err != nil {
 			return nil, err

@@ -89,18 +89,6 @@ func (p Pooler) ServerConnections(poolSize int) int {
 	return max(poolSize/p.Replicas, 1)
 }
 
-// Addons switch the platform add-ons on and off.
-type Addons struct {
-	Ingress       bool `yaml:"ingress"`
-	MetricsServer bool `yaml:"metricsServer"`
-	KEDA          bool `yaml:"keda"`
-	Monitoring    bool `yaml:"monitoring"`
-	// ClusterAutoscaler is Cluster Autoscaler on EKS, which grows and shrinks the node groups
-	// within their bounds; DOKS autoscales its pools itself, and the local cloud's cluster is
-	// not ours to resize.
-	ClusterAutoscaler bool `yaml:"clusterAutoscaler"`
-}
-
 // Defaults of Workloads.
 var (
 	DefaultResources = Resources{CPU: "250m", Memory: "256Mi", CPULimit: "1", MemoryLimit: "512Mi"}
@@ -267,6 +255,7 @@ func (w Workloads) Validate(prefix, systemPool string, pools []NodePool) error {
 		p.addf("pooler.maxClientConnections", "%d is below 1", w.Pooler.MaxClientConnections)
 	}
 	p.add(w.Pooler.Resources.Validate(p.prefix + "pooler.resources."))
+	p.add(w.Addons.Validate(p.prefix + "addons."))
 	return errors.Join(p.errs...)
 }
 

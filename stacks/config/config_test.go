@@ -340,6 +340,23 @@ func TestParseInvalid(t *testing.T) {
 			},
 		},
 		{
+			name: "installed add-ons are switched on, listed once, and ones the cluster can run",
+			raw: raw("scalestack:cloud", "local", "scalestack:tier", "10k", "scalestack:kubeconfig", "k.yaml",
+				"scalestack:overrides", `{"workloads":{"addons":{"keda":false,"installed":["keda","ingress","monitoring","monitoring","grafana"]}}}`),
+			want: []string{
+				`stacks: tier 10k with scalestack:overrides: workloads.addons.installed.0: "keda" is installed but workloads.addons.keda is false (want keda: true, or "keda" left out of installed)`,
+				`stacks: tier 10k with scalestack:overrides: workloads.addons.installed.1: "ingress" cannot be left to the cluster: scalestack's ingress load balancer and edge settings come with its own release (want one of metricsServer, keda, monitoring; or ingress: false to route with a controller of your own)`,
+				`stacks: tier 10k with scalestack:overrides: workloads.addons.installed.3: "monitoring" is already entry 2 (want each add-on once)`,
+				`stacks: tier 10k with scalestack:overrides: workloads.addons.installed.4: "grafana" is not an add-on (want one of metricsServer, keda, monitoring)`,
+			},
+		},
+		{
+			name: "installed is a list",
+			raw: raw("scalestack:cloud", "local", "scalestack:tier", "10k", "scalestack:kubeconfig", "k.yaml",
+				"scalestack:overrides", `{"workloads":{"addons":{"installed":"keda"}}}`),
+			want: []string{`stacks: config "scalestack:overrides": "workloads.addons.installed": is a string (want a list; a list replaces the preset's whole list)`},
+		},
+		{
 			name: "bad admin ranges",
 			raw: raw("scalestack:cloud", "aws", "scalestack:tier", "1k",
 				"scalestack:adminCidrs", `["203.0.113.7","10.0.0.5/24","office","2001:db8::/129","203.0.113.0/24","203.0.113.0/24","2001:db8::/48"]`),

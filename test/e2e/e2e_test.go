@@ -3,7 +3,7 @@
 // Package e2e runs the real Pulumi engine and the real Kubernetes provider against a real API
 // server on 127.0.0.1 (with kwok's fake nodes), for a stack of the local cloud: up, a tier
 // upgrade, bad configuration, a cost diff of a real preview, a manifest the API server refuses,
-// and destroy.
+// and destroy; and a stack on a cluster that runs KEDA and monitoring itself (addons_test.go).
 //
 //	test/e2e/tools/build.sh && go test -tags e2e ./test/e2e
 //
@@ -486,6 +486,14 @@ func testDestroy(t *testing.T, stack auto.Stack) {
 	p := planOf(t, cluster.LocalConfig("10k"))
 	_, err := stack.Destroy(ctx, optdestroy.ProgressStreams(logFile(t, "destroy")))
 	require.NoError(t, err, "pulumi destroy")
+	checkDestroyed(t, p)
+}
+
+// checkDestroyed checks that a destroy left no object of the plan, no object that the provider
+// wrote, and no volume of our claims.
+func checkDestroyed(t *testing.T, p plan.Plan) {
+	t.Helper()
+	ctx := context.Background()
 	for _, r := range p.Resources {
 		if !isObject(r) {
 			continue

@@ -93,6 +93,7 @@ func setOf(p plan.Plan, cfg config.Config) (signals.Set, error) {
 	}
 	set, _, err := signals.ForPlan(p, cfg.Capacity, signals.Options{
 		Cloud: cfg.Cloud, Tier: cfg.Tier, Next: tiers.Next(cfg.Tier), SLOMilliseconds: cfg.SLOMilliseconds, Namespace: signalsNamespace,
+		Installed: cfg.Preset.Workloads.Addons.Installed,
 	}, cfg.Preset.Users, baseline)
 	if err != nil {
 		return signals.Set{}, fmt.Errorf("scalestack signals: %w", err)

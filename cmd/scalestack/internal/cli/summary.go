@@ -54,11 +54,15 @@ func sizes(cfg config.Config) map[string]string {
 		w.WebSocket.MinReplicas, w.WebSocket.MaxReplicas, w.Worker.MinReplicas, w.Worker.MaxReplicas)
 	var addons []string
 	for _, a := range []struct {
-		name string
-		on   bool
-	}{{"ingress-nginx", w.Addons.Ingress}, {"metrics-server", w.Addons.MetricsServer}, {"KEDA", w.Addons.KEDA},
-		{"kube-prometheus-stack", w.Addons.Monitoring}, {"Cluster Autoscaler", w.Addons.ClusterAutoscaler && c == spec.AWS}} {
-		if a.on {
+		name, key string
+		on        bool
+	}{{"ingress-nginx", spec.AddonIngress, w.Addons.Ingress}, {"metrics-server", spec.AddonMetricsServer, w.Addons.MetricsServer},
+		{"KEDA", spec.AddonKEDA, w.Addons.KEDA}, {"kube-prometheus-stack", spec.AddonMonitoring, w.Addons.Monitoring},
+		{"Cluster Autoscaler", spec.AddonClusterAutoscaler, w.Addons.ClusterAutoscaler && c == spec.AWS}} {
+		switch {
+		case a.on && w.Addons.IsInstalled(a.key):
+			addons = append(addons, a.name+" (the cluster's)")
+		case a.on:
 			addons = append(addons, a.name)
 		}
 	}
