@@ -87,7 +87,7 @@ func (b *builder) dashboards() []Dashboard {
 	}
 	if p, ok := b.part("database-connections"); ok {
 		add(&tier, "Database connections against the size's limit", "short",
-			Target{Expr: fmt.Sprintf("sum by (state) (max by (datname, state) (%s))", sel("pg_stat_activity_count", map[string]string{"namespace": ns, "job": PostgresExporterJob})), Legend: "{{state}}"},
+			Target{Expr: fmt.Sprintf("max by (datname) (%s)", sel(connectionsMetric, map[string]string{"namespace": ns, "job": PostgresExporterJob})), Legend: "{{datname}}"},
 			limit(p.Ceiling.Capacity, "limit"))
 	}
 	if len(b.st.DatabaseStatefulSets) > 0 {

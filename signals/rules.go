@@ -64,6 +64,9 @@ func promLabel(k string) string {
 	}, k)
 }
 
+// connectionsMetric is postgres_exporter's count of a database's backends.
+const connectionsMetric = "pg_stat_database_numbackends"
+
 // Charts whose presence the signals read from the plan.
 const (
 	monitoringChart = "kube-prometheus-stack"
@@ -147,11 +150,19 @@ func (b *builder) labels(kind, part string) map[string]string {
 	return ls
 }
 
+// poolKey is where scalestack:overrides raises a node pool's maximum.
+func (b *builder) poolKey(pool string) string {
+	if pool == b.st.SystemPool {
+		return "raise cluster.systemPool.maxNodes"
+	}
+	return fmt.Sprintf("raise the maxNodes of cluster.appPools' %s pool", pool)
+}
+
 // advice is what an outgrowing alert tells the operator to do.
 func (b *builder) advice(raise string) (string, string) {
 	if b.o.Next == "" {
 		return fmt.Sprintf("%s is the largest preset: %s with scalestack:overrides, then pulumi up (scalestack capacity --cloud %s --tier %s shows what else it moves).", b.o.Tier, raise, b.o.Cloud, b.o.Tier),
-			fmt.Sprintf("pulumi config set --path 'scalestack:overrides...' # %s", raise)
+			fmt.Sprintf("scalestack capacity --cloud %s --tier %s", b.o.Cloud, b.o.Tier)
 	}
 	cmd := "pulumi config set scalestack:tier " + b.o.Next
 	return fmt.Sprintf("Switch to the %s preset: %s, then pulumi up (scalestack upgrade --to %s prints the runbook).", b.o.Next, cmd, b.o.Next), cmd
@@ -242,7 +253,7 @@ func (b *builder) outgrowing() {
 			fmt.Sprintf("node pool %s: {{ $value | humanize }} nodes, its maximum of %d, and its pods cannot be scheduled", pl.Name, pl.Max),
 			fmt.Sprintf("The %s pool (%s) has been at its %d nodes for %s with pods of %s pending that no node can take.", pl.Name, pl.Size, pl.Max, prose(t.PoolFor), strings.Join(procs, ", ")),
 			fmt.Sprintf("at the pool's maximum nodes with one of its pods unschedulable for %s", prose(t.PoolFor)),
-			fmt.Sprintf("raise cluster.pools' %s maxNodes", pl.Name))
+			b.poolKey(pl.Name))
 		// The nodes of the pool are series of their own, one per node.
 		nodeSeries := func(n int) map[string]string {
 			out := map[string]string{}
@@ -301,7 +312,7 @@ func (b *builder) database() {
 			"database primary: CPU at {{ $value | humanizePercentage }} of its request for "+prose(t.DatabaseFor),
 			fmt.Sprintf("The database primary has used more than %s of its CPU for %s (seed 004's warning sign; the capacity model plans to %s).", percent(target), prose(t.DatabaseFor), percent(target)),
 			fmt.Sprintf("%s CPU (the capacity model's database.cpuTarget) for %s", percent(target), prose(t.DatabaseFor)),
-			"raise database.size or database.readReplicas")
+			"raise database.size or database.replicas")
 		pod := b.st.DatabaseStatefulSets[0] + "-0"
 		cpu := sel("container_cpu_usage_seconds_total", map[string]string{"namespace": b.st.DatabaseNamespace, "pod": pod, "container": "postgres"})
 		reqS := sel("kube_pod_container_resource_requests", map[string]string{"namespace": b.st.DatabaseNamespace, "pod": pod, "container": "postgres", "resource": "cpu", "unit": "core"})
@@ -311,21 +322,24 @@ func (b *builder) database() {
 	}
 	if p, ok := b.part("database-connections"); ok && p.Ceiling.Capacity > 0 {
 		c := p.Ceiling.Capacity
-		series := func(state string) string {
-			return sel("pg_stat_activity_count", map[string]string{"namespace": b.o.Namespace, "job": PostgresExporterJob, "datname": "app", "state": state})
+		series := func(datname string) string {
+			return sel(connectionsMetric, map[string]string{"namespace": b.o.Namespace, "job": PostgresExporterJob, "datname": datname})
 		}
-		// Two exporters serve the same counts: the larger of each, summed over states.
-		expr := fmt.Sprintf("sum(max by (datname, state) (%s)) / %s > %s", sel("pg_stat_activity_count", map[string]string{"namespace": b.o.Namespace, "job": PostgresExporterJob}), num(c), num(near))
+		// The backends of every database, whoever their role: pg_stat_database shows them to
+		// any user, where pg_stat_activity hides other roles' sessions' state from a user
+		// without pg_monitor (DigitalOcean's scalestack-monitor). Two exporters serve the same
+		// counts: the larger of each, summed over databases.
+		expr := fmt.Sprintf("sum(max by (datname) (%s)) / %s > %s", sel(connectionsMetric, map[string]string{"namespace": b.o.Namespace, "job": PostgresExporterJob}), num(c), num(near))
 		rule := b.add(Outgrowing, AlertConnections, "database-connections", expr, t.ConnectionsFor,
 			fmt.Sprintf("database connections at {{ $value | humanizePercentage }} of the %s %s allows", capacity.Count(c), b.st.Database),
 			fmt.Sprintf("The primary (%s) allows %s connections to the app; more than %s have been in use for %s. New pods will be refused connections.", b.st.Database, capacity.Count(c), percent(near), prose(t.ConnectionsFor)),
 			fmt.Sprintf("%s of the connections the size allows (%s here) for %s", percent(near), capacity.Count(c), prose(t.ConnectionsFor)),
 			"raise database.size")
 		idle := math.Round(0.2 * c)
-		b.quiet[series("idle")] = num(idle) + "x40"
-		b.quiet[series("active")] = "2x40"
+		b.quiet[series("app")] = num(idle) + "x40"
+		b.quiet[series("postgres")] = "2x40"
 		busy := math.Ceil(0.9*c) - 2
-		b.fire(rule, t.ConnectionsFor, "the database's connections at 90% of its size's", map[string]string{series("idle"): num(busy) + "x40"}, (busy+2)/c)
+		b.fire(rule, t.ConnectionsFor, "the database's connections at 90% of its size's", map[string]string{series("app"): num(busy) + "x40"}, (busy+2)/c)
 	}
 	if slices.ContainsFunc(b.st.Processes, func(p capacity.Process) bool { return p.Role == "pgbouncer" }) {
 		series := sel("pgbouncer_pools_client_waiting_connections", map[string]string{"namespace": b.o.Namespace, "job": PgBouncerExporterJob, "database": "app", "user": "app", "pod": "pgbouncer-a"})
@@ -427,13 +441,16 @@ func (b *builder) broken() {
 	crash := func(pod, reason string) string {
 		return sel("kube_pod_container_status_waiting_reason", map[string]string{"namespace": b.o.Namespace, "pod": pod, "container": "app", "reason": reason})
 	}
-	expr := fmt.Sprintf("max by (pod, container) (%s) > 0", sel("kube_pod_container_status_waiting_reason", map[string]string{"namespace": b.o.Namespace, "reason": "CrashLoopBackOff"}))
+	// The reason's series comes and goes: the container runs between back-offs, and the
+	// kubelet's back-off grows to 5 minutes. Over a window as long as the rule's duration, a
+	// container that keeps crashing shows the reason at least once.
+	expr := fmt.Sprintf("max by (pod, container) (max_over_time(%s[%s])) > 0", sel("kube_pod_container_status_waiting_reason", map[string]string{"namespace": b.o.Namespace, "reason": "CrashLoopBackOff"}), minutes(t.CrashFor))
 	rule := b.add(Broken, AlertCrash, "app", expr, t.CrashFor,
 		"{{ $labels.pod }} ({{ $labels.container }}) is crash-looping",
 		fmt.Sprintf("A container of the app has been in CrashLoopBackOff for %s: kubectl -n %s logs {{ $labels.pod }} -c {{ $labels.container }} --previous.", prose(t.CrashFor), b.o.Namespace),
 		"CrashLoopBackOff for "+prose(t.CrashFor), "")
 	b.quiet[crash("api-a", "ContainerCreating")] = "0x40"
-	b.fireWith(rule, t.CrashFor, "an API pod crash-looping", map[string]string{crash("api-a", "CrashLoopBackOff"): "1x40"}, 1, map[string]string{"pod": "api-a", "container": "app"})
+	b.fireWith(rule, t.CrashFor, "an API pod crash-looping", map[string]string{crash("api-a", "CrashLoopBackOff"): strings.Repeat("1 _ _ _ ", 10)}, 1, map[string]string{"pod": "api-a", "container": "app"})
 }
 
 // latency is a quantile-over-SLO rule on a histogram: the quantile in milliseconds, so the
@@ -474,7 +491,8 @@ func (b *builder) down() {
 	}
 	for _, s := range stores {
 		series := sel(s.metric, map[string]string{"namespace": b.o.Namespace, "job": s.job, "instance": s.job + ":9000"})
-		expr := fmt.Sprintf("min by (job) (%s) == 0", sel(s.metric, map[string]string{"namespace": b.o.Namespace, "job": s.jobs}))
+		// Two exporter pods per job: down when neither reaches the store.
+		expr := fmt.Sprintf("max by (job) (%s) == 0", sel(s.metric, map[string]string{"namespace": b.o.Namespace, "job": s.jobs}))
 		rule := b.add(Broken, AlertDown, s.part, expr, t.DownFor,
 			"{{ $labels.job }} cannot reach the "+s.part,
 			fmt.Sprintf("The %s's exporter has not reached it for %s: the %s is down, unreachable from the cluster, or refuses the exporter's credentials.", s.part, prose(t.DownFor), s.part),

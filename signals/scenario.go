@@ -19,7 +19,7 @@ type Scenario struct {
 	// Series are input series (a selector and promtool's expanding notation), one a minute.
 	Series map[string]string `json:"series"`
 	// Fires are the alerts that fire at EvalMinutes, and none other; none fires at
-	// QuietMinutes, before any alert's duration has passed.
+	// QuietMinutes, a minute before the firing rule's duration has passed.
 	Fires        []Firing `json:"fires"`
 	EvalMinutes  int      `json:"evalMinutes"`
 	QuietMinutes int      `json:"quietMinutes"`
@@ -50,11 +50,13 @@ func (b *builder) fireWith(rule Rule, dur capacity.Figure, name string, change m
 		ann[k] = render(v, value, seriesLabels)
 	}
 	b.scenarios = append(b.scenarios, Scenario{
-		Name:         name,
-		Series:       change, // the quiet series are added in set(), once all are known
-		Fires:        []Firing{{Alert: rule.Alert, Labels: labels, Annotations: ann}},
-		EvalMinutes:  int(dur.Value) + settle,
-		QuietMinutes: 1,
+		Name:        name,
+		Series:      change, // the quiet series are added in set(), once all are known
+		Fires:       []Firing{{Alert: rule.Alert, Labels: labels, Annotations: ann}},
+		EvalMinutes: int(dur.Value) + settle,
+		// A minute before the rule's duration has passed it must not fire yet: a shorter
+		// duration than thresholds.yaml's fails the test.
+		QuietMinutes: max(1, int(dur.Value)-1),
 	})
 }
 

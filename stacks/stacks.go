@@ -53,6 +53,9 @@ func Load(ctx *pulumi.Context) (config.Config, error) {
 			}
 		}
 	}
+	if err := config.CheckSecrets(raw, ctx.IsConfigSecret); err != nil {
+		return config.Config{}, err
+	}
 	return config.Parse(raw)
 }
 

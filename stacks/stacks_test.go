@@ -62,10 +62,17 @@ func planFor(t *testing.T, cloud spec.Cloud, tier string, extra ...string) plan.
 	if cloud == spec.Local {
 		raw["scalestack:kubeconfig"] = "testdata/kubeconfig.yaml"
 	}
+	var secrets []string
 	for i := 0; i+1 < len(extra); i += 2 {
 		raw[extra[i]] = extra[i+1]
+		// Credentials are set encrypted, as the program demands.
+		for _, k := range config.SecretKeys {
+			if extra[i] == config.Key(k) {
+				secrets = append(secrets, extra[i])
+			}
+		}
 	}
-	p, err := stacks.Plan("prod", raw, nil)
+	p, err := stacks.Plan("prod", raw, secrets)
 	require.NoError(t, err)
 	return p
 }

@@ -94,7 +94,10 @@ func (b *builder) exporters() error {
 			e.env = corev1.EnvVarArray{fromSecret("DATA_SOURCE_URI", "PRIMARY_URI"), fromSecret("DATA_SOURCE_USER", "USER"), fromSecret("DATA_SOURCE_PASS", "PASSWORD")}
 		case e.job == signals.RedisExporterJob:
 			e.env = corev1.EnvVarArray{fromSecret("REDIS_ADDR", "CACHE_ADDR"), fromSecret("REDIS_PASSWORD", "CACHE_PASSWORD"),
-				&corev1.EnvVarArgs{Name: pulumi.String("REDIS_EXPORTER_CHECK_SINGLE_KEYS"), Value: pulumi.String("db0=" + b.s.App.Queue)}}
+				&corev1.EnvVarArgs{Name: pulumi.String("REDIS_EXPORTER_CHECK_SINGLE_KEYS"), Value: pulumi.String("db0=" + b.s.App.Queue)},
+				// In cluster mode (ElastiCache) the queue's key lives on one shard: the exporter
+				// follows the cluster's redirects to it.
+				&corev1.EnvVarArgs{Name: pulumi.String("REDIS_EXPORTER_IS_CLUSTER"), Value: pulumi.Sprintf("%t", b.args.CacheClusterMode)}}
 		default: // a read replica's, in order after the primary's
 			e.env = corev1.EnvVarArray{fromSecret("DATA_SOURCE_URI", fmt.Sprintf("REPLICA_%d_URI", i)), fromSecret("DATA_SOURCE_USER", "USER"), fromSecret("DATA_SOURCE_PASS", "PASSWORD")}
 		}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"slices"
 	"strconv"
@@ -151,6 +152,9 @@ type Config struct {
 	// Alerts are where Alertmanager sends the alerts (scalestack:alerts, a secret); none shows
 	// them in Alertmanager and Grafana only.
 	Alerts signals.Receivers
+	// AlertsEncrypted is true where the stack file keeps scalestack:alerts encrypted and the
+	// offline commands, which decrypt nothing, cannot read its receivers.
+	AlertsEncrypted bool
 	// Preset is the tier preset with the overrides applied and defaults filled.
 	Preset tiers.Preset
 }
@@ -330,11 +334,19 @@ func Parse(raw map[string]string) (Config, error) {
 		}
 	}
 
-	if v, ok := raw[Key(KeyAlerts)]; ok && strings.TrimSpace(v) != "" {
+	if raw[Key(KeyAlerts)] == SecretPlaceholder {
+		c.AlertsEncrypted = true
+	} else if v, ok := raw[Key(KeyAlerts)]; ok && strings.TrimSpace(v) != "" {
 		dec := json.NewDecoder(strings.NewReader(v))
 		dec.DisallowUnknownFields()
+		want := "want an object of slack, slackChannel, pagerduty, email and smtp, for example {\"slack\": \"https://hooks.slack.com/services/...\", \"slackChannel\": \"#alerts\"}; set it with pulumi config set --secret"
+		var extra json.RawMessage
 		if err := dec.Decode(&c.Alerts); err != nil {
-			bad(KeyAlerts, "is not an alerts object (want keys slack, pagerduty, email and smtp, for example {\"slack\": \"https://hooks.slack.com/services/...\"}; set it with pulumi config set --secret): %v", err)
+			bad(KeyAlerts, "is not an alerts object (%s): %v", want, err)
+		} else if strings.TrimSpace(v) == "null" {
+			bad(KeyAlerts, "is null (%s)", want)
+		} else if err := dec.Decode(&extra); err != io.EOF {
+			bad(KeyAlerts, "has more after its object (%s)", want)
 		} else if err := c.Alerts.Validate(""); err != nil {
 			for _, line := range strings.Split(err.Error(), "\n") {
 				bad(KeyAlerts, "%s", line)
@@ -472,4 +484,22 @@ func (c Config) PolicyOptions() (policies.Options, error) {
 	model := c.Capacity
 	opts.Cloud, opts.Capacity = c.Cloud, &model
 	return opts, nil
+}
+
+// SecretKeys are the keys whose values are credentials: set in plain text, they would sit
+// readable in the stack file and its history.
+var SecretKeys = []string{KeyAlerts}
+
+// CheckSecrets refuses a credential key set in plain text; secure lists the keys the stack
+// keeps encrypted (its file's secure values, or the engine's secret keys).
+func CheckSecrets(raw map[string]string, secure func(key string) bool) error {
+	var errs []error
+	for _, k := range SecretKeys {
+		v := strings.TrimSpace(raw[Key(k)])
+		if v == "" || v == "{}" || secure(Key(k)) {
+			continue
+		}
+		errs = append(errs, fmt.Errorf("%s: is set in plain text (want it encrypted: pulumi config set --secret %s '...'; it holds webhooks, routing keys and passwords)", Key(k), Key(k)))
+	}
+	return errors.Join(errs...)
 }

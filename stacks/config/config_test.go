@@ -318,7 +318,17 @@ func TestParseInvalid(t *testing.T) {
 		{
 			name: "alerts is an object of known receivers",
 			raw:  raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1k", "scalestack:alerts", `{"sms":"+15550100"}`),
-			want: []string{`stacks: config "scalestack:alerts": is not an alerts object (want keys slack, pagerduty, email and smtp, for example {"slack": "https://hooks.slack.com/services/..."}; set it with pulumi config set --secret): json: unknown field "sms"`},
+			want: []string{`stacks: config "scalestack:alerts": is not an alerts object (want an object of slack, slackChannel, pagerduty, email and smtp, for example {"slack": "https://hooks.slack.com/services/...", "slackChannel": "#alerts"}; set it with pulumi config set --secret): json: unknown field "sms"`},
+		},
+		{
+			name: "alerts is one object",
+			raw:  raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1k", "scalestack:alerts", `{"email":"a@example.com"} {"email":"b@example.com"}`),
+			want: []string{`stacks: config "scalestack:alerts": has more after its object (want an object of slack, slackChannel, pagerduty, email and smtp, for example {"slack": "https://hooks.slack.com/services/...", "slackChannel": "#alerts"}; set it with pulumi config set --secret)`},
+		},
+		{
+			name: "alerts is not null",
+			raw:  raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1k", "scalestack:alerts", `null`),
+			want: []string{`stacks: config "scalestack:alerts": is null (want an object of slack, slackChannel, pagerduty, email and smtp, for example {"slack": "https://hooks.slack.com/services/...", "slackChannel": "#alerts"}; set it with pulumi config set --secret)`},
 		},
 		{
 			name: "explicit zeros are not defaults",

@@ -168,6 +168,9 @@ func (s *stackFlags) resolve() (config.StackFile, config.Config, error) {
 	if err != nil {
 		return sf, cfg, usageError{err}
 	}
+	if err := config.CheckSecrets(sf.Raw, func(key string) bool { return slices.Contains(sf.Secrets, key) }); err != nil {
+		return sf, cfg, usageError{fmt.Errorf("%s: %w", s.configPath, err)}
+	}
 	return sf, cfg, nil
 }
 

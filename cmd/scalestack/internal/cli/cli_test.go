@@ -122,12 +122,15 @@ func TestBadInputExitsTwo(t *testing.T) {
 	require.NoError(t, os.WriteFile(badSLO, []byte("config:\n  scalestack:cloud: aws\n  scalestack:tier: 10k\n  scalestack:slo: fast\n"), 0o600))
 	awsFile := filepath.Join(dir, "Pulumi.eu.yaml")
 	require.NoError(t, os.WriteFile(awsFile, []byte("config:\n  scalestack:cloud: aws\n  scalestack:tier: 1k\n  aws:region: eu-west-1\n"), 0o600))
+	plainAlerts := filepath.Join(dir, "Pulumi.plain.yaml")
+	require.NoError(t, os.WriteFile(plainAlerts, []byte("config:\n  scalestack:cloud: aws\n  scalestack:tier: 10k\n  scalestack:alerts:\n    slack: https://hooks.slack.com/services/T000/B000/XXXX\n"), 0o600))
 	tests := []struct {
 		name string
 		args []string
 		want string
 	}{
 		{"no command", nil, "Usage:"},
+		{"alerts in plain text", []string{"plan", "--config", plainAlerts}, `scalestack:alerts: is set in plain text (want it encrypted: pulumi config set --secret scalestack:alerts`},
 		{"unknown command", []string{"deploy"}, `scalestack: "deploy" is not a command (want plan, cost, check, capacity or signals; see scalestack help)`},
 		{"unknown flag", []string{"plan", "--formt", "json"}, "flag provided but not defined: -formt; did you mean --format?"},
 		{"unknown flag, nothing near", []string{"plan", "--zzz", "1k"}, "scalestack plan: flag provided but not defined: -zzz\n"},

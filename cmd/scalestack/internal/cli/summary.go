@@ -80,11 +80,14 @@ func sizes(cfg config.Config) map[string]string {
 		}
 	}
 	receivers := "alerts in Alertmanager and Grafana only (scalestack:alerts names none)"
-	if len(to) > 0 {
+	switch {
+	case cfg.AlertsEncrypted:
+		receivers = "alerts to scalestack:alerts' receivers (encrypted: the offline plan reads none of them, and makes none of the cloud's alert policies that need them)"
+	case len(to) > 0:
 		receivers = "alerts to " + strings.Join(to, ", ")
 	}
 	return map[string]string{
-		types.ComponentAlerts:   "the cloud's own alarms at the rules' thresholds (the database's CPU; every measured part without monitoring); " + strings.Replace(receivers, "alerts in Alertmanager and Grafana only", "in the cloud's console only", 1),
+		types.ComponentAlerts:   "the cloud's own alarms at the rules' thresholds (the database's CPU; every measured part without monitoring); " + cloudReceivers(cfg, receivers),
 		types.WorkloadSignals:   fmt.Sprintf("alert rules and Grafana dashboards; %s; p99 SLO %d ms", receivers, cfg.SLOMilliseconds),
 		types.ComponentNetwork:  "VPC " + p.Network.CIDR,
 		types.ComponentCluster:  cluster,
@@ -225,4 +228,18 @@ func summaryText(p plan.Plan, rep cost.Report, check policies.Report, capacity s
 		fmt.Fprintf(&b, "  capacity: %s; scalestack capacity for every part\n", capacity)
 	}
 	return b.String()
+}
+
+// cloudReceivers says where the cloud's own alarms go: DigitalOcean makes a policy only with an
+// e-mail address or a Slack channel to send to; CloudWatch alarms show in the console without.
+func cloudReceivers(cfg config.Config, receivers string) string {
+	switch {
+	case cfg.AlertsEncrypted:
+		return receivers
+	case cfg.Cloud == spec.DigitalOcean && cfg.Alerts.Email == "" && cfg.Alerts.Slack == "":
+		return "none made: DigitalOcean's policies need scalestack:alerts' email or slack"
+	case cfg.Alerts.Email == "" && cfg.Alerts.Slack == "" && cfg.Alerts.PagerDuty == "":
+		return "in the cloud's console only (scalestack:alerts names none)"
+	}
+	return receivers
 }
