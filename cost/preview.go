@@ -1,6 +1,7 @@
 package cost
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,6 +22,8 @@ type Preview struct {
 	Base     []plan.Resource
 	Head     []plan.Resource
 	Replaced map[Ref]bool
+	// URNs are the resources' URNs, by plan key.
+	URNs map[string]string
 	// Steps counts the preview's steps by operation.
 	Steps map[string]int
 }
@@ -52,10 +55,11 @@ type previewStep struct {
 }
 
 type previewState struct {
-	URN    string         `json:"urn"`
-	Type   string         `json:"type"`
-	Custom bool           `json:"custom"`
-	Inputs map[string]any `json:"inputs"`
+	URN     string         `json:"urn"`
+	Type    string         `json:"type"`
+	Custom  bool           `json:"custom"`
+	Protect bool           `json:"protect"`
+	Inputs  map[string]any `json:"inputs"`
 }
 
 // ReadPreview reads the output of `pulumi preview --json`. Malformed or truncated JSON, a step
@@ -73,7 +77,7 @@ func ReadPreview(r io.Reader) (Preview, error) {
 	if doc.Steps == nil {
 		return Preview{}, errors.New(`preview: no "steps" (want the output of pulumi preview --json)`)
 	}
-	p := Preview{Config: map[string]string{}, Replaced: map[Ref]bool{}, Steps: map[string]int{}}
+	p := Preview{Config: map[string]string{}, Replaced: map[Ref]bool{}, URNs: map[string]string{}, Steps: map[string]int{}}
 	for k, v := range doc.Config {
 		switch x := v.(type) {
 		case string:
@@ -130,6 +134,7 @@ func ReadPreview(r io.Reader) (Preview, error) {
 				order = append(order, key)
 			}
 			side.into[key] = res
+			p.URNs[key] = cmp.Or(side.state.URN, s.URN)
 			ref = Ref{res.Type, res.Name}
 		}
 		if slices.Contains(replaceOp, s.Op) {
@@ -169,7 +174,7 @@ func fromState(s *previewState, stepURN string) (plan.Resource, error) {
 	if inputs == nil {
 		inputs = map[string]any{}
 	}
-	return plan.Resource{Type: typ, Name: name, Custom: s.Custom, Inputs: inputs}, nil
+	return plan.Resource{Type: typ, Name: name, Custom: s.Custom, Protect: s.Protect, Inputs: inputs}, nil
 }
 
 func stackOf(urn string) string {

@@ -31,8 +31,8 @@ func Money(d decimal.Decimal) string {
 	return out
 }
 
-// signed formats a delta with its sign: +$12.00, -$3.50, $0.00.
-func signed(d decimal.Decimal) string {
+// Signed formats a delta with its sign: +$12.00, -$3.50, $0.00.
+func Signed(d decimal.Decimal) string {
 	if d.IsPositive() {
 		return "+" + Money(d)
 	}
@@ -49,9 +49,9 @@ func span(lo, hi decimal.Decimal) string {
 
 func signedSpan(lo, hi decimal.Decimal) string {
 	if lo.Equal(hi) {
-		return signed(lo)
+		return Signed(lo)
 	}
-	return signed(lo) + " / " + signed(hi)
+	return Signed(lo) + " / " + Signed(hi)
 }
 
 // JSON renders any report as indented JSON; money is a decimal string ("1234.5").
@@ -205,8 +205,8 @@ func (r Report) Markdown() string {
 func (d DiffReport) Text() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "monthly cost: %s -> %s baseline (%s), %s -> %s ceiling (%s)\n",
-		Money(d.Base.Baseline), Money(d.Head.Baseline), signed(d.Delta.Baseline),
-		Money(d.Base.Ceiling), Money(d.Head.Ceiling), signed(d.Delta.Ceiling))
+		Money(d.Base.Baseline), Money(d.Head.Baseline), Signed(d.Delta.Baseline),
+		Money(d.Base.Ceiling), Money(d.Head.Ceiling), Signed(d.Delta.Ceiling))
 	for _, c := range d.Changes {
 		fmt.Fprintf(&b, "  %-8s %-20s %s %s", c.Action, signedSpan(c.Delta.Baseline, c.Delta.Ceiling), shortType(c.Type), c.Name)
 		if c.Summary != "" {
@@ -235,8 +235,8 @@ func (d DiffReport) Markdown(title string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n### Cost of this change%s\n\n", CommentMarker, ifTitle(title))
 	b.WriteString("| | before | after | change |\n| --- | ---: | ---: | ---: |\n")
-	fmt.Fprintf(&b, "| baseline (pools at minimum) | %s | %s | **%s** |\n", Money(d.Base.Baseline), Money(d.Head.Baseline), signed(d.Delta.Baseline))
-	fmt.Fprintf(&b, "| ceiling (pools at maximum) | %s | %s | **%s** |\n\n", Money(d.Base.Ceiling), Money(d.Head.Ceiling), signed(d.Delta.Ceiling))
+	fmt.Fprintf(&b, "| baseline (pools at minimum) | %s | %s | **%s** |\n", Money(d.Base.Baseline), Money(d.Head.Baseline), Signed(d.Delta.Baseline))
+	fmt.Fprintf(&b, "| ceiling (pools at maximum) | %s | %s | **%s** |\n\n", Money(d.Base.Ceiling), Money(d.Head.Ceiling), Signed(d.Delta.Ceiling))
 	if len(d.Changes) == 0 {
 		b.WriteString("No resource changes its monthly cost.\n")
 	} else {

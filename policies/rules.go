@@ -14,9 +14,6 @@ import (
 	"github.com/scalestack/scalestack/plan/types"
 )
 
-// statefulTypes hold data or are expensive to rebuild: they must be protected.
-var statefulTypes = []string{types.DOKubernetesCluster, types.DODatabaseCluster, types.DODatabaseReplica, types.DOVolume, types.AWSEKS, types.AWSRDSInstance, types.AWSCacheReplicationGroup, types.AWSEBSVolume, types.K8sStatefulSet, types.K8sPersistentVolumeClaim}
-
 // workloadTypes run containers; podSpecPath is where each keeps its pod spec.
 var podSpecPath = map[string]string{
 	types.K8sDeployment: "spec.template.spec", types.K8sStatefulSet: "spec.template.spec", types.K8sDaemonSet: "spec.template.spec",
@@ -67,7 +64,7 @@ func violation(r plan.Resource, property, format string, args ...any) Violation 
 
 func statefulProtected(s *Stack) []Violation {
 	var out []Violation
-	for _, r := range s.OfType(statefulTypes...) {
+	for _, r := range s.OfType(types.Stateful...) {
 		if !r.Protect {
 			out = append(out, violation(r, "", "is not protected (want the protect option; scalestack:protect is true by default)"))
 		}

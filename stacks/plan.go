@@ -58,7 +58,13 @@ func mockOutputs(typ, name string, inputs resource.PropertyMap) resource.Propert
 	case types.DODatabaseUser:
 		return resource.PropertyMap{"password": secret("password of " + name)}
 	case types.DODatabaseConnectionPool:
-		return resource.PropertyMap{"privateUri": secret("postgresql://pool-of-" + name), "port": resource.NewProperty(25061.0)}
+		// The pool's name is the database name of its URL, as DigitalOcean's is: a pool of a
+		// new size has a new URL.
+		pool := name
+		if v, ok := inputs["name"]; ok && v.IsString() {
+			pool = v.StringValue()
+		}
+		return resource.PropertyMap{"privateUri": secret("postgresql://app@" + name + ".private.db.example:25061/" + pool), "port": resource.NewProperty(25061.0)}
 
 	case types.AWSEKS:
 		return resource.PropertyMap{

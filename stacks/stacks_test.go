@@ -24,6 +24,7 @@ import (
 	"github.com/scalestack/scalestack/stacks"
 	"github.com/scalestack/scalestack/stacks/config"
 	"github.com/scalestack/scalestack/stacks/tiers"
+	"github.com/scalestack/scalestack/upgrade"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden plans under testdata/")
@@ -350,11 +351,17 @@ func TestTierSwitchesReplaceNothing(t *testing.T) {
 					replaced, err := forcenew.Replacements(before, after)
 					require.NoError(t, err)
 					assert.Empty(t, replaced, "replace-forcing changes")
+					d, err := upgrade.Compare(before, after, upgrade.Options{Project: stacks.ProjectName, Stack: "prod"})
+					require.NoError(t, err)
+					assert.Empty(t, d.Refusals, "what the upgrade command refuses")
 					for _, typ := range stateful[cloud] {
 						require.NotEmpty(t, before.OfType(typ), typ)
 						for _, r := range before.OfType(typ) {
 							if r.ParentType == types.WorkloadApp {
 								continue // the app's Secrets hold outputs of other resources, not state of their own
+							}
+							if r.MapAt("spec.template.metadata.labels")[spec.RoleLabel] == spec.ReplicaRole {
+								continue // the local read replicas, which go with a tier that has none
 							}
 							_, kept := after.Find(r.Type, r.Name)
 							assert.True(t, kept, "%s %s keeps its name", typ, r.Name)

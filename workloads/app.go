@@ -51,7 +51,6 @@ const (
 	processLabel            = spec.ProcessLabel
 	appLabel                = "app.kubernetes.io/name"
 	partOfLabel             = "app.kubernetes.io/part-of"
-	configHashAnnotation    = "scalestack.dev/config-hash"
 	nonRootUID              = 10001
 	websocketPortName       = "ws"
 	httpPortName            = "http"
@@ -179,8 +178,9 @@ type builder struct {
 	ns     pulumi.Resource
 
 	secret, config pulumi.StringOutput
-	configHash     pulumi.StringOutput
-	wsHosts        pulumi.StringArray
+	// digests are the settings' digests by key, the tier's aside.
+	digests map[string]pulumi.StringOutput
+	wsHosts pulumi.StringArray
 }
 
 func (b *builder) opts(more ...pulumi.ResourceOption) []pulumi.ResourceOption {
@@ -303,12 +303,41 @@ func (b *builder) processes() []proc {
 func (b *builder) configuration() error {
 	a := b.args
 	replicas := pulumi.ToSecret(a.ReplicaURLs.ToStringArrayOutput().ApplyT(func(urls []string) string { return strings.Join(urls, ",") })).(pulumi.StringOutput)
-	data := pulumi.StringMap{
+	secretValues := map[string]pulumi.StringInput{
 		"DATABASE_URL":          a.PooledURL,
 		"DATABASE_PRIMARY_URL":  a.PrimaryURL,
 		"DATABASE_REPLICA_URLS": replicas,
 		"CACHE_URL":             a.CacheURL,
 		"CACHE_PASSWORD":        a.CachePassword,
+	}
+	plainValues := map[string]pulumi.StringInput{
+		spec.TierSetting:     pulumi.String(b.s.Tier),
+		"QUEUE":              pulumi.String(b.s.App.Queue),
+		"CACHE_HOST":         a.CacheHost,
+		"CACHE_PORT":         pulumi.Sprintf("%d", a.CachePort),
+		"CACHE_CLUSTER_MODE": pulumi.Sprintf("%t", a.CacheClusterMode),
+	}
+	data, settings := pulumi.StringMap{}, pulumi.StringMap{}
+	b.digests = map[string]pulumi.StringOutput{}
+	for _, set := range []struct {
+		keys   []string
+		values map[string]pulumi.StringInput
+		into   pulumi.StringMap
+	}{{spec.SecretSettings, secretValues, data}, {spec.PlainSettings, plainValues, settings}} {
+		for _, k := range set.keys {
+			v := set.values[k]
+			set.into[k] = v
+			if k == spec.TierSetting {
+				continue
+			}
+			// A digest of the value, never the value: it goes in the pod templates of the
+			// processes that read it (configAnnotations), so that a change rolls those and no
+			// others, and the plan diff says which setting moved.
+			b.digests[k] = pulumi.Unsecret(v.ToStringOutput().ApplyT(func(s string) string {
+				h := sha256.Sum256([]byte(s))
+				return hex.EncodeToString(h[:8])
+			})).(pulumi.StringOutput)
+		}
 	}
 	secret, err := corev1.NewSecret(b.ctx, b.name+"-secret", &corev1.SecretArgs{
 		Metadata:   meta("app", labels("config")),
@@ -318,13 +347,6 @@ func (b *builder) configuration() error {
 	if err != nil {
 		return err
 	}
-	settings := pulumi.StringMap{
-		"SCALESTACK_TIER":    pulumi.String(b.s.Tier),
-		"QUEUE":              pulumi.String(b.s.App.Queue),
-		"CACHE_HOST":         a.CacheHost,
-		"CACHE_PORT":         pulumi.Sprintf("%d", a.CachePort),
-		"CACHE_CLUSTER_MODE": pulumi.Sprintf("%t", a.CacheClusterMode),
-	}
 	cm, err := corev1.NewConfigMap(b.ctx, b.name+"-config", &corev1.ConfigMapArgs{
 		Metadata: meta("app", labels("config")),
 		Data:     settings,
@@ -333,14 +355,44 @@ func (b *builder) configuration() error {
 		return err
 	}
 	b.secret, b.config = secret.Metadata.Name().Elem(), cm.Metadata.Name().Elem()
-	// Pods roll when a URL or setting changes (a DigitalOcean pool of a new size has a new URL):
-	// the hash of both goes in the pod template. Only the hash is kept, not the values.
-	all := pulumi.All(a.PooledURL, a.PrimaryURL, replicas, a.CacheURL, a.CachePassword, a.CacheHost, a.CachePort, a.CacheClusterMode)
-	b.configHash = pulumi.Unsecret(all.ApplyT(func(v []any) string {
-		h := sha256.Sum256([]byte(fmt.Sprint(v...) + b.s.Tier + b.s.App.Queue))
-		return hex.EncodeToString(h[:8])
-	})).(pulumi.StringOutput)
 	return nil
+}
+
+// envFrom is the whole Secret and ConfigMap, for a process that reads every setting.
+func (b *builder) envFrom(c spec.Container) corev1.EnvFromSourceArrayInput {
+	if len(c.Reads) > 0 {
+		return nil
+	}
+	return corev1.EnvFromSourceArray{
+		&corev1.EnvFromSourceArgs{SecretRef: &corev1.SecretEnvSourceArgs{Name: b.secret}},
+		&corev1.EnvFromSourceArgs{ConfigMapRef: &corev1.ConfigMapEnvSourceArgs{Name: b.config}},
+	}
+}
+
+// settingsEnv is each setting a process with its own reads list reads, from the Secret or the
+// ConfigMap: it sees no other.
+func (b *builder) settingsEnv(c spec.Container) corev1.EnvVarArray {
+	var env corev1.EnvVarArray
+	for _, k := range c.Reads {
+		from := &corev1.EnvVarSourceArgs{ConfigMapKeyRef: &corev1.ConfigMapKeySelectorArgs{Name: b.config, Key: pulumi.String(k)}}
+		if slices.Contains(spec.SecretSettings, k) {
+			from = &corev1.EnvVarSourceArgs{SecretKeyRef: &corev1.SecretKeySelectorArgs{Name: b.secret, Key: pulumi.String(k)}}
+		}
+		env = append(env, &corev1.EnvVarArgs{Name: pulumi.String(k), ValueFrom: from})
+	}
+	return env
+}
+
+// configAnnotations are the digests of the settings a process reads, the tier's aside: the pod
+// template changes, and its pods roll, when one of those settings does.
+func (b *builder) configAnnotations(c spec.Container) pulumi.StringMap {
+	out := pulumi.StringMap{}
+	for _, k := range c.ReadsOf() {
+		if d, ok := b.digests[k]; ok {
+			out[spec.ConfigAnnotationPrefix+k] = d
+		}
+	}
+	return out
 }
 
 // resources turns a preset's sizes into requests and limits.
@@ -393,6 +445,7 @@ func (b *builder) podTemplate(p proc) *corev1.PodTemplateSpecArgs {
 		// load balancer's next try lands on another pod.
 		env = append(env, &corev1.EnvVarArgs{Name: pulumi.String("MAX_CONNECTIONS"), Value: pulumi.String(fmt.Sprint(svc.ConnectionsPerPod))})
 	}
+	env = append(env, b.settingsEnv(c)...)
 	for _, k := range sortedKeys(c.Env) {
 		env = append(env, &corev1.EnvVarArgs{Name: pulumi.String(k), Value: pulumi.String(c.Env[k])})
 	}
@@ -402,10 +455,7 @@ func (b *builder) podTemplate(p proc) *corev1.PodTemplateSpecArgs {
 		ImagePullPolicy: pulumi.String("IfNotPresent"),
 		Ports:           containerPorts(p),
 		Env:             env,
-		EnvFrom: corev1.EnvFromSourceArray{
-			&corev1.EnvFromSourceArgs{SecretRef: &corev1.SecretEnvSourceArgs{Name: b.secret}},
-			&corev1.EnvFromSourceArgs{ConfigMapRef: &corev1.ConfigMapEnvSourceArgs{Name: b.config}},
-		},
+		EnvFrom:         b.envFrom(c),
 		Resources:       resources(svc.Resources),
 		SecurityContext: restricted(),
 		StartupProbe:    httpProbe(c.HealthPath, c.Port, 2, 30),
@@ -438,7 +488,7 @@ func (b *builder) podTemplate(p proc) *corev1.PodTemplateSpecArgs {
 	return &corev1.PodTemplateSpecArgs{
 		Metadata: &metav1.ObjectMetaArgs{
 			Labels:      ls,
-			Annotations: pulumi.StringMap{configHashAnnotation: b.configHash},
+			Annotations: b.configAnnotations(c),
 		},
 		Spec: &corev1.PodSpecArgs{
 			Containers:                    corev1.ContainerArray{container},

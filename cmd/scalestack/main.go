@@ -10,5 +10,5 @@ import (
 )
 
 func main() {
-	os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr, cli.Deps{Plan: stacks.Plan}))
+	os.Exit(cli.Main(os.Args[1:], os.Stdout, os.Stderr, cli.Deps{Plan: stacks.Plan, Project: stacks.ProjectName}))
 }

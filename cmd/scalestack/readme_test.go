@@ -86,14 +86,14 @@ func TestReadmeCommands(t *testing.T) {
 	for _, c := range cmds {
 		t.Run(strconv.Itoa(c.line)+"_"+strings.Join(c.args, "_"), func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
-			code := cli.Main(c.args, &stdout, &stderr, cli.Deps{Plan: stacks.Plan})
+			code := cli.Main(c.args, &stdout, &stderr, cli.Deps{Plan: stacks.Plan, Project: stacks.ProjectName})
 			assert.Equal(t, c.exit, code, "README.md:%d: scalestack %s\n%s", c.line, strings.Join(c.args, " "), stderr.String())
 			assert.NotEmpty(t, stdout.String(), "README.md:%d prints nothing", c.line)
 		})
 	}
 }
 
-var update = flag.Bool("update", false, "rewrite the README's diagrams from the plans")
+var update = flag.Bool("update", false, "rewrite the README's diagrams and the tier switches' goldens from the plans")
 
 // TestReadmeDiagrams checks that the README's platform diagrams are what `scalestack plan
 // --format mermaid` draws from today's plans; -update (make diagrams) rewrites them.
@@ -105,7 +105,7 @@ func TestReadmeDiagrams(t *testing.T) {
 	readme := string(b)
 	for _, cloud := range []string{"digitalocean", "aws"} {
 		var stdout, stderr bytes.Buffer
-		code := cli.Main([]string{"plan", "--cloud", cloud, "--tier", "100k", "--format", "mermaid"}, &stdout, &stderr, cli.Deps{Plan: stacks.Plan})
+		code := cli.Main([]string{"plan", "--cloud", cloud, "--tier", "100k", "--format", "mermaid"}, &stdout, &stderr, cli.Deps{Plan: stacks.Plan, Project: stacks.ProjectName})
 		require.Equal(t, 0, code, stderr.String())
 		begin, end := "<!-- diagram "+cloud+" 100k: make diagrams -->\n", "<!-- end of diagram "+cloud+" -->"
 		i, j := strings.Index(readme, begin), strings.Index(readme, end)
@@ -130,7 +130,7 @@ func TestReadmeCostTable(t *testing.T) {
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)
 	var stdout, stderr bytes.Buffer
-	code := cli.Main([]string{"cost", "tiers"}, &stdout, &stderr, cli.Deps{Plan: stacks.Plan})
+	code := cli.Main([]string{"cost", "tiers"}, &stdout, &stderr, cli.Deps{Plan: stacks.Plan, Project: stacks.ProjectName})
 	require.Equal(t, 0, code, stderr.String())
 	assert.Contains(t, string(b), stdout.String(), "README.md's cost table is not what make cost prints: paste its output")
 }
@@ -141,7 +141,7 @@ func TestReadmeCapacityTable(t *testing.T) {
 	b, err := os.ReadFile("../../README.md")
 	require.NoError(t, err)
 	var stdout, stderr bytes.Buffer
-	code := cli.Main([]string{"capacity", "tiers"}, &stdout, &stderr, cli.Deps{Plan: stacks.Plan})
+	code := cli.Main([]string{"capacity", "tiers"}, &stdout, &stderr, cli.Deps{Plan: stacks.Plan, Project: stacks.ProjectName})
 	require.Equal(t, 0, code, stderr.String())
 	assert.Contains(t, string(b), stdout.String(), "README.md's capacity table is not what scalestack capacity tiers prints: paste its output")
 }
@@ -151,7 +151,7 @@ func TestCapacityChart(t *testing.T) {
 	want, err := os.ReadFile("../../docs/capacity-tiers.svg")
 	require.NoError(t, err)
 	var stdout, stderr bytes.Buffer
-	code := cli.Main([]string{"capacity", "tiers", "--format", "svg"}, &stdout, &stderr, cli.Deps{Plan: stacks.Plan})
+	code := cli.Main([]string{"capacity", "tiers", "--format", "svg"}, &stdout, &stderr, cli.Deps{Plan: stacks.Plan, Project: stacks.ProjectName})
 	require.Equal(t, 0, code, stderr.String())
 	assert.Equal(t, string(want), stdout.String(), "docs/capacity-tiers.svg is stale: run make chart")
 }
@@ -162,14 +162,14 @@ func BenchmarkEveryPreset(b *testing.B) {
 	for b.Loop() {
 		for _, args := range [][]string{{"capacity", "tiers", "--format", "json"}, {"cost", "tiers", "--format", "json"}} {
 			var stdout, stderr bytes.Buffer
-			if code := cli.Main(args, &stdout, &stderr, cli.Deps{Plan: stacks.Plan}); code != 0 {
+			if code := cli.Main(args, &stdout, &stderr, cli.Deps{Plan: stacks.Plan, Project: stacks.ProjectName}); code != 0 {
 				b.Fatal(stderr.String())
 			}
 		}
 		for _, cloud := range []string{"digitalocean", "aws"} {
 			for _, tier := range []string{"1k", "10k", "100k", "1m"} {
 				var stdout, stderr bytes.Buffer
-				if code := cli.Main([]string{"check", "--cloud", cloud, "--tier", tier, "--format", "json"}, &stdout, &stderr, cli.Deps{Plan: stacks.Plan}); code != 0 {
+				if code := cli.Main([]string{"check", "--cloud", cloud, "--tier", tier, "--format", "json"}, &stdout, &stderr, cli.Deps{Plan: stacks.Plan, Project: stacks.ProjectName}); code != 0 {
 					b.Fatal(stderr.String())
 				}
 			}

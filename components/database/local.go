@@ -46,8 +46,8 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
 fi
 `
 
-// local runs PostgreSQL in the cluster for the local cloud: a primary and a streaming read
-// replica, each a StatefulSet with its own volume, in a namespace that admits only the app;
+// local runs PostgreSQL in the cluster for the local cloud: a primary and its streaming read
+// replicas, StatefulSets whose pods each have their own volume, in a namespace that admits only the app;
 // passwords generated once and kept in Secrets. PgBouncer in the app's namespace pools it.
 func (d *Database) local(ctx *pulumi.Context, name string, s Spec) error {
 	ns, err := kube.Namespace(ctx, name, localNamespace, pgPort, d)
@@ -92,12 +92,12 @@ func (d *Database) local(ctx *pulumi.Context, name string, s Spec) error {
 			PeriodSeconds: pulumi.Int(period), FailureThreshold: pulumi.Int(6), TimeoutSeconds: pulumi.Int(5),
 		}
 	}
-	statefulSet := func(role string, initContainers corev1.ContainerArray, extraVolumes corev1.VolumeArray, extraMounts corev1.VolumeMountArray) (*appsv1.StatefulSet, error) {
-		ls := pulumi.StringMap{"app.kubernetes.io/name": pulumi.String("postgres"), "scalestack.dev/role": pulumi.String(role)}
+	statefulSet := func(role string, replicas int, initContainers corev1.ContainerArray, extraVolumes corev1.VolumeArray, extraMounts corev1.VolumeMountArray) (*appsv1.StatefulSet, error) {
+		ls := pulumi.StringMap{"app.kubernetes.io/name": pulumi.String("postgres"), spec.RoleLabel: pulumi.String(role)}
 		vols, mounts := kube.EmptyDirs(map[string]string{"tmp": "/tmp", "run": "/var/run/postgresql"})
 		mounts = append(mounts, &corev1.VolumeMountArgs{Name: pulumi.String("data"), MountPath: pulumi.String("/var/lib/postgresql/data")})
 		svcName := "postgres"
-		if role != "primary" {
+		if role != spec.PrimaryRole {
 			svcName = "postgres-" + role
 		}
 		if _, err := corev1.NewService(ctx, name+"-"+role, &corev1.ServiceArgs{
@@ -113,7 +113,7 @@ func (d *Database) local(ctx *pulumi.Context, name string, s Spec) error {
 			Metadata: &metav1.ObjectMetaArgs{Name: pulumi.String(svcName), Namespace: pulumi.String(localNamespace), Labels: ls},
 			Spec: &appsv1.StatefulSetSpecArgs{
 				ServiceName: pulumi.String(svcName),
-				Replicas:    pulumi.Int(1),
+				Replicas:    pulumi.Int(replicas),
 				Selector:    &metav1.LabelSelectorArgs{MatchLabels: ls},
 				Template: &corev1.PodTemplateSpecArgs{
 					Metadata: &metav1.ObjectMetaArgs{Labels: ls},
@@ -154,7 +154,7 @@ func (d *Database) local(ctx *pulumi.Context, name string, s Spec) error {
 		Name: pulumi.String("postgres-init"), DefaultMode: pulumi.Int(0o555),
 	}}}
 	initMount := corev1.VolumeMountArray{&corev1.VolumeMountArgs{Name: pulumi.String("init"), MountPath: pulumi.String("/docker-entrypoint-initdb.d"), ReadOnly: pulumi.Bool(true)}}
-	if _, err := statefulSet("primary", nil, initVolume, initMount); err != nil {
+	if _, err := statefulSet(spec.PrimaryRole, 1, nil, initVolume, initMount); err != nil {
 		return err
 	}
 	clone := &corev1.ContainerArgs{
@@ -171,8 +171,12 @@ func (d *Database) local(ctx *pulumi.Context, name string, s Spec) error {
 			&corev1.VolumeMountArgs{Name: pulumi.String("tmp"), MountPath: pulumi.String("/tmp")},
 		},
 	}
-	if _, err := statefulSet("replica", corev1.ContainerArray{clone}, nil, nil); err != nil {
-		return err
+	// The read replicas, as many as the preset has (none at 1K and 10K), behind one Service:
+	// a tier that drops them removes the StatefulSet, as the other clouds remove theirs.
+	if s.Replicas > 0 {
+		if _, err := statefulSet(spec.ReplicaRole, s.Replicas, corev1.ContainerArray{clone}, nil, nil); err != nil {
+			return err
+		}
 	}
 
 	d.PrivateHost = pulumi.String(host("postgres")).ToStringOutput()
@@ -184,7 +188,11 @@ func (d *Database) local(ctx *pulumi.Context, name string, s Spec) error {
 	}
 	d.PrimaryURL = url(host("postgres"))
 	d.PooledURL = pulumi.ToSecret(pulumi.Sprintf("postgresql://%s:%s@%s:%d/%s?sslmode=disable", s.User, password, spec.PoolerHost(), spec.PoolerPort, s.DBName)).(pulumi.StringOutput)
-	d.ReplicaURLs = pulumi.ToSecret(pulumi.StringArray{url(host("postgres-replica"))}.ToStringArrayOutput()).(pulumi.StringArrayOutput)
+	replicaURLs := pulumi.StringArray{}
+	if s.Replicas > 0 {
+		replicaURLs = append(replicaURLs, url(host("postgres-replica")))
+	}
+	d.ReplicaURLs = pulumi.ToSecret(replicaURLs.ToStringArrayOutput()).(pulumi.StringArrayOutput)
 	d.ReplicaEndpoints = min(s.Replicas, 1)
 	return nil
 }

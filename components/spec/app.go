@@ -32,6 +32,11 @@ type Container struct {
 	// Env is plain settings, set on the process's container beside the stack's ConfigMap;
 	// secrets come from the stack's Secret.
 	Env map[string]string `json:"env,omitempty"`
+	// Reads are the stack's settings (Settings: the app's Secret and ConfigMap) the process
+	// reads, each once; empty reads them all. A process given its list sees only those, and
+	// rolls only when one of them changes: a WebSocket server that never opens the database
+	// keeps its sockets when a tier switch moves DATABASE_URL to a pool of a new size.
+	Reads []string `json:"reads,omitempty"`
 	// Metrics is where the process serves Prometheus metrics (default: its Port, /metrics).
 	// The WebSocket pods serve scalestack_websocket_connections there, which they scale on.
 	Metrics Metrics `json:"metrics,omitzero"`
@@ -57,6 +62,19 @@ const (
 // process: api, websocket, worker, pgbouncer, or an exporter's job.
 const ProcessLabel = "scalestack.dev/process"
 
+// RoleLabel names a database pod's role in the local cloud's PostgreSQL: PrimaryRole or
+// ReplicaRole.
+const (
+	RoleLabel   = "scalestack.dev/role"
+	PrimaryRole = "primary"
+	ReplicaRole = "replica"
+)
+
+// ConfigAnnotationPrefix begins the pod-template annotations, one per setting a process reads
+// from the app's Secret and ConfigMap, whose values are digests of the settings' values: a
+// changed setting rolls exactly the processes that read it, and the plan diff names it.
+const ConfigAnnotationPrefix = "config.scalestack.dev/"
+
 // ComponentLabel marks the exporters' objects (value MonitoringComponent) beside the app's own
 // labels: what reads a plan for the app's processes (the diagrams) leaves them out.
 const (
@@ -74,12 +92,29 @@ const PlaceholderImage = "nginxinc/nginx-unprivileged:1.27-alpine"
 // DefaultQueue is the workers' Redis list.
 const DefaultQueue = "jobs"
 
-// Reserved are the environment variables scalestack sets from the stack's outputs.
-var Reserved = []string{
-	"DATABASE_URL", "DATABASE_PRIMARY_URL", "DATABASE_REPLICA_URLS", "CACHE_URL", "CACHE_HOST", "CACHE_PORT",
-	"CACHE_PASSWORD", "CACHE_CLUSTER_MODE", "QUEUE", "PORT", "SCALESTACK_TIER", "SCALESTACK_PROCESS",
-	"TLS_CERT_FILE", "TLS_KEY_FILE", "MAX_CONNECTIONS",
+// SecretSettings are the app's settings kept in its Secret: URLs with credentials.
+var SecretSettings = []string{"DATABASE_URL", "DATABASE_PRIMARY_URL", "DATABASE_REPLICA_URLS", "CACHE_URL", "CACHE_PASSWORD"}
+
+// PlainSettings are the app's settings kept in its ConfigMap. SCALESTACK_TIER is the tier when
+// the pod started: a tier switch alone rolls no pod.
+var PlainSettings = []string{"SCALESTACK_TIER", "QUEUE", "CACHE_HOST", "CACHE_PORT", "CACHE_CLUSTER_MODE"}
+
+// TierSetting is the setting that names the tier, which rolls nothing when it changes.
+const TierSetting = "SCALESTACK_TIER"
+
+// Settings are every setting a process may read, in order.
+func Settings() []string { return slices.Concat(SecretSettings, PlainSettings) }
+
+// ReadsOf are the settings a process reads: its Reads, or every one.
+func (c Container) ReadsOf() []string {
+	if len(c.Reads) == 0 {
+		return Settings()
+	}
+	return c.Reads
 }
+
+// Reserved are the environment variables scalestack sets from the stack's outputs.
+var Reserved = append(Settings(), "PORT", "SCALESTACK_PROCESS", "TLS_CERT_FILE", "TLS_KEY_FILE", "MAX_CONNECTIONS")
 
 var (
 	envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -143,6 +178,15 @@ func (a App) Validate(prefix string) error {
 		}
 		if !strings.HasPrefix(c.c.Metrics.Path, "/") {
 			p.addf(c.field+".metrics.path", "%q is not a path (want it to start with /, for example /metrics)", c.c.Metrics.Path)
+		}
+		for i, k := range c.c.Reads {
+			field := fmt.Sprintf("%s.reads.%d", c.field, i)
+			switch {
+			case !slices.Contains(Settings(), k):
+				p.addf(field, "%q is not one of the stack's settings (want one of %s)", k, oneOf(Settings()...))
+			case slices.Index(c.c.Reads, k) < i:
+				p.addf(field, "%q is already entry %d (want each setting once)", k, slices.Index(c.c.Reads, k))
+			}
 		}
 		keys := make([]string, 0, len(c.c.Env))
 		for k := range c.c.Env {

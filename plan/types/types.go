@@ -65,6 +65,10 @@ const (
 	K8sStatefulSet             = "kubernetes:apps/v1:StatefulSet"
 )
 
+// Stateful are the types that hold data or take long to rebuild: the policies demand they be
+// protected, and no tier switch may replace them.
+var Stateful = []string{DOKubernetesCluster, DODatabaseCluster, DODatabaseReplica, DOVolume, AWSEKS, AWSRDSInstance, AWSCacheReplicationGroup, AWSEBSVolume, K8sStatefulSet, K8sPersistentVolumeClaim}
+
 // Kubernetes custom resources and Helm.
 const (
 	HelmRelease      = "kubernetes:helm.sh/v3:Release"

@@ -9,9 +9,9 @@ import (
 	"fmt"
 	"math/big"
 	"regexp"
-	"slices"
 	"strings"
 
+	"github.com/scalestack/scalestack/components/spec"
 	"github.com/scalestack/scalestack/plan"
 )
 
@@ -60,11 +60,13 @@ func getObject(ctx context.Context, r plan.Resource) (obj map[string]any, found 
 	return obj, true, nil
 }
 
-// deployTime are the paths whose values come from what only a real deployment makes: the pod
-// templates' config hash is a hash of the database and cache URLs, which hold the passwords
-// generated on the first up (the offline plan has placeholders). Their presence is checked,
-// not their value.
-var deployTime = []string{"spec.template.metadata.annotations.scalestack.dev/config-hash"}
+// deployTime is whether a path's value comes from what only a real deployment makes: the pod
+// templates' settings digests are digests of the database and cache URLs, which hold the
+// passwords generated on the first up and the endpoints the cloud gives (the offline plan has
+// placeholders). Their presence is checked, not their value.
+func deployTime(path string) bool {
+	return strings.HasPrefix(path, "spec.template.metadata.annotations."+spec.ConfigAnnotationPrefix)
+}
 
 // differences lists where the live object differs from what the plan registered: every value
 // the plan sets must be live as set. What the API server adds (defaults, status, its own
@@ -104,7 +106,7 @@ func differences(r plan.Resource, live map[string]any) []string {
 
 func subset(path string, want, got any, out *[]string) {
 	differ := func() { *out = append(*out, fmt.Sprintf("%s: plan %s, live %s", path, show(want), show(got))) }
-	if slices.Contains(deployTime, path) {
+	if deployTime(path) {
 		if s, ok := got.(string); !ok || s == "" {
 			differ()
 		}

@@ -18,7 +18,8 @@ import (
 
 // Exit codes: 0 success, 1 a failure while running, 2 bad input (flags, config, files), 3 a cost
 // above the budget (ExitOverBudget), 4 a mandatory policy broken (ExitPolicy), 5 a part that
-// cannot carry the users (ExitShort).
+// cannot carry the users (ExitShort), 6 a change that replaces or deletes a stateful resource
+// (ExitRefused).
 const (
 	ExitOK    = 0
 	ExitError = 1
@@ -33,6 +34,8 @@ type Planner func(stack string, raw map[string]string, secretKeys []string) (pla
 // Deps are what the command line needs from the program.
 type Deps struct {
 	Plan Planner
+	// Project is the Pulumi project's name, for the URNs the runbooks print.
+	Project string
 }
 
 // usageError is bad input: it exits 2.
@@ -57,6 +60,10 @@ Usage:
   scalestack capacity --cloud C --users N [--config F] [--model F] [--format text|json|markdown]
   scalestack capacity tiers [--format text|markdown|json]
   scalestack signals --cloud C --tier T [--config F] [--format yaml|json|markdown] [--out DIR]
+  scalestack plan diff --cloud C --from-tier A --to-tier B [--config F] [--format text|json|markdown]
+  scalestack plan diff --base-config F1 --head-config F2 [--stack NAME] | --preview preview.json
+  scalestack upgrade --to T (--config Pulumi.<stack>.yaml | --cloud C --from A) [--preview preview.json] [--format text|json|markdown]
+  scalestack upgrade --preview preview.json
 
 Commands:
   plan        run the Pulumi program offline under mocks and print every resource it would create,
@@ -69,15 +76,21 @@ Commands:
               first bottleneck, and (without --tier) the smallest tier that carries N users
   signals     the stack's alerting rules (from its capacity), their promtool tests and its
               Grafana dashboards: what the program deploys where monitoring is on
+  plan diff   every input a change moves, each as the engine carries it out (in place, created
+              beside, replaced, removed), the pods it rolls and why, the connections it drops
+  upgrade     the ordered runbook of a tier switch: the exact commands, what each step disrupts,
+              the cost and capacity before and after; refuses (exit 6) a switch or a preview that
+              replaces or deletes a database, cache or cluster
 
 Exit codes: 0 ok, 1 failed, 2 bad input, 3 the monthly ceiling is above --budget,
-4 a mandatory policy is broken, 5 a part cannot carry the users (capacity).
+4 a mandatory policy is broken, 5 a part cannot carry the users (capacity),
+6 the change replaces or deletes a stateful resource (upgrade).
 
 Run 'scalestack <command> --help' for a command's flags.
 `
 
 // commands are the commands Main knows, for "did you mean" in its error.
-var commands = []string{"plan", "cost", "check", "capacity", "signals", "help"}
+var commands = []string{"plan", "cost", "check", "capacity", "signals", "upgrade", "help"}
 
 // Main runs the command line and returns its exit code.
 func Main(args []string, stdout, stderr io.Writer, deps Deps) int {
@@ -100,8 +113,10 @@ func Main(args []string, stdout, stderr io.Writer, deps Deps) int {
 		err = runCapacity(args[1:], stdout, stderr, deps)
 	case "signals":
 		err = runSignals(args[1:], stdout, stderr, deps)
+	case "upgrade":
+		err = runUpgrade(args[1:], stdout, stderr, deps)
 	default:
-		err = usagef("scalestack: %q is not a command (want plan, cost, check, capacity or signals; see scalestack help)%s", args[0], config.DidYouMean(args[0], commands))
+		err = usagef("scalestack: %q is not a command (want plan, cost, check, capacity, signals or upgrade; see scalestack help)%s", args[0], config.DidYouMean(args[0], commands))
 	}
 	switch {
 	case err == nil:
@@ -114,6 +129,9 @@ func Main(args []string, stdout, stderr io.Writer, deps Deps) int {
 	case errors.As(err, new(short)):
 		fmt.Fprintln(stderr, err)
 		return ExitShort
+	case errors.As(err, new(refused)):
+		fmt.Fprintln(stderr, err)
+		return ExitRefused
 	case errors.As(err, new(policyFailed)):
 		fmt.Fprintln(stderr, err)
 		return ExitPolicy

@@ -11,8 +11,10 @@ import (
 
 	"github.com/scalestack/scalestack/components/spec"
 	"github.com/scalestack/scalestack/cost"
+	"github.com/scalestack/scalestack/plan"
 	"github.com/scalestack/scalestack/stacks/config"
 	"github.com/scalestack/scalestack/stacks/tiers"
+	"github.com/scalestack/scalestack/upgrade"
 )
 
 // ExitOverBudget is the exit code of a cost command whose ceiling is above the budget.
@@ -184,81 +186,57 @@ func runCostDiff(args []string, stdout, stderr io.Writer, deps Deps) error {
 	fs := newFlagSet("cost diff", costDiffSynopsis, stderr)
 	var cf costFlags
 	cf.register(fs)
-	var cloud, fromTier, toTier, configPath, basePath, headPath, previewPath, stackName string
-	fs.StringVar(&cloud, "cloud", "", "cloud: "+spec.CloudList()+", with --from-tier and --to-tier (overrides scalestack:cloud in --config)")
-	fs.StringVar(&fromTier, "from-tier", "", "the tier before: "+tiers.List())
-	fs.StringVar(&toTier, "to-tier", "", "the tier after: "+tiers.List())
-	fs.StringVar(&configPath, "config", "", "a Pulumi stack file, with --from-tier and --to-tier")
-	fs.StringVar(&basePath, "base-config", "", "the stack file before the change")
-	fs.StringVar(&headPath, "head-config", "", "the stack file after the change")
-	fs.StringVar(&previewPath, "preview", "", "the output of pulumi preview --json ('-' for standard input)")
-	fs.StringVar(&stackName, "stack", "", "with --base-config and --head-config: the stack name both sides are planned under, so that resources keep their names (default: the head file's stack)")
+	s := sides{cmd: "cost diff"}
+	s.register(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := cf.check(); err != nil {
 		return err
 	}
-	modes := 0
-	for _, set := range []bool{fromTier != "" || toTier != "", basePath != "" || headPath != "", previewPath != ""} {
-		if set {
-			modes++
-		}
-	}
-	if modes != 1 {
-		return usagef("scalestack cost diff: want exactly one of --from-tier with --to-tier, --base-config with --head-config, or --preview")
+	if err := s.check(); err != nil {
+		return err
 	}
 
 	var diff cost.DiffReport
 	var title string
 	var budget int
-	switch {
-	case previewPath != "":
+	if s.previewPath != "" {
 		var err error
-		if diff, title, budget, err = previewDiff(previewPath, &cf); err != nil {
+		if diff, title, budget, err = previewCost(s.previewPath, &cf); err != nil {
 			return err
 		}
-	default:
-		base := stackFlags{cloud: cloud, tier: fromTier, configPath: configPath}
-		head := stackFlags{cloud: cloud, tier: toTier, configPath: configPath}
-		title = fromTier + " to " + toTier
-		if basePath != "" || headPath != "" {
-			if basePath == "" || headPath == "" || cloud != "" || configPath != "" {
-				return usagef("scalestack cost diff: --base-config and --head-config go together, without --cloud or --config")
-			}
-			base, head = stackFlags{configPath: basePath}, stackFlags{configPath: headPath}
-			title = basePath + " to " + headPath
-		} else if fromTier == "" || toTier == "" {
-			return usagef("scalestack cost diff: --from-tier and --to-tier go together")
+	} else {
+		files, cfgs, t, err := s.resolve()
+		if err != nil {
+			return err
 		}
-		if stackName != "" && basePath == "" {
-			return usagef("scalestack cost diff: flag --stack goes with --base-config and --head-config")
-		}
-		var files [2]config.StackFile
-		var cfgs [2]config.Config
-		for i, s := range []stackFlags{base, head} {
-			var err error
-			if files[i], cfgs[i], err = s.resolve(); err != nil {
-				return err
-			}
-		}
-		if basePath != "" {
-			// Resource names derive from the stack name: plan both files under one name, or
-			// two files of different names would look like a full rebuild.
-			if stackName == "" {
-				stackName = files[1].Stack
-			}
-			files[0].Stack, files[1].Stack = stackName, stackName
-		}
-		var reports [2]cost.Report
+		title = t
+		var plans [2]plan.Plan
 		for i := range files {
-			var err error
-			if reports[i], err = estimateStack(deps, files[i], cfgs[i], &cf); err != nil {
+			if plans[i], err = deps.Plan(files[i].Stack, files[i].Raw, files[i].Secrets); err != nil {
+				return fmt.Errorf("scalestack cost: %w", err)
+			}
+		}
+		// The head as the engine would apply it: what the cloud keeps (DigitalOcean's HA
+		// control plane) stays on the bill, and what it replaces is reported so.
+		changes, err := upgrade.Compare(plans[0], plans[1], upgrade.Options{Project: deps.Project, Stack: files[1].Stack})
+		if err != nil {
+			return err
+		}
+		plans[1] = changes.Head
+		var reports [2]cost.Report
+		for i := range plans {
+			usage, err := cf.usageFor(cfgs[i].Tier)
+			if err != nil {
 				return err
+			}
+			if reports[i], err = billOf(plans[i], cfgs[i], &usage); err != nil {
+				return pricingError("scalestack cost", err)
 			}
 		}
 		budget = cfgs[1].Budget
-		diff = cost.Diff(reports[0], reports[1], nil)
+		diff = cost.Diff(reports[0], reports[1], replacedRefs(changes))
 	}
 	diff.Budget = cf.verdict(diff.Head.Ceiling, budget)
 	if err := writeReport(stdout, cf.format, diff, diff.Text, func() string { return diff.Markdown(title) }); err != nil {
@@ -267,20 +245,11 @@ func runCostDiff(args []string, stdout, stderr io.Writer, deps Deps) error {
 	return overBudgetError(diff.Budget)
 }
 
-// previewDiff prices both sides of a `pulumi preview --json`.
-func previewDiff(path string, cf *costFlags) (cost.DiffReport, string, int, error) {
-	var r io.Reader = os.Stdin
-	if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return cost.DiffReport{}, "", 0, usageError{err}
-		}
-		defer f.Close()
-		r = f
-	}
-	pv, err := cost.ReadPreview(r)
+// previewCost prices both sides of a `pulumi preview --json`.
+func previewCost(path string, cf *costFlags) (cost.DiffReport, string, int, error) {
+	pv, err := readPreview(path)
 	if err != nil {
-		return cost.DiffReport{}, "", 0, usageError{fmt.Errorf("%s: %w", path, err)}
+		return cost.DiffReport{}, "", 0, err
 	}
 	tier := pv.Config[config.Key(config.KeyTier)]
 	usage, err := cf.usageFor(tier)

@@ -18,6 +18,9 @@ const planSynopsis = "plan --cloud C --tier T [--region R] [--config Pulumi.<sta
 var planFormats = []string{"text", "json", "mermaid", "dot"}
 
 func runPlan(args []string, stdout, stderr io.Writer, deps Deps) error {
+	if len(args) > 0 && args[0] == "diff" {
+		return runPlanDiff(args[1:], stdout, stderr, deps)
+	}
 	fs := newFlagSet("plan", planSynopsis, stderr)
 	var sf stackFlags
 	sf.register(fs)

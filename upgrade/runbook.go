@@ -1,0 +1,298 @@
+package upgrade
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/scalestack/scalestack/capacity"
+	"github.com/scalestack/scalestack/cost"
+	"github.com/scalestack/scalestack/plan/types"
+	"github.com/scalestack/scalestack/stacks/tiers"
+)
+
+// Directions of a switch.
+const (
+	Up   = "up"
+	Down = "down"
+	Same = "same"
+)
+
+// Step is one thing the operator does, in order.
+type Step struct {
+	Title string `json:"title"`
+	// Why says what the step is for.
+	Why      string   `json:"why"`
+	Commands []string `json:"commands"`
+	// Disrupts says what the step does to the running stack, and for how long where the cloud
+	// documents it; empty when nothing running is touched.
+	Disrupts []string `json:"disrupts"`
+}
+
+// Side is the stack on one side of the switch: what it carries.
+type Side struct {
+	Tier string `json:"tier"`
+	// CeilingUsers and BaselineUsers are what the stack carries at its autoscalers' maximums
+	// and minimums (scalestack capacity), weighed at the tier's users.
+	CeilingUsers  int64  `json:"ceilingUsers"`
+	BaselineUsers int64  `json:"baselineUsers"`
+	Bottleneck    string `json:"bottleneck,omitempty"`
+	Carries       bool   `json:"carries"`
+}
+
+// Gate is the refusal check of a real `pulumi preview --json`.
+type Gate struct {
+	Preview  string   `json:"preview"`
+	Counts   Counts   `json:"counts"`
+	Refusals []string `json:"refusals"`
+}
+
+// Runbook is the ordered way through a tier switch.
+type Runbook struct {
+	Cloud     string `json:"cloud"`
+	Stack     string `json:"stack"`
+	From      string `json:"from"`
+	To        string `json:"to"`
+	Direction string `json:"direction"`
+	// Refused is true when the switch (or the preview) replaces or deletes what holds data:
+	// the runbook then has no steps, and the command exits with its refusal code.
+	Refused bool             `json:"refused"`
+	Steps   []Step           `json:"steps"`
+	Before  Side             `json:"before"`
+	After   Side             `json:"after"`
+	Cost    *cost.DiffReport `json:"cost,omitempty"`
+	Diff    Diff             `json:"diff"`
+	Preview *Gate            `json:"preview,omitempty"`
+}
+
+// Input is what a runbook is made from.
+type Input struct {
+	Cloud, Stack string
+	// Config is the stack file the scalestack commands read, or "" for --cloud and the tiers.
+	Config        string
+	From, To      string
+	Diff          Diff
+	Cost          *cost.DiffReport
+	Before, After capacity.Report
+	// Kept are the overrides the runbook sets first (a DigitalOcean database that cannot
+	// shrink), as `pulumi config set --path` arguments: key and value.
+	Kept [][2]string
+}
+
+// SideOf is what a capacity report says a stack carries.
+func SideOf(tier string, r capacity.Report) Side {
+	s := Side{Tier: tier, CeilingUsers: r.CeilingUsers, BaselineUsers: r.BaselineUsers, Carries: r.Carries}
+	if b := r.Bottleneck.Ceiling; b != nil {
+		s.Bottleneck = b.Kind + " " + b.Name
+	}
+	return s
+}
+
+// capacityTypes are the resources that carry load: nodes, databases and caches. Going up they
+// change first, so that pods have somewhere to go; going down, last.
+var capacityTypes = []string{
+	types.DOKubernetesCluster, types.DOKubernetesNodePool, types.DODatabaseCluster, types.DODatabaseReplica,
+	types.DODatabaseConnectionPool, types.AWSEKSNodeGroup, types.AWSRDSInstance, types.AWSCacheReplicationGroup,
+}
+
+// boundTypes are the autoscalers' bounds: going down they shrink first, so that pods leave the
+// nodes before the nodes go.
+var boundTypes = []string{types.K8sHorizontalPodAutoscaler, types.KEDAScaledObject}
+
+// Build makes the runbook of a switch.
+func Build(in Input) Runbook {
+	rb := Runbook{Cloud: in.Cloud, Stack: in.Stack, From: in.From, To: in.To, Direction: direction(in.From, in.To),
+		Steps: []Step{}, Before: SideOf(in.From, in.Before), After: SideOf(in.To, in.After), Cost: in.Cost, Diff: in.Diff}
+	if len(in.Diff.Refusals) > 0 {
+		rb.Refused = true
+		return rb
+	}
+	stack := " --stack " + in.Stack
+	checkFlags := "--config " + in.Config
+	if in.Config == "" {
+		checkFlags = "--cloud " + in.Cloud + " --tier " + in.To
+	}
+	set := Step{Title: "Switch the stack's tier to " + in.To,
+		Why:      "the configuration alone: nothing running changes until pulumi up",
+		Commands: []string{"pulumi config set scalestack:tier " + in.To + stack}, Disrupts: []string{}}
+	for _, kv := range in.Kept {
+		set.Commands = append(set.Commands, fmt.Sprintf("pulumi config set --path '%s' %s%s", kv[0], kv[1], stack))
+	}
+	if len(in.Kept) > 0 {
+		set.Why += "; and keep what the cloud cannot shrink at its size (DigitalOcean resizes a database's nodes up only)"
+	}
+	rb.Steps = append(rb.Steps, set)
+	if urns := protectedRemovals(in.Diff); len(urns) > 0 {
+		rb.Steps = append(rb.Steps, Step{
+			Title: "Unprotect what the " + in.To + " tier removes",
+			Why: "the engine keeps a resource's protect flag in the stack's state: pulumi up refuses to delete a protected resource the program no longer has, " +
+				"and scalestack:protect cannot unprotect it, since the program no longer registers it. These are copies of data kept elsewhere (read replicas): nothing is lost",
+			Commands: []string{"pulumi state unprotect" + stack + " --yes " + quoteAll(urns)}, Disrupts: []string{}})
+	}
+	rb.Steps = append(rb.Steps, Step{Title: "Preview the switch, and stop if it replaces or deletes what holds data",
+		Why: "the real engine's view of the same change; scalestack upgrade exits 6 if it replaces a database, cache or cluster, or deletes one",
+		Commands: []string{
+			"pulumi preview" + stack + " --json > preview.json",
+			"scalestack upgrade --preview preview.json",
+		}, Disrupts: []string{}})
+	first, firstTitle, firstWhy := capacityTypes, "Grow the capacity first: nodes, databases, caches", "pods get somewhere to go before their autoscalers may ask for them"
+	if rb.Direction == Down {
+		first, firstTitle, firstWhy = boundTypes, "Lower the autoscalers' bounds first", "the pods leave the nodes and the pools before those shrink"
+	}
+	var applied []Change
+	if targets := targetsOf(in.Diff, first); len(targets) > 0 && rb.Direction != Same {
+		rb.Steps = append(rb.Steps, Step{Title: firstTitle, Why: firstWhy,
+			Commands: []string{"pulumi up" + stack + " --yes " + targetFlags(targets)},
+			Disrupts: disruptsOf(in.Diff, targets, nil)})
+		applied = targets
+	}
+	rest := Step{Title: "Apply the rest of the switch", Commands: []string{"pulumi up" + stack + " --yes"}}
+	switch rb.Direction {
+	case Up:
+		rest.Why = "the pods' sizes and the autoscalers' maximums, and what the new tier no longer needs, removed at the end of the update"
+	case Down:
+		rest.Why = "the nodes, databases and caches shrink, and what the smaller tier does not have is removed at the end of the update"
+	default:
+		rest.Why = "the change, all at once"
+	}
+	rest.Disrupts = disruptsOf(in.Diff, nil, applied)
+	rb.Steps = append(rb.Steps, rest)
+	rb.Steps = append(rb.Steps, Step{Title: "Check that the stack is what the " + in.To + " tier says",
+		Why: "the engine finds nothing left to change, and the capacity report is the new tier's",
+		Commands: []string{
+			"pulumi preview" + stack + " --expect-no-changes",
+			"scalestack capacity " + checkFlags,
+		}, Disrupts: []string{}})
+	return rb
+}
+
+func direction(from, to string) string {
+	switch i, j := slices.Index(tiers.Names, from), slices.Index(tiers.Names, to); {
+	case j > i:
+		return Up
+	case j < i:
+		return Down
+	}
+	return Same
+}
+
+func protectedRemovals(d Diff) []string {
+	var out []string
+	for _, c := range d.Changes {
+		if c.Protected && (c.How == Removed || c.How == RemovedAfter) {
+			out = append(out, c.URN)
+		}
+	}
+	return out
+}
+
+// targetsOf are the URNs of the changes of these types that add or change (never remove),
+// with the created resources they depend on.
+func targetsOf(d Diff, of []string) []Change {
+	var out []Change
+	created := map[string]Change{}
+	for _, c := range d.Changes {
+		if c.How == Created || c.How == CreatedBeside {
+			created[c.Name] = c
+		}
+	}
+	seen := map[string]bool{}
+	var add func(c Change)
+	add = func(c Change) {
+		if seen[c.URN] {
+			return
+		}
+		seen[c.URN] = true
+		if r, ok := d.Head.Find(c.Type, c.Name); ok {
+			for _, dep := range r.Dependencies {
+				if x, ok := created[dep]; ok {
+					add(x)
+				}
+			}
+		}
+		out = append(out, c)
+	}
+	for _, c := range d.Changes {
+		if slices.Contains(of, c.Type) && c.How != Removed && c.How != RemovedAfter {
+			add(c)
+		}
+	}
+	return out
+}
+
+func targetFlags(cs []Change) string {
+	var parts []string
+	for _, c := range cs {
+		parts = append(parts, "--target '"+c.URN+"'")
+	}
+	return strings.Join(parts, " ")
+}
+
+func quoteAll(ss []string) string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = "'" + s + "'"
+	}
+	return strings.Join(out, " ")
+}
+
+// disruptsOf says what applying changes does to the running stack: those of only (nil: all
+// but those of skip, which an earlier step applied).
+func disruptsOf(d Diff, only, skip []Change) []string {
+	named := func(cs []Change, name string) bool {
+		return slices.ContainsFunc(cs, func(c Change) bool { return c.Name == name })
+	}
+	in := func(name string) bool {
+		if only != nil {
+			return named(only, name)
+		}
+		return !named(skip, name)
+	}
+	out := []string{}
+	for _, c := range d.Changes {
+		if !in(c.Name) {
+			continue
+		}
+		switch {
+		case c.How == CreatedBeside && slices.Contains([]string{types.DOKubernetesNodePool, types.AWSEKSNodeGroup}, c.Type):
+			out = append(out, fmt.Sprintf("%s: new nodes beside %s (minutes to join); the pods move as their workloads roll, then the old pool is drained and removed at the end", c.Name, c.Pair))
+		case c.How == CreatedBeside:
+			out = append(out, fmt.Sprintf("%s: made beside %s, which stays until the update ends", c.Name, c.Pair))
+		case c.How == Created && slices.Contains([]string{types.DODatabaseReplica, types.AWSRDSInstance}, c.Type):
+			out = append(out, c.Name+": a new read replica, copying the primary (minutes to hours with the data's size); the primary serves on")
+		case (c.How == Removed || c.How == RemovedAfter) && slices.Contains(capacityTypes, c.Type):
+			out = append(out, c.Name+": removed at the end of the update, once nothing uses it")
+		}
+	}
+	for _, dr := range d.Drops {
+		if dr.Resource != "" && in(dr.Resource) {
+			out = append(out, dr.Resource+": "+dr.What+" drop: "+dr.Why)
+		}
+	}
+	if only == nil {
+		for _, r := range d.Rolls {
+			out = append(out, fmt.Sprintf("%s rolls, one new pod Ready before each old one stops: %s", r.Workload, strings.Join(r.Why, "; ")))
+		}
+		for _, dr := range d.Drops {
+			if dr.Resource == "" {
+				out = append(out, dr.What+" close: "+dr.Why)
+			}
+		}
+	}
+	return out
+}
+
+var sizeSlug = regexp.MustCompile(`(\d+)vcpu-(\d+)gb`)
+
+// Shrinks reports whether a DigitalOcean size slug is smaller than another in CPUs or memory:
+// DigitalOcean refuses to resize a database's nodes down.
+func Shrinks(from, to string) bool {
+	a, b := sizeSlug.FindStringSubmatch(from), sizeSlug.FindStringSubmatch(to)
+	if a == nil || b == nil {
+		return false
+	}
+	n := func(s string) int { v, _ := strconv.Atoi(s); return v }
+	return n(b[1]) < n(a[1]) || n(b[2]) < n(a[2])
+}
