@@ -24,6 +24,9 @@ type Preview struct {
 	Replaced map[Ref]bool
 	// URNs are the resources' URNs, by plan key.
 	URNs map[string]string
+	// Discarded are the resources the change drops from the stack but leaves in the cloud
+	// (retainOnDelete), by plan key.
+	Discarded map[string]bool
 	// Steps counts the preview's steps by operation.
 	Steps map[string]int
 }
@@ -77,7 +80,10 @@ func ReadPreview(r io.Reader) (Preview, error) {
 	if doc.Steps == nil {
 		return Preview{}, errors.New(`preview: no "steps" (want the output of pulumi preview --json)`)
 	}
-	p := Preview{Config: map[string]string{}, Replaced: map[Ref]bool{}, URNs: map[string]string{}, Steps: map[string]int{}}
+	p := Preview{Config: map[string]string{}, Replaced: map[Ref]bool{}, URNs: map[string]string{}, Discarded: map[string]bool{}, Steps: map[string]int{}}
+	// A resource of one type and name whose URN differs between the sides moved (a new parent
+	// without an alias): the engine deletes the old one and creates the new one, a replacement.
+	sideURN := [2]map[string]string{{}, {}}
 	for k, v := range doc.Config {
 		switch x := v.(type) {
 		case string:
@@ -117,7 +123,7 @@ func ReadPreview(r io.Reader) (Preview, error) {
 			p.Stack = stackOf(s.URN)
 		}
 		var ref Ref
-		for _, side := range []struct {
+		for i, side := range []struct {
 			want  bool
 			state *previewState
 			into  map[string]plan.Resource
@@ -134,7 +140,19 @@ func ReadPreview(r io.Reader) (Preview, error) {
 				order = append(order, key)
 			}
 			side.into[key] = res
-			p.URNs[key] = cmp.Or(side.state.URN, s.URN)
+			urn := cmp.Or(side.state.URN, s.URN)
+			sideURN[i][key] = urn
+			if other, ok := sideURN[1-i][key]; ok && other != urn {
+				p.Replaced[Ref{res.Type, res.Name}] = true
+			}
+			if i == 0 {
+				p.URNs[key] = urn
+			} else if _, ok := p.URNs[key]; !ok {
+				p.URNs[key] = urn
+			}
+			if s.Op == "discard" || s.Op == "discard-replaced" {
+				p.Discarded[key] = true
+			}
 			ref = Ref{res.Type, res.Name}
 		}
 		if slices.Contains(replaceOp, s.Op) {

@@ -209,3 +209,21 @@ func generatedPreview(n int) []byte {
 	b.WriteString(`],"changeSummary":{}}`)
 	return b.Bytes()
 }
+
+// A resource whose URN moves (a new parent without an alias) is deleted and made again: a
+// replacement, whatever its inputs; a discarded one stays in the cloud.
+func TestReadPreviewMovesAndDiscards(t *testing.T) {
+	const doc = `{"steps": [
+	  {"op": "delete", "urn": "urn:pulumi:prod::scalestack::scalestack:components:Database$digitalocean:index/databaseCluster:DatabaseCluster::db-pg",
+	   "oldState": {"type": "digitalocean:index/databaseCluster:DatabaseCluster", "custom": true, "inputs": {"size": "a"}}},
+	  {"op": "create", "urn": "urn:pulumi:prod::scalestack::scalestack:components:Store$digitalocean:index/databaseCluster:DatabaseCluster::db-pg",
+	   "newState": {"type": "digitalocean:index/databaseCluster:DatabaseCluster", "custom": true, "inputs": {"size": "a"}}},
+	  {"op": "discard", "urn": "urn:pulumi:prod::scalestack::digitalocean:index/volume:Volume::data",
+	   "oldState": {"type": "digitalocean:index/volume:Volume", "custom": true, "inputs": {}}}
+	]}`
+	pv, err := ReadPreview(strings.NewReader(doc))
+	require.NoError(t, err)
+	assert.True(t, pv.Replaced[Ref{"digitalocean:index/databaseCluster:DatabaseCluster", "db-pg"}], "moved: deleted and made again")
+	assert.Contains(t, pv.URNs["digitalocean:index/databaseCluster:DatabaseCluster::db-pg"], "Store$", "the URN the change gives it")
+	assert.True(t, pv.Discarded["digitalocean:index/volume:Volume::data"])
+}

@@ -103,7 +103,7 @@ func (b *builder) dashboards() []Dashboard {
 			Target{Expr: sel("pg_replication_lag_seconds", map[string]string{"namespace": ns, "job": "~" + ReplicaExporterJob + "-[0-9]+"}), Legend: "{{job}}"},
 			limit(b.t.LagSeconds.Value, "alert"))
 	}
-	if slices.ContainsFunc(b.st.Processes, func(p capacity.Process) bool { return p.Role == "pgbouncer" }) {
+	if slices.ContainsFunc(b.st.Processes, func(p capacity.Process) bool { return p.Role == spec.PoolerProcess }) {
 		add(&tier, "PgBouncer: clients waiting and servers busy", "short",
 			Target{Expr: fmt.Sprintf("sum(%s)", sel("pgbouncer_pools_client_waiting_connections", map[string]string{"namespace": ns, "job": PgBouncerExporterJob})), Legend: "waiting"},
 			Target{Expr: fmt.Sprintf("sum(%s)", sel("pgbouncer_pools_server_active_connections", map[string]string{"namespace": ns, "job": PgBouncerExporterJob})), Legend: "servers active"})

@@ -341,7 +341,7 @@ func (b *builder) database() {
 		busy := math.Ceil(0.9*c) - 2
 		b.fire(rule, t.ConnectionsFor, "the database's connections at 90% of its size's", map[string]string{series("app"): num(busy) + "x40"}, (busy+2)/c)
 	}
-	if slices.ContainsFunc(b.st.Processes, func(p capacity.Process) bool { return p.Role == "pgbouncer" }) {
+	if slices.ContainsFunc(b.st.Processes, func(p capacity.Process) bool { return p.Role == spec.PoolerProcess }) {
 		series := sel("pgbouncer_pools_client_waiting_connections", map[string]string{"namespace": b.o.Namespace, "job": PgBouncerExporterJob, "database": "app", "user": "app", "pod": "pgbouncer-a"})
 		expr := fmt.Sprintf("sum(%s) > 0", sel("pgbouncer_pools_client_waiting_connections", map[string]string{"namespace": b.o.Namespace, "job": PgBouncerExporterJob}))
 		rule := b.add(Outgrowing, AlertWaiting, "connection-pool", expr, t.WaitingFor,

@@ -3,6 +3,7 @@ package stacks_test
 import (
 	"fmt"
 	"github.com/scalestack/scalestack/plan/types"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -241,4 +242,44 @@ func TestOriginCertificateDoesNotWaitForThePods(t *testing.T) {
 		}
 		assert.ElementsMatch(t, []string{"scalestack", "scalestack", "ingress-nginx"}, namespaces, "%s: the key, and a TLS Secret where TLS ends", cloud)
 	}
+}
+
+// A process with its own reads list sees only those settings, each from the Secret or the
+// ConfigMap, and its pod template carries the digests of those alone; one without reads gets
+// everything and a digest of every setting but the tier, which rolls nothing.
+func TestProcessesReadTheirSettings(t *testing.T) {
+	p := planFor(t, spec.Local, "10k", "scalestack:app", `{"worker":{"reads":["CACHE_URL","QUEUE"]}}`)
+	annotations := func(process string) []string {
+		d, ok := byMetaName(p, k8sDeployment, process)
+		require.True(t, ok, process)
+		var keys []string
+		for k := range d.MapAt("spec.template.metadata.annotations") {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		return keys
+	}
+	assert.Equal(t, []string{spec.ConfigAnnotationPrefix + "CACHE_URL", spec.ConfigAnnotationPrefix + "QUEUE"}, annotations("worker"))
+	var all []string
+	for _, k := range spec.Settings() {
+		if k != spec.TierSetting {
+			all = append(all, spec.ConfigAnnotationPrefix+k)
+		}
+	}
+	slices.Sort(all)
+	assert.Equal(t, all, annotations("api"))
+
+	worker, _ := byMetaName(p, k8sDeployment, "worker")
+	assert.Empty(t, worker.ListAt("spec.template.spec.containers.0.envFrom"), "the worker sees only what it reads")
+	from := map[string]string{}
+	for _, e := range worker.ListAt("spec.template.spec.containers.0.env") {
+		env := e.(map[string]any)
+		source, _ := env["valueFrom"].(map[string]any)
+		for kind := range source {
+			from[env["name"].(string)] = kind
+		}
+	}
+	assert.Equal(t, map[string]string{"CACHE_URL": "secretKeyRef", "QUEUE": "configMapKeyRef"}, from)
+	api, _ := byMetaName(p, k8sDeployment, "api")
+	assert.Len(t, api.ListAt("spec.template.spec.containers.0.envFrom"), 2, "the Secret and the ConfigMap whole")
 }

@@ -7,6 +7,8 @@ package upgrade
 
 import (
 	"fmt"
+	"maps"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -61,6 +63,8 @@ type Change struct {
 	// Protected is the stack's protect flag on a resource the change removes: the engine
 	// refuses to delete it until it is unprotected.
 	Protected bool `json:"protected,omitempty"`
+	// Replica is a read replica: a copy of data the primary keeps.
+	Replica bool `json:"replica,omitempty"`
 	// Refused says why the change must not happen to this resource; empty where it may.
 	Refused string `json:"refused,omitempty"`
 }
@@ -113,11 +117,17 @@ type Diff struct {
 	// Refusals are the changes no tier switch may make (a stateful resource replaced, a data
 	// holder deleted), one line each.
 	Refusals []string `json:"refusals"`
+	// Warnings are changes the cloud will refuse to make (a DigitalOcean database shrunk), which
+	// the update would stop at; scalestack upgrade plans around them.
+	Warnings []string `json:"warnings"`
 	Counts   Counts   `json:"counts"`
 	// Head is the plan after the change as the engine would apply it (ignoreChanges kept):
 	// what the cost and capacity of the change are computed from.
 	Head plan.Plan `json:"-"`
 }
+
+// RefusedExit is scalestack upgrade's exit code for a refused change.
+const RefusedExit = 6
 
 // Options name the stack, for the URNs.
 type Options struct {
@@ -128,6 +138,9 @@ type Options struct {
 	// URNs, where the engine gave them (a real preview), by plan key; the rest are made from
 	// the plan's parents.
 	URNs map[string]string
+	// Discarded are the resources a preview drops from the stack but leaves in the cloud
+	// (retainOnDelete): removed from the stack, not deleted, so never refused.
+	Discarded map[string]bool
 }
 
 // workloadTypes are the types whose pods a change of spec.template rolls.
@@ -136,7 +149,7 @@ var workloadTypes = []string{types.K8sDeployment, types.K8sStatefulSet, types.K8
 // Compare diffs two plans of one stack.
 func Compare(before, after plan.Plan, o Options) (Diff, error) {
 	head, kept := plan.Keep(before, after)
-	d := Diff{Changes: []Change{}, Rolls: []Roll{}, Drops: []Drop{}, Kept: []Kept{}, Refusals: []string{}, Head: head}
+	d := Diff{Changes: []Change{}, Rolls: []Roll{}, Drops: []Drop{}, Kept: []Kept{}, Refusals: []string{}, Warnings: []string{}, Head: head}
 	for _, k := range kept {
 		d.Kept = append(d.Kept, Kept{Type: k.Type, Name: k.Name, Path: k.Path, Stack: leafText(k.Stack), Program: leafText(k.Program), Note: keptNote(k)})
 	}
@@ -159,7 +172,7 @@ func Compare(before, after plan.Plan, o Options) (Diff, error) {
 	}
 	for _, a := range head.Resources {
 		b, existed := before.Find(a.Type, a.Name)
-		c := Change{Type: a.Type, Name: a.Name, URN: urn(head, a), Stateful: stateful(a), Properties: []Property{}}
+		c := Change{Type: a.Type, Name: a.Name, URN: urn(head, a), Stateful: stateful(a), Replica: replica(a), Properties: []Property{}}
 		if !existed {
 			c.How = Created
 			c.Properties = properties(nil, a.Inputs)
@@ -194,7 +207,7 @@ func Compare(before, after plan.Plan, o Options) (Diff, error) {
 			continue
 		}
 		d.Changes = append(d.Changes, Change{Type: b.Type, Name: b.Name, URN: urn(before, b), How: Removed,
-			Properties: properties(b.Inputs, nil), Stateful: stateful(b), Protected: b.Protect})
+			Properties: properties(b.Inputs, nil), Stateful: stateful(b), Replica: replica(b), Protected: b.Protect})
 	}
 	pairBeside(d.Changes, before, head)
 	for i := range d.Changes {
@@ -209,9 +222,14 @@ func Compare(before, after plan.Plan, o Options) (Diff, error) {
 		case Removed, RemovedAfter:
 			d.Counts.Removed++
 		}
-		c.Refused = refusal(*c, before)
+		if !o.Discarded[c.Type+"::"+c.Name] {
+			c.Refused = refusal(*c, before)
+		}
 		if c.Refused != "" {
 			d.Refusals = append(d.Refusals, fmt.Sprintf("%s %s: %s", c.Type, c.Name, c.Refused))
+		}
+		if from, to, ok := shrunk(*c); ok {
+			d.Warnings = append(d.Warnings, fmt.Sprintf("%s %s: DigitalOcean cannot shrink a database's nodes (%s to %s): the update would stop there; scalestack upgrade keeps the size with an override", c.Type, c.Name, from, to))
 		}
 	}
 	ds, err := Disruptions()
@@ -369,6 +387,45 @@ func replica(r plan.Resource) bool {
 	return false
 }
 
+// shrunk reports a DigitalOcean database or cache whose node size goes down, and the sizes.
+func shrunk(c Change) (from, to string, ok bool) {
+	if (c.Type != types.DODatabaseCluster && c.Type != types.DODatabaseReplica) || c.How != InPlace {
+		return "", "", false
+	}
+	for _, p := range c.Properties {
+		if p.Path == "size" && p.Old != nil && p.New != nil && Shrinks(*p.Old, *p.New) {
+			return *p.Old, *p.New, true
+		}
+	}
+	return "", "", false
+}
+
+// Shrunk are the DigitalOcean databases, replicas and caches the change would shrink, with
+// their sizes before, by plan key: what scalestack upgrade keeps.
+func (d Diff) Shrunk() map[string]string {
+	out := map[string]string{}
+	for _, c := range d.Changes {
+		if from, _, ok := shrunk(c); ok {
+			out[c.Type+"::"+c.Name] = from
+		}
+	}
+	return out
+}
+
+// holdsConnections is a workload whose pods hold long-lived client connections: the app's
+// processes capped at a number of connections (MAX_CONNECTIONS, the WebSocket server's).
+func holdsConnections(w plan.Resource) bool {
+	for _, c := range w.ListAt("spec.template.spec.containers") {
+		env, _ := c.(map[string]any)["env"].([]any)
+		for _, e := range env {
+			if m, _ := e.(map[string]any); m["name"] == spec.MaxConnectionsSetting {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // templateLabel is a label of a workload's pods.
 func templateLabel(r plan.Resource, key string) string {
 	v, _ := r.MapAt("spec.template.metadata.labels")[key].(string)
@@ -461,6 +518,7 @@ func reasons(c Change, r plan.Resource) []string {
 		}
 		return why
 	}
+	var env []string
 	for _, p := range c.Properties {
 		rest, ok := strings.CutPrefix(p.Path, "spec.template.")
 		if !ok {
@@ -483,46 +541,59 @@ func reasons(c Change, r plan.Resource) []string {
 			add("it moves to the " + text(p.New) + " pool")
 		case strings.HasSuffix(rest, ".image"):
 			add("its image changes to " + text(p.New))
-		case strings.Contains(rest, ".env."):
-			add("its environment changes (" + rest + ")")
+		case envVar.MatchString(rest):
+			env = append(env, envName(r, rest))
 		default:
 			add("its pod template changes (" + rest + ")")
 		}
 	}
+	if len(env) > 0 {
+		slices.Sort(env)
+		add("its environment changes (" + strings.Join(slices.Compact(env), ", ") + ")")
+	}
 	return why
+}
+
+var envVar = regexp.MustCompile(`^spec\.(initContainers|containers)\.(\d+)\.env\.(\d+)\.`)
+
+// envName is the name of the environment variable at a pod-template path, as the head has it.
+func envName(r plan.Resource, rest string) string {
+	m := envVar.FindStringSubmatch(rest)
+	name := r.StringAt(fmt.Sprintf("spec.template.spec.%s.%s.env.%s.name", m[1], m[2], m[3]))
+	if name == "" {
+		return strings.TrimSuffix(m[0], ".")
+	}
+	return name
 }
 
 // drops are the open connections the change closes.
 func drops(changes []Change, rs []Roll, head plan.Plan, ds []Disruption) []Drop {
 	out := []Drop{}
 	for _, r := range rs {
-		if r.Process != "websocket" {
-			continue
-		}
 		w, _ := head.Find(r.Type, r.Name)
-		preStop, _ := w.NumberAt("spec.template.spec.containers.0.lifecycle.preStop.sleep.seconds")
-		grace, _ := w.NumberAt("spec.template.spec.terminationGracePeriodSeconds")
-		out = append(out, Drop{What: "open WebSockets",
-			Why: fmt.Sprintf("the websocket pods roll (%s), one new pod Ready before each old one stops: an old pod serves on for %s s while the load balancer takes it out, then closes its sockets within %s s; clients reconnect to the new pods",
-				strings.Join(r.Why, "; "), num(preStop), num(grace-preStop))})
+		switch {
+		case holdsConnections(w):
+			preStop, _ := w.NumberAt("spec.template.spec.containers.0.lifecycle.preStop.sleep.seconds")
+			grace, _ := w.NumberAt("spec.template.spec.terminationGracePeriodSeconds")
+			out = append(out, Drop{What: "open connections to " + r.Workload,
+				Why: fmt.Sprintf("its pods roll (%s), new pods Ready before old ones stop: an old pod serves on for %s s while the load balancer takes it out, then closes its connections within %s s; clients reconnect to the new pods",
+					strings.Join(r.Why, "; "), num(preStop), num(grace-preStop))})
+		case r.Process == spec.PoolerProcess:
+			out = append(out, Drop{What: "the app's database connections through " + r.Workload,
+				Why: "the pooler's pods roll (" + strings.Join(r.Why, "; ") + "): each old pod's clients lose their connections as it stops, and reconnect to the new pods through the same Service"})
+		}
 	}
 	byKey := map[string][]string{}
 	for _, r := range rs {
 		for _, why := range r.Why {
-			for _, key := range []string{"DATABASE_URL", "DATABASE_PRIMARY_URL", "DATABASE_REPLICA_URLS", "CACHE_URL"} {
+			for _, key := range spec.EndpointSettings {
 				if strings.HasPrefix(why, key+" ") && r.Process != "" {
 					byKey[key] = append(byKey[key], r.Process)
 				}
 			}
 		}
 	}
-	for _, key := range slices.Sorted(func(yield func(string) bool) {
-		for k := range byKey {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, key := range slices.Sorted(maps.Keys(byKey)) {
 		out = append(out, Drop{What: "the " + strings.Join(byKey[key], ", ") + " pods' connections through " + key,
 			Why: key + " changes: each new pod connects to the new endpoint and each old pod's connections close as it stops; the old endpoint stays until the update ends"})
 	}

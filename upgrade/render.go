@@ -73,6 +73,12 @@ func (d Diff) Text(title string) string {
 			fmt.Fprintf(&b, "  ! %s\n", r)
 		}
 	}
+	if len(d.Warnings) > 0 {
+		b.WriteString("\nThe cloud will refuse\n")
+		for _, w := range d.Warnings {
+			fmt.Fprintf(&b, "  ! %s\n", w)
+		}
+	}
 	for _, s := range sections {
 		first := true
 		for _, c := range d.Changes {
@@ -149,6 +155,12 @@ func (d Diff) Markdown(title string) string {
 		b.WriteString("\n**Refused**: a tier switch never does this to what holds data\n\n")
 		for _, r := range d.Refusals {
 			fmt.Fprintf(&b, "- :no_entry: %s\n", r)
+		}
+	}
+	if len(d.Warnings) > 0 {
+		b.WriteString("\n**The cloud will refuse**\n\n")
+		for _, w := range d.Warnings {
+			fmt.Fprintf(&b, "- :warning: %s\n", w)
 		}
 	}
 	b.WriteString("\n| | Resource | How | Inputs |\n|---|---|---|---|\n")
@@ -321,6 +333,9 @@ func (g Gate) Text() string {
 	for _, r := range g.Refusals {
 		fmt.Fprintf(&b, "  ! %s\n", r)
 	}
+	for _, w := range g.Warnings {
+		fmt.Fprintf(&b, "  warning: %s\n", w)
+	}
 	return b.String()
 }
 
@@ -333,6 +348,9 @@ func (g Gate) Markdown() string {
 	}
 	for _, r := range g.Refusals {
 		fmt.Fprintf(&b, "- :no_entry: %s\n", r)
+	}
+	for _, w := range g.Warnings {
+		fmt.Fprintf(&b, "- :warning: %s\n", w)
 	}
 	return b.String()
 }

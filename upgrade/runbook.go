@@ -47,6 +47,9 @@ type Gate struct {
 	Preview  string   `json:"preview"`
 	Counts   Counts   `json:"counts"`
 	Refusals []string `json:"refusals"`
+	// Warnings are what the cloud will refuse (the update would stop there): they do not
+	// fail the gate.
+	Warnings []string `json:"warnings"`
 }
 
 // Runbook is the ordered way through a tier switch.
@@ -95,6 +98,8 @@ func SideOf(tier string, r capacity.Report) Side {
 var capacityTypes = []string{
 	types.DOKubernetesCluster, types.DOKubernetesNodePool, types.DODatabaseCluster, types.DODatabaseReplica,
 	types.DODatabaseConnectionPool, types.AWSEKSNodeGroup, types.AWSRDSInstance, types.AWSCacheReplicationGroup,
+	// The local cloud's database and cache.
+	types.K8sStatefulSet,
 }
 
 // boundTypes are the autoscalers' bounds: going down they shrink first, so that pods leave the
@@ -121,18 +126,21 @@ func Build(in Input) Runbook {
 		set.Commands = append(set.Commands, fmt.Sprintf("pulumi config set --path '%s' %s%s", kv[0], kv[1], stack))
 	}
 	if len(in.Kept) > 0 {
-		set.Why += "; and keep what the cloud cannot shrink at its size (DigitalOcean resizes a database's nodes up only)"
+		set.Why += "; and keep what the cloud cannot shrink at its size (DigitalOcean resizes a database's nodes up only). " +
+			"The override stays: remove it (pulumi config rm --path ...) when a later tier is larger, or that tier keeps this size"
 	}
 	rb.Steps = append(rb.Steps, set)
-	if urns := protectedRemovals(in.Diff); len(urns) > 0 {
-		rb.Steps = append(rb.Steps, Step{
-			Title: "Unprotect what the " + in.To + " tier removes",
-			Why: "the engine keeps a resource's protect flag in the stack's state: pulumi up refuses to delete a protected resource the program no longer has, " +
-				"and scalestack:protect cannot unprotect it, since the program no longer registers it. These are copies of data kept elsewhere (read replicas): nothing is lost",
+	if urns, copies := protectedRemovals(in.Diff); len(urns) > 0 {
+		why := "the engine keeps a resource's protect flag in the stack's state: pulumi up refuses to delete a protected resource the program no longer has, " +
+			"and scalestack:protect cannot unprotect it, since the program no longer registers it"
+		if copies {
+			why += ". These are read replicas, copies of the primary's data: nothing is lost"
+		}
+		rb.Steps = append(rb.Steps, Step{Title: "Unprotect what the " + in.To + " tier removes", Why: why,
 			Commands: []string{"pulumi state unprotect" + stack + " --yes " + quoteAll(urns)}, Disrupts: []string{}})
 	}
 	rb.Steps = append(rb.Steps, Step{Title: "Preview the switch, and stop if it replaces or deletes what holds data",
-		Why: "the real engine's view of the same change; scalestack upgrade exits 6 if it replaces a database, cache or cluster, or deletes one",
+		Why: fmt.Sprintf("the real engine's view of the same change; scalestack upgrade exits %d if it replaces a database, cache or cluster, or deletes one", RefusedExit),
 		Commands: []string{
 			"pulumi preview" + stack + " --json > preview.json",
 			"scalestack upgrade --preview preview.json",
@@ -141,8 +149,13 @@ func Build(in Input) Runbook {
 	if rb.Direction == Down {
 		first, firstTitle, firstWhy = boundTypes, "Lower the autoscalers' bounds first", "the pods leave the nodes and the pools before those shrink"
 	}
+	if rb.Direction == Up {
+		rb.Steps = append(rb.Steps, raiseDesired(in.Diff)...)
+	}
 	var applied []Change
-	if targets := targetsOf(in.Diff, first); len(targets) > 0 && rb.Direction != Same {
+	// Going down, only the bounds that change: an autoscaler the smaller tier adds (an HPA in
+	// place of a ScaledObject) comes with the rest, when the one it replaces goes.
+	if targets := targetsOf(in.Diff, first, rb.Direction == Down); len(targets) > 0 && rb.Direction != Same {
 		rb.Steps = append(rb.Steps, Step{Title: firstTitle, Why: firstWhy,
 			Commands: []string{"pulumi up" + stack + " --yes " + targetFlags(targets)},
 			Disrupts: disruptsOf(in.Diff, targets, nil)})
@@ -178,24 +191,58 @@ func direction(from, to string) string {
 	return Same
 }
 
-func protectedRemovals(d Diff) []string {
-	var out []string
+// protectedRemovals are the URNs of the protected resources the change removes, and whether all
+// of them are read replicas.
+func protectedRemovals(d Diff) (urns []string, copies bool) {
+	copies = true
 	for _, c := range d.Changes {
 		if c.Protected && (c.How == Removed || c.How == RemovedAfter) {
-			out = append(out, c.URN)
+			urns = append(urns, c.URN)
+			copies = copies && c.Replica
 		}
+	}
+	return urns, copies
+}
+
+// raiseDesired are the steps an EKS node group needs before its minimum can rise: Cluster
+// Autoscaler owns its desired size, which the engine leaves as it is (ignoreChanges), and EKS
+// refuses a minimum above the desired size.
+func raiseDesired(d Diff) []Step {
+	var out []Step
+	for _, c := range d.Changes {
+		if c.Type != types.AWSEKSNodeGroup || c.How != InPlace {
+			continue
+		}
+		r, _ := d.Head.Find(c.Type, c.Name)
+		newMin, _ := r.NumberAt("scalingConfig.minSize")
+		newMax, _ := r.NumberAt("scalingConfig.maxSize")
+		desired, _ := r.NumberAt("scalingConfig.desiredSize")
+		if newMin <= desired {
+			continue
+		}
+		cluster, group := r.StringAt("clusterName"), r.StringAt("nodeGroupName")
+		out = append(out, Step{Title: "Raise " + group + "'s desired size to its new minimum",
+			Why: fmt.Sprintf("EKS refuses a minimum (%s) above the desired size, which Cluster Autoscaler owns and the engine keeps (%s when the stack last set it); "+
+				"raise it only if the group runs fewer than %s nodes now", num(newMin), num(desired), num(newMin)),
+			Commands: []string{
+				fmt.Sprintf("aws eks describe-nodegroup --cluster-name %s --nodegroup-name %s --query nodegroup.scalingConfig", cluster, group),
+				fmt.Sprintf("aws eks update-nodegroup-config --cluster-name %s --nodegroup-name %s --scaling-config maxSize=%s,desiredSize=%s", cluster, group, num(newMax), num(newMin)),
+			},
+			Disrupts: []string{fmt.Sprintf("%s: up to %s new nodes join (minutes); nothing running moves", group, num(newMin-desired))}})
 	}
 	return out
 }
 
-// targetsOf are the URNs of the changes of these types that add or change (never remove),
-// with the created resources they depend on.
-func targetsOf(d Diff, of []string) []Change {
+// targetsOf are the URNs of the changes of these types that add or change (never remove; with
+// changedOnly, never add), with the created resources they depend on.
+func targetsOf(d Diff, of []string, changedOnly bool) []Change {
 	var out []Change
-	created := map[string]Change{}
+	// Dependencies are by name: every created resource of that name (a Service and the
+	// StatefulSet it fronts share one) goes first.
+	created := map[string][]Change{}
 	for _, c := range d.Changes {
 		if c.How == Created || c.How == CreatedBeside {
-			created[c.Name] = c
+			created[c.Name] = append(created[c.Name], c)
 		}
 	}
 	seen := map[string]bool{}
@@ -207,7 +254,7 @@ func targetsOf(d Diff, of []string) []Change {
 		seen[c.URN] = true
 		if r, ok := d.Head.Find(c.Type, c.Name); ok {
 			for _, dep := range r.Dependencies {
-				if x, ok := created[dep]; ok {
+				for _, x := range created[dep] {
 					add(x)
 				}
 			}
@@ -215,7 +262,7 @@ func targetsOf(d Diff, of []string) []Change {
 		out = append(out, c)
 	}
 	for _, c := range d.Changes {
-		if slices.Contains(of, c.Type) && c.How != Removed && c.How != RemovedAfter {
+		if slices.Contains(of, c.Type) && c.How != Removed && c.How != RemovedAfter && (!changedOnly || c.How == InPlace) {
 			add(c)
 		}
 	}
@@ -260,7 +307,7 @@ func disruptsOf(d Diff, only, skip []Change) []string {
 			out = append(out, fmt.Sprintf("%s: new nodes beside %s (minutes to join); the pods move as their workloads roll, then the old pool is drained and removed at the end", c.Name, c.Pair))
 		case c.How == CreatedBeside:
 			out = append(out, fmt.Sprintf("%s: made beside %s, which stays until the update ends", c.Name, c.Pair))
-		case c.How == Created && slices.Contains([]string{types.DODatabaseReplica, types.AWSRDSInstance}, c.Type):
+		case c.How == Created && c.Replica:
 			out = append(out, c.Name+": a new read replica, copying the primary (minutes to hours with the data's size); the primary serves on")
 		case (c.How == Removed || c.How == RemovedAfter) && slices.Contains(capacityTypes, c.Type):
 			out = append(out, c.Name+": removed at the end of the update, once nothing uses it")
@@ -271,10 +318,12 @@ func disruptsOf(d Diff, only, skip []Change) []string {
 			out = append(out, dr.Resource+": "+dr.What+" drop: "+dr.Why)
 		}
 	}
-	if only == nil {
-		for _, r := range d.Rolls {
-			out = append(out, fmt.Sprintf("%s rolls, one new pod Ready before each old one stops: %s", r.Workload, strings.Join(r.Why, "; ")))
+	for _, r := range d.Rolls {
+		if in(r.Name) {
+			out = append(out, fmt.Sprintf("%s %s: %s", r.Workload, rollHow(r), strings.Join(r.Why, "; ")))
 		}
+	}
+	if only == nil {
 		for _, dr := range d.Drops {
 			if dr.Resource == "" {
 				out = append(out, dr.What+" close: "+dr.Why)
@@ -282,6 +331,17 @@ func disruptsOf(d Diff, only, skip []Change) []string {
 		}
 	}
 	return out
+}
+
+// rollHow says how a workload's pods roll.
+func rollHow(r Roll) string {
+	switch r.Type {
+	case types.K8sStatefulSet:
+		return "restarts its pods one at a time, the highest first (a one-pod StatefulSet is down while its pod restarts)"
+	case types.HelmRelease:
+		return "rolls as its chart sets"
+	}
+	return "rolls, new pods Ready before old ones stop (maxUnavailable 0)"
 }
 
 var sizeSlug = regexp.MustCompile(`(\d+)vcpu-(\d+)gb`)

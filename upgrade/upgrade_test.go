@@ -222,3 +222,43 @@ func TestDisruptionsAreSourced(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEmpty(t, ds)
 }
+
+// DigitalOcean refuses to shrink a database's nodes: the diff warns, and says what to keep.
+func TestCompareWarnsOfAShrink(t *testing.T) {
+	db := res(types.DODatabaseCluster, "db-pg", map[string]any{"size": "db-s-2vcpu-4gb", "engine": "pg"})
+	small := db
+	small.Inputs = map[string]any{"size": "db-s-1vcpu-2gb", "engine": "pg"}
+	d, err := Compare(plan.Plan{Resources: []plan.Resource{db}}, plan.Plan{Resources: []plan.Resource{small}}, Options{})
+	require.NoError(t, err)
+	require.Len(t, d.Warnings, 1)
+	assert.Contains(t, d.Warnings[0], "DigitalOcean cannot shrink a database's nodes (db-s-2vcpu-4gb to db-s-1vcpu-2gb)")
+	assert.Equal(t, map[string]string{db.Key(): "db-s-2vcpu-4gb"}, d.Shrunk())
+	assert.Contains(t, d.Text("t"), "The cloud will refuse")
+	up, err := Compare(plan.Plan{Resources: []plan.Resource{small}}, plan.Plan{Resources: []plan.Resource{db}}, Options{})
+	require.NoError(t, err)
+	assert.Empty(t, up.Warnings)
+}
+
+// An EKS node group whose minimum rises above the desired size the engine keeps gets its desired
+// size raised first: EKS refuses the update otherwise.
+func TestRunbookRaisesADesiredSize(t *testing.T) {
+	group := func(min, desired float64) plan.Resource {
+		r := res(types.AWSEKSNodeGroup, "app", map[string]any{"clusterName": "c", "nodeGroupName": "app-c7i",
+			"labels":        map[string]any{spec.PoolLabel: "app"},
+			"scalingConfig": map[string]any{"minSize": min, "maxSize": 14.0, "desiredSize": desired}})
+		r.IgnoreChanges = []string{"scalingConfig.desiredSize"}
+		return r
+	}
+	d, err := Compare(plan.Plan{Resources: []plan.Resource{group(1, 1)}}, plan.Plan{Resources: []plan.Resource{group(3, 3)}}, Options{Stack: "prod"})
+	require.NoError(t, err)
+	require.Len(t, d.Kept, 1, "the autoscaler's desired size")
+	rb := Build(Input{Cloud: "aws", Stack: "prod", Config: "Pulumi.prod.yaml", From: "1k", To: "10k", Diff: d})
+	var raise *Step
+	for i, s := range rb.Steps {
+		if strings.HasPrefix(s.Title, "Raise app-c7i") {
+			raise = &rb.Steps[i]
+		}
+	}
+	require.NotNil(t, raise)
+	assert.Equal(t, "aws eks update-nodegroup-config --cluster-name c --nodegroup-name app-c7i --scaling-config maxSize=14,desiredSize=3", raise.Commands[1])
+}

@@ -443,7 +443,7 @@ func (b *builder) podTemplate(p proc) *corev1.PodTemplateSpecArgs {
 	if p.connectionCapped {
 		// What the preset sizes a pod for: past it the pod refuses new connections, and the
 		// load balancer's next try lands on another pod.
-		env = append(env, &corev1.EnvVarArgs{Name: pulumi.String("MAX_CONNECTIONS"), Value: pulumi.String(fmt.Sprint(svc.ConnectionsPerPod))})
+		env = append(env, &corev1.EnvVarArgs{Name: pulumi.String(spec.MaxConnectionsSetting), Value: pulumi.String(fmt.Sprint(svc.ConnectionsPerPod))})
 	}
 	env = append(env, b.settingsEnv(c)...)
 	for _, k := range sortedKeys(c.Env) {

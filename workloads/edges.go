@@ -192,7 +192,7 @@ func (b *builder) scaledObject(p proc, dep *appsv1.Deployment) error {
 // the Service the database component's pooled URL names.
 func (b *builder) pooler() error {
 	w := b.s.Workloads.Pooler
-	ls := labels("pgbouncer")
+	ls := labels(spec.PoolerProcess)
 	secret, err := corev1.NewSecret(b.ctx, b.name+"-pgbouncer", &corev1.SecretArgs{
 		Metadata:   meta("pgbouncer", ls),
 		Type:       pulumi.String("Opaque"),

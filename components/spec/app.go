@@ -102,6 +102,14 @@ var PlainSettings = []string{"SCALESTACK_TIER", "QUEUE", "CACHE_HOST", "CACHE_PO
 // TierSetting is the setting that names the tier, which rolls nothing when it changes.
 const TierSetting = "SCALESTACK_TIER"
 
+// EndpointSettings are the settings that say where a process connects: a change closes the
+// connections of the processes that read it.
+var EndpointSettings = []string{"DATABASE_URL", "DATABASE_PRIMARY_URL", "DATABASE_REPLICA_URLS", "CACHE_URL", "CACHE_HOST", "CACHE_PORT", "CACHE_PASSWORD"}
+
+// MaxConnectionsSetting is the connections a connection-capped process (the WebSocket server)
+// accepts per pod.
+const MaxConnectionsSetting = "MAX_CONNECTIONS"
+
 // Settings are every setting a process may read, in order.
 func Settings() []string { return slices.Concat(SecretSettings, PlainSettings) }
 
@@ -114,7 +122,7 @@ func (c Container) ReadsOf() []string {
 }
 
 // Reserved are the environment variables scalestack sets from the stack's outputs.
-var Reserved = append(Settings(), "PORT", "SCALESTACK_PROCESS", "TLS_CERT_FILE", "TLS_KEY_FILE", "MAX_CONNECTIONS")
+var Reserved = append(Settings(), "PORT", "SCALESTACK_PROCESS", "TLS_CERT_FILE", "TLS_KEY_FILE", MaxConnectionsSetting)
 
 var (
 	envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

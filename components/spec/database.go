@@ -164,7 +164,9 @@ func (d Database) PoolLimit(cloud Cloud) (int, error) {
 const (
 	PoolerNamespace = "scalestack"
 	PoolerService   = "pgbouncer"
-	PoolerPort      = 6432
+	// PoolerProcess is the process label (ProcessLabel) of the pooler's pods.
+	PoolerProcess = "pgbouncer"
+	PoolerPort    = 6432
 )
 
 // PoolerHost is the in-cluster PgBouncer's DNS name.

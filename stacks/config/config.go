@@ -291,7 +291,7 @@ func Parse(raw map[string]string) (Config, error) {
 		dec := json.NewDecoder(strings.NewReader(v))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&app); err != nil {
-			bad(KeyApp, "is not an app object (want keys api, websocket, worker and queue; each process with image, command, port, healthPath, env): %v", err)
+			bad(KeyApp, "is not an app object (want keys api, websocket, worker and queue; each process with image, command, port, healthPath, env, metrics, reads): %v", err)
 		}
 	}
 	c.App = app.WithDefaults()

@@ -251,9 +251,18 @@ func TestParseInvalid(t *testing.T) {
 			},
 		},
 		{
+			name: "an app that reads what the stack does not set",
+			raw: raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1k",
+				"scalestack:app", `{"websocket":{"reads":["CACHE_URL","REDIS_URL","CACHE_URL"]}}`),
+			want: []string{
+				`stacks: config "scalestack:app": websocket.reads.1: "REDIS_URL" is not one of the stack's settings (want one of DATABASE_URL, DATABASE_PRIMARY_URL, DATABASE_REPLICA_URLS, CACHE_URL, CACHE_PASSWORD, SCALESTACK_TIER, QUEUE, CACHE_HOST, CACHE_PORT, CACHE_CLUSTER_MODE)`,
+				`stacks: config "scalestack:app": websocket.reads.2: "CACHE_URL" is already entry 0 (want each setting once)`,
+			},
+		},
+		{
 			name: "an app with an unknown key",
 			raw:  raw("scalestack:cloud", "digitalocean", "scalestack:tier", "1k", "scalestack:app", `{"api":{"imag":"x"}}`),
-			want: []string{`stacks: config "scalestack:app": is not an app object (want keys api, websocket, worker and queue; each process with image, command, port, healthPath, env): json: unknown field "imag"`},
+			want: []string{`stacks: config "scalestack:app": is not an app object (want keys api, websocket, worker and queue; each process with image, command, port, healthPath, env, metrics, reads): json: unknown field "imag"`},
 		},
 		{
 			name: "DigitalOcean has no cache shards",

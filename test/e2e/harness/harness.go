@@ -309,6 +309,22 @@ func (p *Pulumi) Configure(ctx context.Context, name string, values map[string]s
 	return p.Workspace.SaveStackSettings(ctx, name, settings)
 }
 
+// CLI runs the pulumi command line in the workspace's folder, with its state, secrets and
+// plugins: the commands that need no program (pulumi state ...) as a user types them.
+func (p *Pulumi) CLI(ctx context.Context, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, filepath.Join(p.bin, "pulumi"), append([]string{"--non-interactive"}, args...)...)
+	cmd.Dir = p.Workspace.WorkDir()
+	cmd.Env = os.Environ()
+	for k, v := range p.Env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return out, fmt.Errorf("pulumi %s: %w: %s", strings.Join(args, " "), err, out)
+	}
+	return out, nil
+}
+
 // PreviewJSON is the output of the real `pulumi preview --json` of the stack as configured now.
 func (p *Pulumi) PreviewJSON(ctx context.Context, name string) ([]byte, error) {
 	st, err := auto.SelectStack(ctx, name, jsonWorkspace{p.Workspace})

@@ -6,7 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/scalestack/scalestack/capacity"
@@ -21,7 +23,7 @@ import (
 
 // ExitRefused is `scalestack upgrade`'s when the switch, or the preview it checks, replaces or
 // deletes a stateful resource.
-const ExitRefused = 6
+const ExitRefused = upgrade.RefusedExit
 
 // refused is a switch no runbook makes safe.
 type refused struct{ lines []string }
@@ -58,6 +60,9 @@ func (s *sides) check() error {
 	}
 	if modes != 1 {
 		return usagef("scalestack %s: want exactly one of --from-tier with --to-tier, --base-config with --head-config, or --preview", s.cmd)
+	}
+	if s.previewPath != "" && (s.cloud != "" || s.configPath != "" || s.stackName != "") {
+		return usagef("scalestack %s: --preview goes alone (the preview names its stack and configuration), without --cloud, --config or --stack", s.cmd)
 	}
 	return nil
 }
@@ -124,7 +129,7 @@ func previewChanges(pv cost.Preview) (upgrade.Diff, error) {
 	for ref := range pv.Replaced {
 		replaced[plan.Resource{Type: ref.Type, Name: ref.Name}.Key()] = true
 	}
-	return upgrade.Compare(plan.Plan{Resources: pv.Base}, plan.Plan{Resources: pv.Head}, upgrade.Options{Stack: pv.Stack, Replaced: replaced, URNs: pv.URNs})
+	return upgrade.Compare(plan.Plan{Resources: pv.Base}, plan.Plan{Resources: pv.Head}, upgrade.Options{Stack: pv.Stack, Replaced: replaced, URNs: pv.URNs, Discarded: pv.Discarded})
 }
 
 // replacedRefs are the resources a change replaces, as the cost diff names them.
@@ -287,7 +292,7 @@ func runUpgrade(args []string, stdout, stderr io.Writer, deps Deps) error {
 		if err != nil {
 			return err
 		}
-		gate = &upgrade.Gate{Preview: previewPath, Counts: d.Counts, Refusals: d.Refusals}
+		gate = &upgrade.Gate{Preview: previewPath, Counts: d.Counts, Refusals: d.Refusals, Warnings: d.Warnings}
 	}
 	if to == "" {
 		if gate == nil || from != "" || cloud != "" || configPath != "" {
@@ -357,33 +362,32 @@ func gateRefusals(g *upgrade.Gate) []string {
 	return g.Refusals
 }
 
-// unshrinkable finds the DigitalOcean database and cache a switch would shrink, which
-// DigitalOcean refuses, and keeps them at their size in the head's overrides. It returns the
-// overrides as `pulumi config set --path` keys and values.
+// unshrinkable keeps the DigitalOcean database and cache a switch would shrink, which
+// DigitalOcean refuses, at their size in the head's overrides. It returns the overrides as
+// `pulumi config set --path` keys and values.
 func unshrinkable(d upgrade.Diff, cfg config.Config, head *config.StackFile) ([][2]string, error) {
-	if cfg.Cloud != spec.DigitalOcean {
-		return nil, nil
-	}
 	var kept [][2]string
-	for _, c := range d.Changes {
-		if c.Type != types.DODatabaseCluster || c.How != upgrade.InPlace {
-			continue
+	shrunk := d.Shrunk()
+	byKey := map[string]plan.Resource{}
+	for _, r := range d.Head.Resources {
+		byKey[r.Key()] = r
+	}
+	for _, key := range slices.Sorted(maps.Keys(shrunk)) {
+		r := byKey[key]
+		path := []string{"cache", "size", string(cfg.Cloud)}
+		switch {
+		case r.Type == types.DODatabaseReplica:
+			path = []string{"database", "replicaSize", string(cfg.Cloud)}
+		case r.StringAt("engine") == "pg":
+			path = []string{"database", "size", string(cfg.Cloud)}
 		}
-		r, _ := d.Head.Find(c.Type, c.Name)
-		part := "cache"
-		if r.StringAt("engine") == "pg" {
-			part = "database"
+		if slices.ContainsFunc(kept, func(kv [2]string) bool { return kv[0] == config.Key(config.KeyOverrides)+"."+strings.Join(path, ".") }) {
+			continue // every replica has the one size
 		}
-		for _, p := range c.Properties {
-			if p.Path != "size" || p.Old == nil || p.New == nil || !upgrade.Shrinks(*p.Old, *p.New) {
-				continue
-			}
-			path := []string{part, "size", string(spec.DigitalOcean)}
-			if err := setOverride(head.Raw, path, *p.Old); err != nil {
-				return nil, err
-			}
-			kept = append(kept, [2]string{config.Key(config.KeyOverrides) + "." + strings.Join(path, "."), *p.Old})
+		if err := setOverride(head.Raw, path, shrunk[key]); err != nil {
+			return nil, err
 		}
+		kept = append(kept, [2]string{config.Key(config.KeyOverrides) + "." + strings.Join(path, "."), shrunk[key]})
 	}
 	return kept, nil
 }
