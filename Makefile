@@ -33,10 +33,12 @@ e2e: e2e-tools ## the real engine and API server on 127.0.0.1 (needs etcd and op
 demo: e2e-tools ## bring up a local 1K stack on a cluster on 127.0.0.1 and keep it until Ctrl-C
 	$(GO) run ./test/e2e/demo
 
-fuzz: ## fuzz the config parser, the preview reader and the capacity model for a minute each
+fuzz: ## fuzz the config parser, the preview reader and the capacity model for a minute each, the simulation's curves for 30 s
 	$(GO) test ./stacks/config -run '^$$' -fuzz FuzzParse -fuzztime 60s
 	$(GO) test ./cost -run '^$$' -fuzz FuzzReadPreview -fuzztime 60s
 	$(GO) test ./capacity -run '^$$' -fuzz FuzzCapacity -fuzztime 60s
+	$(GO) test ./simulate -run '^$$' -fuzz FuzzParseRamp -fuzztime 30s
+	$(GO) test ./simulate -run '^$$' -fuzz FuzzParseTraffic -fuzztime 30s
 
 golden: ## rewrite the golden plans, cost, check and capacity reports after a reviewed change
 	$(GO) test ./stacks -update
@@ -53,7 +55,7 @@ cost: ## the monthly cost of every cloud and tier, beside the seed bands
 capacity: ## what every cloud and tier carries, its first bottleneck, and its cost over the floor
 	$(GO) run ./cmd/scalestack capacity tiers
 
-bench: ## benchmarks: cost diff --preview on a 5,000-step preview; capacity, signals, plan, cost and check of every preset
+bench: ## benchmarks: cost diff --preview on a 5,000-step preview; capacity, signals, plan, cost and check of every preset; a day of the 1M tier simulated
 	$(GO) test ./cost -run '^$$' -bench . -benchmem
 	$(GO) test ./capacity -run '^$$' -bench . -benchmem
 	$(GO) test ./signals -run '^$$' -bench . -benchmem

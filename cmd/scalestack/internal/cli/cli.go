@@ -64,6 +64,7 @@ Usage:
   scalestack plan diff --base-config F1 --head-config F2 [--stack NAME] | --preview preview.json
   scalestack upgrade --to T (--config Pulumi.<stack>.yaml | --cloud C --from A) [--preview preview.json] [--format text|json|markdown]
   scalestack upgrade --preview preview.json
+  scalestack simulate --cloud C --tier T (--ramp "FROM->TO in DURATION" | --traffic FILE) [--config F] [--format text|json]
 
 Commands:
   plan        run the Pulumi program offline under mocks and print every resource it would create,
@@ -81,6 +82,8 @@ Commands:
   upgrade     the ordered runbook of a tier switch: the exact commands, what each step disrupts,
               the cost and capacity before and after; refuses (exit 6) a switch or a preview that
               replaces or deletes a database, cache or cluster
+  simulate    the stack under a curve of users, second by second, as its autoscalers and node
+              autoscaler would scale it: what runs short, when, for how long, and what to hold
 
 Exit codes: 0 ok, 1 failed, 2 bad input, 3 the monthly ceiling is above --budget,
 4 a mandatory policy is broken, 5 a part cannot carry the users (capacity),
@@ -90,7 +93,7 @@ Run 'scalestack <command> --help' for a command's flags.
 `
 
 // commands are the commands Main knows, for "did you mean" in its error.
-var commands = []string{"plan", "cost", "check", "capacity", "signals", "upgrade", "help"}
+var commands = []string{"plan", "cost", "check", "capacity", "signals", "upgrade", "simulate", "help"}
 
 // Main runs the command line and returns its exit code.
 func Main(args []string, stdout, stderr io.Writer, deps Deps) int {
@@ -115,8 +118,10 @@ func Main(args []string, stdout, stderr io.Writer, deps Deps) int {
 		err = runSignals(args[1:], stdout, stderr, deps)
 	case "upgrade":
 		err = runUpgrade(args[1:], stdout, stderr, deps)
+	case "simulate":
+		err = runSimulate(args[1:], stdout, stderr, deps)
 	default:
-		err = usagef("scalestack: %q is not a command (want plan, cost, check, capacity, signals or upgrade; see scalestack help)%s", args[0], config.DidYouMean(args[0], commands))
+		err = usagef("scalestack: %q is not a command (want plan, cost, check, capacity, signals, upgrade or simulate; see scalestack help)%s", args[0], config.DidYouMean(args[0], commands))
 	}
 	switch {
 	case err == nil:

@@ -62,11 +62,7 @@ func TestUpgradeGatesAPreview(t *testing.T) {
 
 func TestUpgradeBadInput(t *testing.T) {
 	t.Parallel()
-	for _, tt := range []struct {
-		name string
-		args []string
-		want string
-	}{
+	checkBadInputs(t, []badInput{
 		{"nothing to do", []string{"upgrade"}, "want --to T (with --config F, or --cloud C and --from A), or --preview alone"},
 		{"no current tier", []string{"upgrade", "--cloud", "aws", "--to", "100k"}, "want --config F (the stack as it runs), or --cloud C with --from A"},
 		{"bad tier", []string{"upgrade", "--cloud", "aws", "--from", "10k", "--to", "50k"}, `"50k" is not a tier (want one of 1k, 10k, 100k, 1m)`},
@@ -77,7 +73,34 @@ func TestUpgradeBadInput(t *testing.T) {
 		{"preview beside a tier", []string{"upgrade", "--preview", writeFile(t, "p.json", `{"steps": []}`), "--cloud", "aws"}, "or --preview alone"},
 		{"plan diff without sides", []string{"plan", "diff", "--format", "json"}, "scalestack plan diff: want exactly one of --from-tier with --to-tier"},
 		{"plan diff half a tier pair", []string{"plan", "diff", "--cloud", "aws", "--from-tier", "1k"}, "scalestack plan diff: --from-tier and --to-tier go together"},
-	} {
+	})
+}
+
+func TestSimulateBadInput(t *testing.T) {
+	t.Parallel()
+	badTraffic := writeFile(t, "traffic.yaml", "points: [{second: 0, users: 1}, {second: 60, users: -5}]\n")
+	checkBadInputs(t, []badInput{
+		{"no curve", []string{"simulate", "--cloud", "aws", "--tier", "10k"}, "want exactly one of --ramp or --traffic"},
+		{"two curves", []string{"simulate", "--cloud", "aws", "--tier", "10k", "--ramp", "1->2 in 1m", "--traffic", badTraffic}, "want exactly one of --ramp or --traffic"},
+		{"bad ramp", []string{"simulate", "--cloud", "aws", "--tier", "10k", "--ramp", "lots"}, `flag --ramp "lots" is not FROM->TO in DURATION`},
+		{"bad duration", []string{"simulate", "--cloud", "aws", "--tier", "10k", "--ramp", "1->2 in forever"}, `"forever" is not a duration`},
+		{"bad traffic", []string{"simulate", "--cloud", "aws", "--tier", "10k", "--traffic", badTraffic}, "points.1.users: -5 is out of range"},
+		{"missing traffic", []string{"simulate", "--cloud", "aws", "--tier", "10k", "--traffic", "/nonexistent.yaml"}, "no such file or directory"},
+		{"bad format", []string{"simulate", "--cloud", "aws", "--tier", "10k", "--ramp", "1->2 in 1m", "--format", "svg"}, `flag --format: "svg" is not a format (want one of text, json)`},
+		{"bad tier", []string{"simulate", "--cloud", "aws", "--tier", "5k", "--ramp", "1->2 in 1m"}, `"5k" is not a tier`},
+	})
+}
+
+// badInput is a command line that must exit 2 with this message, before the program runs.
+type badInput struct {
+	name string
+	args []string
+	want string
+}
+
+func checkBadInputs(t *testing.T, cases []badInput) {
+	t.Helper()
+	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			f := &fakePlan{}

@@ -1,0 +1,61 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/scalestack/scalestack/simulate"
+)
+
+const simulateSynopsis = `simulate --cloud C --tier T (--ramp "FROM->TO in DURATION" | --traffic FILE) [--config F] [--format text|json]`
+
+func runSimulate(args []string, stdout, stderr io.Writer, deps Deps) error {
+	fs := newFlagSet("simulate", simulateSynopsis, stderr)
+	var sf stackFlags
+	sf.register(fs)
+	rampFlag := fs.String("ramp", "", `concurrent users from FROM to TO over DURATION, for example "20000->100000 in 2h"`)
+	traffic := fs.String("traffic", "", "a traffic file: YAML of points: [{second: 0, users: 20000}, ...]")
+	format := fs.String("format", "text", "output format: text or json")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := checkFormat("format", *format, "text", "json"); err != nil {
+		return err
+	}
+	if (*rampFlag == "") == (*traffic == "") {
+		return usagef("scalestack simulate: want exactly one of --ramp or --traffic")
+	}
+	var curve simulate.Curve
+	var err error
+	if *rampFlag != "" {
+		if curve, err = simulate.ParseRamp(*rampFlag); err != nil {
+			return usagef("scalestack simulate: flag --%v", err)
+		}
+	} else {
+		b, err := os.ReadFile(*traffic)
+		if err != nil {
+			return usageError{err}
+		}
+		if curve, err = simulate.ParseTraffic(*traffic, b); err != nil {
+			return usagef("scalestack simulate: --traffic %v", err)
+		}
+	}
+	file, cfg, err := sf.resolve()
+	if err != nil {
+		return err
+	}
+	p, err := deps.Plan(file.Stack, file.Raw, file.Secrets)
+	if err != nil {
+		return fmt.Errorf("scalestack simulate: %w", err)
+	}
+	a, err := simulate.Default()
+	if err != nil {
+		return err
+	}
+	res, err := simulate.Run(p, cfg.Capacity, a, simulate.Options{Cloud: cfg.Cloud, Tier: cfg.Tier, Curve: curve})
+	if err != nil {
+		return fmt.Errorf("scalestack simulate: %w", err)
+	}
+	return writeReport(stdout, *format, res, res.Text, res.Text)
+}

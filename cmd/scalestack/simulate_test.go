@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scalestack/scalestack/cmd/scalestack/internal/cli"
+	"github.com/scalestack/scalestack/components/spec"
+	"github.com/scalestack/scalestack/simulate"
+	"github.com/scalestack/scalestack/stacks"
+	"github.com/scalestack/scalestack/stacks/config"
+	"github.com/scalestack/scalestack/stacks/tiers"
+)
+
+// spikeOf is a tier's own spike: the previous tier's users to this tier's in 10 minutes (at
+// 1K, a tenth of its users to all of them).
+func spikeOf(t testing.TB, tier string) string {
+	t.Helper()
+	p, err := tiers.Load(tier)
+	require.NoError(t, err)
+	from, err := tiers.BaselineUsers(tier, p.Users/10)
+	require.NoError(t, err)
+	return fmt.Sprintf("%d->%d in 10m", from, p.Users)
+}
+
+// Every cloud's and tier's simulation under its own spike, against goldens in
+// testdata/simulations (go test ./cmd/scalestack -update rewrites them).
+func TestSimulationGoldens(t *testing.T) {
+	deps := cli.Deps{Plan: stacks.Plan, Project: stacks.ProjectName}
+	for _, cloud := range spec.Clouds {
+		for _, tier := range tiers.Names {
+			t.Run(string(cloud)+"-"+tier, func(t *testing.T) {
+				var stdout, stderr bytes.Buffer
+				code := cli.Main([]string{"simulate", "--cloud", string(cloud), "--tier", tier, "--ramp", spikeOf(t, tier)}, &stdout, &stderr, deps)
+				require.Equal(t, cli.ExitOK, code, stderr.String())
+				path := filepath.Join("testdata", "simulations", string(cloud)+"-"+tier+".txt")
+				if *update {
+					require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+					require.NoError(t, os.WriteFile(path, stdout.Bytes(), 0o644))
+					return
+				}
+				want, err := os.ReadFile(path)
+				require.NoError(t, err, "go test ./cmd/scalestack -update writes the goldens")
+				assert.Equal(t, string(want), stdout.String())
+			})
+		}
+	}
+}
+
+// A day of the 1M tier at one-second steps (goal: under a second).
+func BenchmarkSimulate1MDay(b *testing.B) {
+	raw := map[string]string{config.Key(config.KeyCloud): "digitalocean", config.Key(config.KeyTier): "1m"}
+	p, err := stacks.Plan("dev", raw, nil)
+	require.NoError(b, err)
+	cfg, err := config.Parse(raw)
+	require.NoError(b, err)
+	a, err := simulate.Default()
+	require.NoError(b, err)
+	curve := simulate.Curve{Name: "a day", Points: []simulate.Point{{Second: 0, Users: 100000}, {Second: 6 * 3600, Users: 1000000}, {Second: 18 * 3600, Users: 1000000}, {Second: 24 * 3600, Users: 100000}}}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := simulate.Run(p, cfg.Capacity, a, simulate.Options{Cloud: spec.DigitalOcean, Tier: "1m", Curve: curve}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,194 @@
+package simulate
+
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/scalestack/scalestack/capacity"
+)
+
+// seedBehavior is the 100K preset's HPA behavior: up by 4 pods or 100% each 30 s, whichever is
+// more, at once; down by half a minute after 5 minutes of less load.
+var seedBehavior = map[string]any{
+	"scaleUp": map[string]any{"stabilizationWindowSeconds": 0.0, "selectPolicy": "Max", "policies": []any{
+		map[string]any{"type": "Pods", "value": 4.0, "periodSeconds": 30.0},
+		map[string]any{"type": "Percent", "value": 100.0, "periodSeconds": 30.0},
+	}},
+	"scaleDown": map[string]any{"stabilizationWindowSeconds": 300.0, "policies": []any{
+		map[string]any{"type": "Percent", "value": 50.0, "periodSeconds": 60.0},
+	}},
+}
+
+func testScaler(b behavior, min, max, replicas int) *scaler {
+	s := &scaler{Scaler: capacity.Scaler{Name: "api", Role: "api", Pool: "app", Autoscaler: "api", ScaledOn: "cpu", Unit: "requests/s",
+		Min: min, Max: max, PerUser: 1, PerPod: 100, Saturated: 160, CPU: 500, Memory: 256}, b: b, sync: 15, readyIn: 17, replicas: replicas, initial: replicas}
+	for range replicas {
+		s.pods = append(s.pods, pod{scheduled: true, pool: "app"})
+	}
+	return s
+}
+
+func roomy() map[string]*pool {
+	return map[string]*pool{"app": {NodeShape: capacity.NodeShape{Name: "app", Min: 50, Max: 50, CPU: 4000, Memory: 8192, Pods: 110}, ready: 50}}
+}
+
+func assumptions(t *testing.T) Assumptions {
+	a, err := Default()
+	require.NoError(t, err)
+	return a
+}
+
+// The HPA controller's algorithm, from Kubernetes' documentation: desired = ceil(current *
+// metric / target), nothing within the 10% tolerance, and the default scale-up of 100% or 4
+// pods a 15 s period, whichever is more.
+func TestHPAAlgorithm(t *testing.T) {
+	for _, c := range []struct {
+		name             string
+		metric           float64
+		current, desired int
+	}{
+		{"twice the target doubles", 200, 1, 2},
+		{"within the tolerance nothing moves", 105, 1, 1},
+		{"just past it, it moves", 115, 2, 3},
+		{"ten times the target from 1: 4 pods at most in the period", 1000, 1, 5},
+		{"from 10 at twice: 100% in the period", 2000, 10, 20},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := testScaler(kubernetesDefault, 1, 100, c.current)
+			s.metric = c.metric * float64(c.current) // each pod at the metric
+			s.scale(0, c.current, 0.1)
+			assert.Equal(t, c.desired, s.replicas)
+		})
+	}
+	// Scaling down waits out the stabilization window: the highest recommendation of the
+	// last 5 minutes holds.
+	s := testScaler(kubernetesDefault, 1, 100, 10)
+	s.metric = 1000
+	s.scale(0, 10, 0.1)
+	s.metric = 100
+	s.scale(15, 10, 0.1)
+	assert.Equal(t, 10, s.replicas, "down waits for the window")
+	s.scale(316, 10, 0.1)
+	assert.Equal(t, 1, s.replicas, "after it, the default lets 100% go in a period")
+	assert.Equal(t, kubernetesDefault, behaviorOf(nil))
+}
+
+// Seed 000: the HPA took the API from 3 to 11 pods within 90 seconds. A step to the load that
+// needs 11 pods, with the 100K preset's behavior and nodes with room, has 11 Ready in 60 to 120 s.
+func TestSeedLaunchReachesElevenPods(t *testing.T) {
+	a := assumptions(t)
+	s := testScaler(behaviorOf(seedBehavior), 3, 30, 3)
+	s.readyIn = a.ImagePullSeconds.Value + a.AppStartSeconds.Value + 2 // the startup probe's period
+	curve := Curve{Name: "step", Points: []Point{{0, 300}, {1, 1100}, {600, 1100}}}
+	res := Result{}
+	loop(&res, []*scaler{s}, roomy(), []string{"app"}, nil, curve, a, 1, 1, 0)
+	first := math.Inf(1)
+	for _, row := range res.Timeline {
+		if row.Processes["api"].Ready >= 11 {
+			first = row.Second
+			break
+		}
+	}
+	assert.GreaterOrEqual(t, first, 60.0)
+	assert.LessOrEqual(t, first, 120.0, "11 Ready pods after %v s", first)
+}
+
+// Pods past the nodes' room wait for a node: the node autoscaler adds what they need after its
+// scan, and they are Ready once the nodes take pods.
+func TestPendingPodsGetNodes(t *testing.T) {
+	a := assumptions(t)
+	s := testScaler(behaviorOf(seedBehavior), 3, 30, 3)
+	pools := map[string]*pool{"app": {NodeShape: capacity.NodeShape{Name: "app", Min: 1, Max: 4, CPU: 2000, Memory: 8192, Pods: 110}, ready: 1, provision: 240}}
+	curve := Curve{Name: "step", Points: []Point{{0, 300}, {1, 1100}, {900, 1100}}}
+	res := Result{}
+	loop(&res, []*scaler{s}, pools, []string{"app"}, nil, curve, a, 1, 60, 240)
+	last := res.Timeline[len(res.Timeline)-1]
+	assert.Equal(t, 3, last.Nodes["app"], "11 pods of half a CPU on nodes of 2: 3 nodes")
+	assert.Equal(t, 11, last.Processes["api"].Ready)
+	require.NotNil(t, pools["app"].short)
+	assert.InDelta(t, 240+15, pools["app"].short.Seconds, 30, "pending for a scan and a node's provisioning")
+}
+
+func TestParseRamp(t *testing.T) {
+	c, err := ParseRamp("20000->100000 in 2h")
+	require.NoError(t, err)
+	assert.Equal(t, []Point{{0, 20000}, {7200, 100000}}, c.Points)
+	assert.Equal(t, 60000.0, c.At(3600))
+	assert.Equal(t, 100000.0, c.At(9000), "the last point holds")
+	c, err = ParseRamp(" 5_000 -> 850,000 in 10m ")
+	require.NoError(t, err)
+	assert.Equal(t, 850000.0, c.Peak())
+	for in, want := range map[string]string{
+		"":                       "is not FROM->TO in DURATION",
+		"100->200":               "is not FROM->TO in DURATION",
+		"0->200 in 1h":           `from: "0" is not a number of users`,
+		"100->200 in soon":       `"soon" is not a duration`,
+		"100->200 in -5m":        `"-5m" is not a duration`,
+		"100->200 in 9999h":      `"9999h" is not a duration`,
+		"100->9999999999 in 1h":  `to: "9999999999" is not a number of users`,
+		"100->2000000000 in 10m": `to: "2000000000" is not a number of users`,
+	} {
+		_, err := ParseRamp(in)
+		require.Error(t, err, in)
+		assert.Contains(t, err.Error(), want, in)
+	}
+}
+
+func TestParseTraffic(t *testing.T) {
+	c, err := ParseTraffic("launch.yaml", []byte("points:\n  - {second: 0, users: 20000}\n  - {second: 600, users: 100000}\n  - {second: 7200, users: 100000}\n"))
+	require.NoError(t, err)
+	assert.Equal(t, 60000.0, c.At(300))
+	for in, want := range map[string]string{
+		"points: [{second: 0, users: 1}]":                           "want at least 2",
+		"points: [{second: 5, users: 1}, {second: 9, users: 2}]":    "points.0.second: 5 (want the first point at second 0)",
+		"points: [{second: 0, users: 1}, {second: 0, users: 2}]":    "points.1.second: 0 is not after the point before",
+		"points: [{second: 0, users: 1}, {second: 9, users: -2}]":   "points.1.users: -2 is out of range",
+		"points: [{second: 0, users: 1}, {second: .nan, users: 2}]": "points.1.second: NaN is out of range",
+		"points: [{second: 0, users: 1}, {second: 1e9, users: 2}]":  "points.1.second: 1e+09 is out of range",
+		"points: [{second: 0, users: 1}, {second: 9, user: 2}]":     "field user not found",
+		"[1, 2]": "not a traffic file",
+	} {
+		_, err := ParseTraffic("t.yaml", []byte(in))
+		require.Error(t, err, in)
+		assert.Contains(t, err.Error(), want, in)
+	}
+}
+
+// No ramp or traffic file panics, loops for ever or yields a curve that is not finite.
+func FuzzParseRamp(f *testing.F) {
+	for _, s := range []string{"20000->100000 in 2h", "1->1 in 1s", "9->9 in 168h", "x", "1->2 in 1ns"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := ParseRamp(s)
+		if err != nil {
+			return
+		}
+		checkCurve(t, c)
+	})
+}
+
+func FuzzParseTraffic(f *testing.F) {
+	f.Add("points: [{second: 0, users: 1}, {second: 60, users: 5}]")
+	f.Add("points: [{second: 0, users: 1e9}, {second: 604800, users: 0}]")
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := ParseTraffic("f.yaml", []byte(s))
+		if err != nil {
+			return
+		}
+		checkCurve(t, c)
+	})
+}
+
+func checkCurve(t *testing.T, c Curve) {
+	t.Helper()
+	require.GreaterOrEqual(t, len(c.Points), 2)
+	require.LessOrEqual(t, c.End(), float64(MaxSeconds))
+	for _, s := range []float64{0, c.End() / 2, c.End(), c.End() + 1} {
+		u := c.At(s)
+		require.False(t, math.IsNaN(u) || math.IsInf(u, 0), "users at %v: %v", s, u)
+	}
+}
