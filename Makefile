@@ -46,8 +46,10 @@ golden: ## rewrite the golden plans, cost, check and capacity reports after a re
 diagrams: ## rewrite the README's platform diagrams (mermaid) from the plans
 	$(GO) test ./cmd/scalestack -run TestReadmeDiagrams -update
 
-chart: ## rewrite docs/capacity-tiers.svg, the README's chart of capacity and cost per tier
+chart: ## rewrite the README's charts: docs/capacity-tiers.svg (capacity and cost per tier) and seed 000's launch simulated on 10K and 100K
 	$(GO) run ./cmd/scalestack capacity tiers --format svg > docs/capacity-tiers.svg
+	$(GO) run ./cmd/scalestack simulate --cloud digitalocean --tier 10k --traffic stacks/examples/seed-000-launch.yaml --format svg > docs/seed-000-10k.svg
+	$(GO) run ./cmd/scalestack simulate --cloud digitalocean --tier 100k --traffic stacks/examples/seed-000-launch.yaml --format svg > docs/seed-000-100k.svg
 
 cost: ## the monthly cost of every cloud and tier, beside the seed bands
 	$(GO) run ./cmd/scalestack cost tiers

@@ -98,3 +98,86 @@ func (r Result) Text() string {
 }
 
 func keys[V any](m map[string]V) func(func(string) bool) { return mapsKeys(m) }
+
+// SVG draws the simulation: the users over time above, the pods Ready of each process and the
+// nodes of each pool below, and the stretches a part ran short shaded red.
+func (r Result) SVG() string {
+	const w, h, left, right, top, gap, panel = 900, 560, 70, 170, 40, 50, 220
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", w, h, w, h)
+	b.WriteString(`<rect width="100%" height="100%" fill="white"/>` + "\n")
+	fmt.Fprintf(&b, `<text x="%d" y="22" font-size="15">%s</text>`+"\n", left, esc(fmt.Sprintf("%s %s under %s", r.Cloud, r.Tier, r.Curve.Name)))
+	if len(r.Timeline) < 2 {
+		b.WriteString("</svg>\n")
+		return b.String()
+	}
+	end := r.Timeline[len(r.Timeline)-1].Second
+	x := func(s float64) float64 { return left + (w-left-right)*s/end }
+	// The stretches some part ran short.
+	for _, s := range r.Shorts {
+		fmt.Fprintf(&b, `<rect x="%.1f" y="%d" width="%.1f" height="%d" fill="#d62728" opacity="0.08"/>`+"\n", x(s.First), top, math.Max(x(s.First+s.Seconds)-x(s.First), 1), 2*panel+gap)
+	}
+	peak := 1.0
+	for _, row := range r.Timeline {
+		peak = math.Max(peak, row.Users)
+	}
+	pods := 1.0
+	procs := slices.Sorted(keys(r.Timeline[0].Processes))
+	pools := slices.Sorted(keys(r.Timeline[0].Nodes))
+	for _, row := range r.Timeline {
+		for _, p := range procs {
+			pods = math.Max(pods, float64(max(row.Processes[p].Ready, row.Processes[p].Needed)))
+		}
+		for _, p := range pools {
+			pods = math.Max(pods, float64(row.Nodes[p]))
+		}
+	}
+	line := func(y0 float64, scale float64, value func(Row) float64, color, dash string) {
+		var pts []string
+		for _, row := range r.Timeline {
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(row.Second), y0+panel-panel*value(row)/scale))
+		}
+		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2" stroke-dasharray="%s" points="%s"/>`+"\n", color, dash, strings.Join(pts, " "))
+	}
+	axis := func(y0 float64, scale float64, label string) {
+		fmt.Fprintf(&b, `<line x1="%d" y1="%.0f" x2="%d" y2="%.0f" stroke="#999"/>`+"\n", left, y0+panel, w-right, y0+panel)
+		fmt.Fprintf(&b, `<line x1="%d" y1="%.0f" x2="%d" y2="%.0f" stroke="#999"/>`+"\n", left, y0, left, y0+panel)
+		fmt.Fprintf(&b, `<text x="%d" y="%.0f" text-anchor="end">%s</text>`+"\n", left-6, y0+8, esc(capacity.Count(scale)))
+		fmt.Fprintf(&b, `<text x="%d" y="%.0f" text-anchor="end">0</text>`+"\n", left-6, y0+panel)
+		fmt.Fprintf(&b, `<text x="%d" y="%.0f">%s</text>`+"\n", left+6, y0+14, esc(label))
+	}
+	colors := []string{"#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf"}
+	axis(top, peak, "concurrent users")
+	line(top, peak, func(row Row) float64 { return row.Users }, "#333", "")
+	y1 := float64(top + panel + gap)
+	axis(y1, pods, "pods Ready (solid), nodes (dashed)")
+	legend := 0
+	add := func(label, color, dash string) {
+		fmt.Fprintf(&b, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="2" stroke-dasharray="%s"/><text x="%d" y="%d">%s</text>`+"\n",
+			w-right+10, top+legend*18+8, w-right+30, top+legend*18+8, color, dash, w-right+34, top+legend*18+12, esc(label))
+		legend++
+	}
+	add("users", "#333", "")
+	for i, p := range procs {
+		c := colors[i%len(colors)]
+		line(y1, pods, func(row Row) float64 { return float64(row.Processes[p].Ready) }, c, "")
+		add(p+" Ready", c, "")
+	}
+	for i, p := range pools {
+		c := colors[(len(procs)+i)%len(colors)]
+		line(y1, pods, func(row Row) float64 { return float64(row.Nodes[p]) }, c, "6 4")
+		add("pool "+p+" nodes", c, "6 4")
+	}
+	if len(r.Shorts) > 0 {
+		fmt.Fprintf(&b, `<rect x="%d" y="%d" width="20" height="10" fill="#d62728" opacity="0.2"/><text x="%d" y="%d">a part short</text>`+"\n", w-right+10, top+legend*18+3, w-right+34, top+legend*18+12)
+	}
+	for _, s := range []float64{0, end / 2, end} {
+		fmt.Fprintf(&b, `<text x="%.1f" y="%.0f" text-anchor="middle">%s</text>`+"\n", x(s), y1+panel+16, clock(s))
+	}
+	b.WriteString("</svg>\n")
+	return b.String()
+}
+
+func esc(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(s)
+}

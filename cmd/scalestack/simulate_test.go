@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -50,6 +51,23 @@ func TestSimulationGoldens(t *testing.T) {
 				assert.Equal(t, string(want), stdout.String())
 			})
 		}
+	}
+}
+
+// TestLaunchCharts checks that the README's charts of seed 000's launch are what make chart
+// draws today.
+func TestLaunchCharts(t *testing.T) {
+	deps := cli.Deps{Plan: stacks.Plan, Project: stacks.ProjectName}
+	for _, tier := range []string{"10k", "100k"} {
+		var stdout, stderr bytes.Buffer
+		code := cli.Main([]string{"simulate", "--cloud", "digitalocean", "--tier", tier, "--traffic", "../../stacks/examples/seed-000-launch.yaml", "--format", "svg"}, &stdout, &stderr, deps)
+		require.Equal(t, cli.ExitOK, code, stderr.String())
+		path := "../../docs/seed-000-" + tier + ".svg"
+		want, err := os.ReadFile(path)
+		require.NoError(t, err, "make chart draws it")
+		// The chart's title names the traffic file as make chart passes it, from the root.
+		got := strings.ReplaceAll(stdout.String(), "../../stacks/examples/", "stacks/examples/")
+		assert.Equal(t, string(want), got, "%s is stale: run make chart", path)
 	}
 }
 

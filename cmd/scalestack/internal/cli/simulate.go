@@ -8,7 +8,7 @@ import (
 	"github.com/scalestack/scalestack/simulate"
 )
 
-const simulateSynopsis = `simulate --cloud C --tier T (--ramp "FROM->TO in DURATION" | --traffic FILE) [--config F] [--format text|json]`
+const simulateSynopsis = `simulate --cloud C --tier T (--ramp "FROM->TO in DURATION" | --traffic FILE) [--config F] [--format text|json|svg]`
 
 func runSimulate(args []string, stdout, stderr io.Writer, deps Deps) error {
 	fs := newFlagSet("simulate", simulateSynopsis, stderr)
@@ -16,11 +16,11 @@ func runSimulate(args []string, stdout, stderr io.Writer, deps Deps) error {
 	sf.register(fs)
 	rampFlag := fs.String("ramp", "", `concurrent users from FROM to TO over DURATION, for example "20000->100000 in 2h"`)
 	traffic := fs.String("traffic", "", "a traffic file: YAML of points: [{second: 0, users: 20000}, ...]")
-	format := fs.String("format", "text", "output format: text or json")
+	format := fs.String("format", "text", "output format: text, json or svg (users, pods Ready and nodes over time)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if err := checkFormat("format", *format, "text", "json"); err != nil {
+	if err := checkFormat("format", *format, "text", "json", "svg"); err != nil {
 		return err
 	}
 	if (*rampFlag == "") == (*traffic == "") {
@@ -56,6 +56,10 @@ func runSimulate(args []string, stdout, stderr io.Writer, deps Deps) error {
 	res, err := simulate.Run(p, cfg.Capacity, a, simulate.Options{Cloud: cfg.Cloud, Tier: cfg.Tier, Curve: curve})
 	if err != nil {
 		return fmt.Errorf("scalestack simulate: %w", err)
+	}
+	if *format == "svg" {
+		_, err := io.WriteString(stdout, res.SVG())
+		return err
 	}
 	return writeReport(stdout, *format, res, res.Text, res.Text)
 }

@@ -86,7 +86,7 @@ func TestSimulateBadInput(t *testing.T) {
 		{"bad duration", []string{"simulate", "--cloud", "aws", "--tier", "10k", "--ramp", "1->2 in forever"}, `"forever" is not a duration`},
 		{"bad traffic", []string{"simulate", "--cloud", "aws", "--tier", "10k", "--traffic", badTraffic}, "points.1.users: -5 is out of range"},
 		{"missing traffic", []string{"simulate", "--cloud", "aws", "--tier", "10k", "--traffic", "/nonexistent.yaml"}, "no such file or directory"},
-		{"bad format", []string{"simulate", "--cloud", "aws", "--tier", "10k", "--ramp", "1->2 in 1m", "--format", "svg"}, `flag --format: "svg" is not a format (want one of text, json)`},
+		{"bad format", []string{"simulate", "--cloud", "aws", "--tier", "10k", "--ramp", "1->2 in 1m", "--format", "png"}, `flag --format: "png" is not a format (want one of text, json, svg)`},
 		{"bad tier", []string{"simulate", "--cloud", "aws", "--tier", "5k", "--ramp", "1->2 in 1m"}, `"5k" is not a tier`},
 	})
 }
