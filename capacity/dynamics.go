@@ -27,7 +27,7 @@ type Scaler struct {
 // NodeShape is a pool of nodes: its bounds and what one node offers pods after the cloud's
 // reservations and the daemonsets.
 type NodeShape struct {
-	Name        string
+	Name, Size  string
 	Min, Max    int
 	CPU, Memory float64
 	Pods        float64
@@ -87,7 +87,7 @@ func DynamicsOf(p plan.Plan, m Model, o Options) (Dynamics, error) {
 	}
 	for _, pl := range inv.pools {
 		n, sized := e.allocatable(pl)
-		d.Pools = append(d.Pools, NodeShape{Name: pl.name, Min: pl.min, Max: pl.max, CPU: n.cpu, Memory: n.memory, Pods: n.pods, Unsized: !sized})
+		d.Pools = append(d.Pools, NodeShape{Name: pl.name, Size: pl.size, Min: pl.min, Max: pl.max, CPU: n.cpu, Memory: n.memory, Pods: n.pods, Unsized: !sized})
 	}
 	processes := map[string]bool{}
 	for _, s := range d.Scalers {

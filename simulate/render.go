@@ -6,7 +6,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/shopspring/decimal"
+
 	"github.com/scalestack/scalestack/capacity"
+	"github.com/scalestack/scalestack/cost"
 )
 
 // clock is seconds as h:mm:ss.
@@ -180,4 +183,84 @@ func (r Result) SVG() string {
 
 func esc(s string) string {
 	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(s)
+}
+
+// Comparison is a curve simulated without and with a launch window that holds the peak's pods
+// and nodes from the start.
+type Comparison struct {
+	Without Result `json:"without"`
+	With    Result `json:"with"`
+	// WindowPerHour is what holding the window's extra nodes costs an hour, where the bill
+	// prices them; NodeHours are those nodes, by pool.
+	WindowPerHour *decimal.Decimal `json:"windowPerHour,omitempty"`
+	ExtraNodes    map[string]int   `json:"extraNodes"`
+}
+
+// PriceWindow prices the window's extra nodes from the stack's bill: each pool's node at the
+// unit price the bill gives its size, an hour of the month.
+func (c *Comparison) PriceWindow(bill cost.Report) {
+	c.ExtraNodes = map[string]int{}
+	total := decimal.Zero
+	priced := true
+	for _, h := range c.With.Nodes {
+		extra := h.Min - h.Now
+		if extra <= 0 {
+			continue
+		}
+		c.ExtraNodes[h.Name] = extra
+		unit, ok := nodePrice(bill, h.Size)
+		if !ok {
+			priced = false
+			continue
+		}
+		total = total.Add(unit.Mul(decimal.NewFromInt(int64(extra))))
+	}
+	if priced {
+		c.WindowPerHour = &total
+	}
+}
+
+// nodePrice is an hour of a node of this size, as the bill prices it (by the hour on AWS, by the
+// month on DigitalOcean).
+func nodePrice(bill cost.Report, size string) (decimal.Decimal, bool) {
+	for _, l := range bill.Lines {
+		for _, p := range l.Parts {
+			if p.Size != size || !strings.Contains(p.What, "nodes") || !p.UnitPrice.IsPositive() {
+				continue
+			}
+			switch p.Unit {
+			case cost.PerHour:
+				return p.UnitPrice, true
+			case cost.PerMonth:
+				return p.UnitPrice.Div(cost.HoursPerMonth), true
+			}
+		}
+	}
+	return decimal.Zero, false
+}
+
+// Text is both runs for a terminal: what runs short without the window, and with it.
+func (c Comparison) Text() string {
+	var b strings.Builder
+	b.WriteString(c.Without.Text())
+	b.WriteString("\nWith a launch window that holds those from the start\n")
+	fmt.Fprintf(&b, "  begin it at least %s before the spike (the nodes, then the pods, must be up)\n", span(c.With.LeadSeconds))
+	switch {
+	case len(c.ExtraNodes) == 0:
+		b.WriteString("  it needs no node beyond the tier's minimums\n")
+	case c.WindowPerHour != nil:
+		fmt.Fprintf(&b, "  it costs %s an hour for the extra nodes", cost.Money(*c.WindowPerHour))
+		var pools []string
+		for _, name := range slices.Sorted(keys(c.ExtraNodes)) {
+			pools = append(pools, fmt.Sprintf("%s +%d", name, c.ExtraNodes[name]))
+		}
+		b.WriteString(" (" + strings.Join(pools, ", ") + ")\n")
+	}
+	if len(c.With.Shorts) == 0 {
+		b.WriteString("  nothing runs short\n")
+	}
+	for _, s := range c.With.Shorts {
+		fmt.Fprintf(&b, "  still short: %s from %s for %s\n", s.Part, clock(s.First), span(s.Seconds))
+	}
+	return b.String()
 }

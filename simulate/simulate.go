@@ -66,6 +66,9 @@ type Options struct {
 	StepSeconds float64
 	// RowSeconds is how often the timeline records a row; 60 by default.
 	RowSeconds float64
+	// Prescaled starts every process at the pods the curve's peak needs (within its maximum)
+	// and every pool at the nodes for them, as a launch window that began early enough would.
+	Prescaled bool
 }
 
 // Row is the stack at one moment.
@@ -103,6 +106,8 @@ type Short struct {
 // Hold is what to run from the start to carry the curve's peak without waiting for autoscaling.
 type Hold struct {
 	Name string `json:"name"`
+	// Size is a pool's node size.
+	Size string `json:"size,omitempty"`
 	Min  int    `json:"min"`
 	// Now is what the tier starts with.
 	Now int `json:"now"`
@@ -112,14 +117,19 @@ type Hold struct {
 
 // Result is a simulation.
 type Result struct {
-	Cloud       string      `json:"cloud"`
-	Tier        string      `json:"tier"`
-	Curve       Curve       `json:"curve"`
-	StepSeconds float64     `json:"stepSeconds"`
-	Timeline    []Row       `json:"timeline"`
-	Shorts      []Short     `json:"shorts"`
-	Pods        []Hold      `json:"prescalePods"`
-	Nodes       []Hold      `json:"prescaleNodes"`
+	Cloud       string  `json:"cloud"`
+	Tier        string  `json:"tier"`
+	Curve       Curve   `json:"curve"`
+	StepSeconds float64 `json:"stepSeconds"`
+	Timeline    []Row   `json:"timeline"`
+	Shorts      []Short `json:"shorts"`
+	Pods        []Hold  `json:"prescalePods"`
+	Nodes       []Hold  `json:"prescaleNodes"`
+	// Prescaled is true where the run started at those; LeadSeconds is how long before the
+	// spike a window must begin for its nodes and then its pods to be up: the slowest pool's
+	// provisioning, then a pod's pull, start and probe.
+	Prescaled   bool        `json:"prescaled"`
+	LeadSeconds float64     `json:"leadSeconds"`
 	Assumptions Assumptions `json:"assumptions"`
 }
 
@@ -257,11 +267,32 @@ func Run(p plan.Plan, m capacity.Model, a Assumptions, o Options) (Result, error
 		s := &scaler{Scaler: sc, replicas: sc.Min, initial: sc.Min, sync: a.HPASyncSeconds.Value}
 		s.b, s.sync = autoscalerOf(p, sc, a)
 		s.readyIn = a.ImagePullSeconds.Value + a.AppStartSeconds.Value + readinessPeriod(p, sc.Name)
-		for range sc.Min {
-			s.pods = append(s.pods, pod{scheduled: true, readyAt: 0, pool: sc.Pool})
-		}
 		ss = append(ss, s)
 	}
+	holds := podHolds(ss, o.Curve.Peak())
+	lead := 0.0
+	for _, s := range ss {
+		n := s.Min
+		if o.Prescaled {
+			n = holdOf(holds, s.Name, s.Min)
+		}
+		s.replicas, s.initial = n, n
+		for range n {
+			s.pods = append(s.pods, pod{scheduled: true, readyAt: 0, pool: s.Pool})
+		}
+		lead = math.Max(lead, s.readyIn)
+	}
+	for _, name := range poolNames {
+		pl := pools[name]
+		n, _ := nodesFor(pl, holds, ss)
+		if o.Prescaled {
+			pl.ready = n
+		}
+		if n > pl.Min {
+			lead = math.Max(lead, pl.provision+a.NodeScanSeconds.Value+maxReadyIn(ss))
+		}
+	}
+	res.Prescaled, res.LeadSeconds = o.Prescaled, lead
 	end := o.Curve.End()
 	if end > MaxSeconds {
 		return Result{}, fmt.Errorf("simulate: the curve is %v s long (want at most %d)", end, MaxSeconds)
@@ -271,19 +302,15 @@ func Run(p plan.Plan, m capacity.Model, a Assumptions, o Options) (Result, error
 		if s.short != nil {
 			res.Shorts = append(res.Shorts, *s.short)
 		}
-		if s.ScaledOn == "fixed" || s.PerPod <= 0 {
-			continue
-		}
-		need := math.Ceil(o.Curve.Peak() * s.PerUser / s.PerPod)
-		res.Pods = append(res.Pods, Hold{Name: s.Name, Min: max(int(math.Min(need, float64(s.Max))), s.Min), Now: s.Min, Capped: need > float64(s.Max)})
 	}
+	res.Pods = holds
 	for _, name := range poolNames {
 		pl := pools[name]
 		if pl.short != nil {
 			res.Shorts = append(res.Shorts, *pl.short)
 		}
 		n, capped := nodesFor(pl, res.Pods, ss)
-		res.Nodes = append(res.Nodes, Hold{Name: name, Min: n, Now: pl.Min, Capped: capped})
+		res.Nodes = append(res.Nodes, Hold{Name: name, Size: pl.Size, Min: n, Now: pl.Min, Capped: capped})
 	}
 	for _, k := range slices.Sorted(mapsKeys(fixed)) {
 		res.Shorts = append(res.Shorts, *fixed[k])
@@ -363,6 +390,36 @@ func loop(res *Result, ss []*scaler, pools map[string]*pool, poolNames []string,
 		}
 	}
 	return fixed
+}
+
+// podHolds are the pods each scaling process needs at the peak, within its maximum.
+func podHolds(ss []*scaler, peak float64) []Hold {
+	out := []Hold{}
+	for _, s := range ss {
+		if s.ScaledOn == "fixed" || s.PerPod <= 0 {
+			continue
+		}
+		need := math.Ceil(peak * s.PerUser / s.PerPod)
+		out = append(out, Hold{Name: s.Name, Min: max(int(math.Min(need, float64(s.Max))), s.Min), Now: s.Min, Capped: need > float64(s.Max)})
+	}
+	return out
+}
+
+func holdOf(hs []Hold, name string, def int) int {
+	for _, h := range hs {
+		if h.Name == name {
+			return h.Min
+		}
+	}
+	return def
+}
+
+func maxReadyIn(ss []*scaler) float64 {
+	m := 0.0
+	for _, s := range ss {
+		m = math.Max(m, s.readyIn)
+	}
+	return m
 }
 
 // scale is one evaluation of the autoscaler: the HPA controller's algorithm on the last metric
@@ -591,12 +648,7 @@ func nodesFor(pl *pool, holds []Hold, ss []*scaler) (int, bool) {
 		if s.Pool != pl.Name {
 			continue
 		}
-		n := float64(s.Min)
-		for _, h := range holds {
-			if h.Name == s.Name {
-				n = float64(h.Min)
-			}
-		}
+		n := float64(holdOf(holds, s.Name, s.Min))
 		cpu, mem, pods = cpu+n*s.CPU, mem+n*s.Memory, pods+n
 	}
 	need := math.Max(cpu/math.Max(pl.CPU, 1), mem/math.Max(pl.Memory, 1))

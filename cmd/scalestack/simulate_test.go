@@ -71,6 +71,21 @@ func TestLaunchCharts(t *testing.T) {
 	}
 }
 
+// Seed 000's launch on the 100K preset runs the app pool's pods short while its nodes come up; a
+// launch window holding the peak's pods and nodes from the start closes the gap, and its extra
+// nodes are priced.
+func TestPrescaleClosesTheGap(t *testing.T) {
+	deps := cli.Deps{Plan: stacks.Plan, Project: stacks.ProjectName}
+	var stdout, stderr bytes.Buffer
+	code := cli.Main([]string{"simulate", "--cloud", "digitalocean", "--tier", "100k", "--traffic", "../../stacks/examples/seed-000-launch.yaml", "--prescale"}, &stdout, &stderr, deps)
+	require.Equal(t, cli.ExitOK, code, stderr.String())
+	without, with, ok := strings.Cut(stdout.String(), "With a launch window")
+	require.True(t, ok, stdout.String())
+	assert.Contains(t, without, "pool/app")
+	assert.Contains(t, with, "nothing runs short")
+	assert.Contains(t, with, "it costs $0.20 an hour for the extra nodes (app +3)", "three s-4vcpu-8gb nodes at $48 a month")
+}
+
 // A day of the 1M tier at one-second steps (goal: under a second).
 func BenchmarkSimulate1MDay(b *testing.B) {
 	raw := map[string]string{config.Key(config.KeyCloud): "digitalocean", config.Key(config.KeyTier): "1m"}

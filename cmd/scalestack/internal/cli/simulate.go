@@ -8,7 +8,7 @@ import (
 	"github.com/scalestack/scalestack/simulate"
 )
 
-const simulateSynopsis = `simulate --cloud C --tier T (--ramp "FROM->TO in DURATION" | --traffic FILE) [--config F] [--format text|json|svg]`
+const simulateSynopsis = `simulate --cloud C --tier T (--ramp "FROM->TO in DURATION" | --traffic FILE) [--config F] [--prescale] [--format text|json|svg]`
 
 func runSimulate(args []string, stdout, stderr io.Writer, deps Deps) error {
 	fs := newFlagSet("simulate", simulateSynopsis, stderr)
@@ -17,6 +17,7 @@ func runSimulate(args []string, stdout, stderr io.Writer, deps Deps) error {
 	rampFlag := fs.String("ramp", "", `concurrent users from FROM to TO over DURATION, for example "20000->100000 in 2h"`)
 	traffic := fs.String("traffic", "", "a traffic file: YAML of points: [{second: 0, users: 20000}, ...]")
 	format := fs.String("format", "text", "output format: text, json or svg (users, pods Ready and nodes over time)")
+	prescale := fs.Bool("prescale", false, "also simulate the curve with a launch window that holds the peak's pods and nodes from the start, and price the window")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -57,9 +58,24 @@ func runSimulate(args []string, stdout, stderr io.Writer, deps Deps) error {
 	if err != nil {
 		return fmt.Errorf("scalestack simulate: %w", err)
 	}
+	if !*prescale {
+		if *format == "svg" {
+			_, err := io.WriteString(stdout, res.SVG())
+			return err
+		}
+		return writeReport(stdout, *format, res, res.Text, res.Text)
+	}
+	with, err := simulate.Run(p, cfg.Capacity, a, simulate.Options{Cloud: cfg.Cloud, Tier: cfg.Tier, Curve: curve, Prescaled: true})
+	if err != nil {
+		return fmt.Errorf("scalestack simulate: %w", err)
+	}
+	cmp := simulate.Comparison{Without: res, With: with}
+	if bill, err := billOf(p, cfg, nil); err == nil {
+		cmp.PriceWindow(bill)
+	}
 	if *format == "svg" {
-		_, err := io.WriteString(stdout, res.SVG())
+		_, err := io.WriteString(stdout, with.SVG())
 		return err
 	}
-	return writeReport(stdout, *format, res, res.Text, res.Text)
+	return writeReport(stdout, *format, cmp, cmp.Text, cmp.Text)
 }
