@@ -10,6 +10,7 @@ import (
 	"github.com/scalestack/scalestack/components/spec"
 	"github.com/scalestack/scalestack/plan"
 	"github.com/scalestack/scalestack/plan/types"
+	"github.com/scalestack/scalestack/stacks"
 	"github.com/scalestack/scalestack/stacks/tiers"
 )
 
@@ -228,4 +229,43 @@ func keyAt2(r plan.Resource, path, key string) (any, bool) {
 	obj, _ := m.(map[string]any)
 	v, ok := obj[key]
 	return v, ok
+}
+
+// A launch window (scalestack:launch) raises every KEDA-scaled process's minimum with a cron
+// trigger from ahead of the window's start to its end, to the pods its users need; the API moves
+// from its HPA to a ScaledObject on the same CPU target to carry one. Users past the tier's
+// maximums are refused.
+func TestLaunchWindowsPrescale(t *testing.T) {
+	const window = `[{"start":"2026-12-24T18:00:00Z","duration":"2h","users":100000}]`
+	p := planFor(t, spec.DigitalOcean, "100k", "scalestack:launch", window)
+	_, hpa := byMetaName(p, k8sHPA, "api")
+	assert.False(t, hpa, "the API's HPA gives way to KEDA's")
+	crons := map[string]map[string]any{}
+	for _, name := range []string{"api", "websocket", "worker"} {
+		so, ok := byMetaName(p, kedaScaled, name)
+		require.True(t, ok, name)
+		var kinds []string
+		for _, tr := range so.ListAt("spec.triggers") {
+			m := tr.(map[string]any)
+			kinds = append(kinds, m["type"].(string))
+			if m["type"] == "cron" {
+				crons[name] = m["metadata"].(map[string]any)
+			}
+		}
+		assert.Contains(t, kinds, "cron", name)
+		if name == "api" {
+			assert.Equal(t, []string{"cpu", "cron"}, kinds)
+		}
+	}
+	// The DigitalOcean app pool needs nodes for the window: four minutes of provisioning, a
+	// scan and a pod's start ahead of 18:00, rounded up, and a minute more.
+	assert.Equal(t, "54 17 24 12 *", crons["api"]["start"])
+	assert.Equal(t, "0 20 24 12 *", crons["api"]["end"])
+	assert.Equal(t, "11", crons["api"]["desiredReplicas"], "the 11 API pods 100,000 users need")
+	assert.Equal(t, "Etc/UTC", crons["worker"]["timezone"])
+
+	_, err := stacks.Plan("prod", map[string]string{"scalestack:cloud": "digitalocean", "scalestack:tier": "10k",
+		"scalestack:launch": `[{"start":"2026-12-24T18:00:00Z","duration":"2h","users":500000}]`}, nil)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `stacks: config "scalestack:launch": 0.users: 500000 need more api pods than the 10k preset's maximum of 6`)
 }

@@ -6,10 +6,12 @@ package stacks
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"os"
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -21,8 +23,10 @@ import (
 	"github.com/scalestack/scalestack/components/network"
 	"github.com/scalestack/scalestack/components/spec"
 	"github.com/scalestack/scalestack/internal/recorder"
+	"github.com/scalestack/scalestack/plan"
 	"github.com/scalestack/scalestack/plan/types"
 	"github.com/scalestack/scalestack/signals"
+	"github.com/scalestack/scalestack/simulate"
 	"github.com/scalestack/scalestack/stacks/config"
 	"github.com/scalestack/scalestack/stacks/tiers"
 	"github.com/scalestack/scalestack/workloads"
@@ -126,10 +130,23 @@ func deploy(ctx *pulumi.Context, cfg config.Config, withSignals bool) (*Platform
 	if plat.KEDA != nil {
 		addons = append(addons, plat.KEDA)
 	}
+	// The plan of the rest, for what is made from it: the launch windows' minimums, the signals.
+	var inner plan.Plan
+	if withSignals && (len(cfg.Launch) > 0 || monitoring || cfg.Cloud != spec.Local) {
+		if inner, err = innerPlan(ctx.Project(), ctx.Stack(), cfg); err != nil {
+			return nil, err
+		}
+	}
+	var prescale []spec.Prescale
+	if withSignals && len(cfg.Launch) > 0 {
+		if prescale, err = prescaleOf(inner, cfg); err != nil {
+			return nil, err
+		}
+	}
 	app, err := workloads.New(ctx, base+"-app", workloads.Spec{
 		Placement: place, Tier: cfg.Tier, Workloads: p.Workloads, App: cfg.App,
 		PoolSize: p.Database.Pool.Size, PoolMode: p.Database.Pool.Mode, NetworkCIDR: p.Network.CIDR, Edge: cfg.Domain != "", Domain: cfg.Domain,
-		SystemPool: p.Cluster.SystemPool.Name, Replicas: db.ReplicaEndpoints,
+		SystemPool: p.Cluster.SystemPool.Name, Replicas: db.ReplicaEndpoints, Prescale: prescale,
 	}, &workloads.Args{
 		Provider:  cl.Provider,
 		PooledURL: db.PooledURL, PrimaryURL: db.PrimaryURL, ReplicaURLs: db.ReplicaURLs,
@@ -144,7 +161,7 @@ func deploy(ctx *pulumi.Context, cfg config.Config, withSignals bool) (*Platform
 
 	var set signals.Set
 	if withSignals && (monitoring || cfg.Cloud != spec.Local) {
-		if set, err = signalsOf(ctx.Project(), ctx.Stack(), cfg); err != nil {
+		if set, err = signalsOf(inner, cfg); err != nil {
 			return nil, err
 		}
 	}
@@ -195,18 +212,54 @@ func deploy(ctx *pulumi.Context, cfg config.Config, withSignals bool) (*Platform
 	return &Platform{Network: net, Cluster: cl, Database: db, Cache: kv, Addons: plat, App: app}, nil
 }
 
-// signalsOf is a stack's alerts and dashboards: the plan of everything else, run in-process
-// under the recording mocks (the program is deterministic, so it is the plan the engine
-// applies), weighed by the capacity model at the preset's users. The rules' limits are that
-// report's capacities: the same numbers as `scalestack capacity`.
-func signalsOf(project, stack string, cfg config.Config) (signals.Set, error) {
+// innerPlan is the plan of everything but what is made from a plan (the signals, the launch
+// windows), run in-process under the recording mocks: the program is deterministic, so it is
+// the plan the engine applies.
+func innerPlan(project, stack string, cfg config.Config) (plan.Plan, error) {
 	p, err := recorder.Run(project, stack, nil, nil, MockOutputs, func(ctx *pulumi.Context) error {
 		_, err := deploy(ctx, cfg, false)
 		return err
 	})
 	if err != nil {
-		return signals.Set{}, fmt.Errorf("stacks: the plan the signals are made from: %w", err)
+		return plan.Plan{}, fmt.Errorf("stacks: the plan the signals and launch windows are made from: %w", err)
 	}
+	return p, nil
+}
+
+// prescaleOf is what each launch window holds: the pods its users need at the peak (what the
+// simulation of the stack at those users holds from the start), from the window's start less
+// the time its nodes and pods take to come up (rounded up to the minute, and one more), to its
+// end. A window whose users need more than the tier's maximums is refused.
+func prescaleOf(p plan.Plan, cfg config.Config) ([]spec.Prescale, error) {
+	a, err := simulate.Default()
+	if err != nil {
+		return nil, err
+	}
+	var out []spec.Prescale
+	for i, w := range cfg.Launch {
+		curve := simulate.Curve{Name: "launch window", Points: []simulate.Point{{Second: 0, Users: float64(w.Users)}, {Second: 60, Users: float64(w.Users)}}}
+		res, err := simulate.Run(p, cfg.Capacity, a, simulate.Options{Cloud: cfg.Cloud, Tier: cfg.Tier, Curve: curve, Prescaled: true})
+		if err != nil {
+			return nil, fmt.Errorf("stacks: config %q: %d: %w", config.Key(config.KeyLaunch), i, err)
+		}
+		pods := map[string]int{}
+		for _, h := range res.Pods {
+			if h.Capped {
+				return nil, fmt.Errorf("stacks: config %q: %d.users: %d need more %s pods than the %s preset's maximum of %d (want fewer users, or a larger tier: scalestack capacity --users %d names it)",
+					config.Key(config.KeyLaunch), i, w.Users, h.Name, cfg.Tier, h.Min, w.Users)
+			}
+			pods[h.Name] = h.Min
+		}
+		lead := time.Duration(math.Ceil(res.LeadSeconds/60)+1) * time.Minute
+		out = append(out, spec.Prescale{Begin: w.Start.Add(-lead), End: w.Start.Add(w.Duration), Pods: pods})
+	}
+	return out, nil
+}
+
+// signalsOf is a stack's alerts and dashboards from the inner plan, weighed by the capacity
+// model at the preset's users. The rules' limits are that
+// report's capacities: the same numbers as `scalestack capacity`.
+func signalsOf(p plan.Plan, cfg config.Config) (signals.Set, error) {
 	baseline, err := tiers.BaselineUsers(cfg.Tier, cfg.Preset.Users)
 	if err != nil {
 		return signals.Set{}, err

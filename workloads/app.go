@@ -81,6 +81,9 @@ type Spec struct {
 	// Replicas is the database's read replica endpoints (its ReplicaURLs): each gets its own
 	// exporter.
 	Replicas int
+	// Prescale are the launch windows' minimums (scalestack:launch): KEDA cron triggers on every
+	// KEDA-scaled process, and on the API, which KEDA then scales on CPU instead of an HPA.
+	Prescale []spec.Prescale
 }
 
 // Validate reports every problem, each naming its field.
@@ -555,6 +558,8 @@ func (b *builder) process(p proc) error {
 		}
 	}
 	switch {
+	case p.scaler == cpuScaler && len(b.s.Prescale) > 0 && b.s.Workloads.Addons.KEDA:
+		return b.cpuScaledObject(p, dep)
 	case !p.scaler.onKEDA(b.s.Workloads.Addons):
 		return b.hpa(p, dep)
 	case p.scaler == connectionScaler:
@@ -614,17 +619,16 @@ func (b *builder) ingress(process, portName string) error {
 }
 
 // hpaOwnershipAnnotation lets KEDA's admission webhook accept a ScaledObject while an HPA of
-// ours still targets the same Deployment: on a switch to KEDA (a tier with monitoring) the
-// engine creates the ScaledObject before it deletes the HPA
+// ours still targets the same Deployment: on a switch to KEDA (a tier with monitoring, or a
+// launch window for the API) the engine creates the ScaledObject before it deletes the HPA
 // (https://keda.sh/docs/2.17/operate/admission-webhooks/).
 const hpaOwnershipAnnotation = "validations.keda.sh/hpa-ownership"
 
 func (b *builder) hpa(p proc, dep *appsv1.Deployment) error {
 	process, svc := p.name, p.svc
 	m := meta(process, labels(process))
-	if p.scaler != cpuScaler {
-		m.Annotations = pulumi.StringMap{hpaOwnershipAnnotation: pulumi.String("false")}
-	}
+	// Every HPA: the API's too, which a launch window moves to KEDA.
+	m.Annotations = pulumi.StringMap{hpaOwnershipAnnotation: pulumi.String("false")}
 	_, err := autoscalingv2.NewHorizontalPodAutoscaler(b.ctx, b.name+"-"+process, &autoscalingv2.HorizontalPodAutoscalerArgs{
 		Metadata: m,
 		Spec: &autoscalingv2.HorizontalPodAutoscalerSpecArgs{

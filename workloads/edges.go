@@ -2,6 +2,8 @@ package workloads
 
 import (
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
@@ -89,9 +91,57 @@ func (b *builder) connectionScaledObject(p proc, dep *appsv1.Deployment) error {
 	return b.newScaledObject(p, dep, triggers, advanced, b.args.DependsOn)
 }
 
+// cpuScaledObject scales a process on CPU through KEDA, as its HPA would (the same target and
+// behaviour), so that launch windows can raise its minimum with cron triggers.
+func (b *builder) cpuScaledObject(p proc, dep *appsv1.Deployment) error {
+	triggers := pulumi.Array{pulumi.Map{
+		"type":       pulumi.String("cpu"),
+		"metricType": pulumi.String("Utilization"),
+		"metadata":   pulumi.Map{"value": pulumi.String(fmt.Sprint(p.svc.CPUTarget))},
+	}}
+	advanced := pulumi.Map{"horizontalPodAutoscalerConfig": pulumi.Map{"behavior": scalingBehavior()}}
+	return b.newScaledObject(p, dep, triggers, advanced, b.args.DependsOn)
+}
+
+// cronTriggers are a process's launch windows as KEDA cron triggers: from each window's begin to
+// its end, at least the pods the window's users need (https://keda.sh/docs/2.17/scalers/cron/).
+func (b *builder) cronTriggers(process string) []any {
+	var out []any
+	for _, w := range b.s.Prescale {
+		n, ok := w.Pods[process]
+		if !ok {
+			continue
+		}
+		out = append(out, map[string]any{"type": "cron", "metadata": map[string]any{
+			"timezone": "Etc/UTC", "start": cronAt(w.Begin), "end": cronAt(w.End), "desiredReplicas": fmt.Sprint(n),
+		}})
+	}
+	return out
+}
+
+// cronAt is a cron schedule that fires at a moment's minute of its day and month (UTC).
+func cronAt(t time.Time) string {
+	t = t.UTC()
+	return fmt.Sprintf("%d %d %d %d *", t.Minute(), t.Hour(), t.Day(), int(t.Month()))
+}
+
 // newScaledObject is a process's KEDA ScaledObject: its bounds from the preset, KEDA's polling
-// and the HPAs' scale-down window, and the triggers that scale it.
+// and the HPAs' scale-down window, and the triggers that scale it, with its launch windows'.
 func (b *builder) newScaledObject(p proc, dep *appsv1.Deployment, triggers pulumi.Input, advanced pulumi.Map, dependsOn []pulumi.Resource) error {
+	if crons := b.cronTriggers(p.name); len(crons) > 0 {
+		triggers = pulumi.All(triggers).ApplyT(func(v []any) []any {
+			var list []any
+			switch t := v[0].(type) {
+			case []any:
+				list = t
+			case []map[string]any:
+				for _, m := range t {
+					list = append(list, m)
+				}
+			}
+			return append(slices.Clone(list), crons...)
+		})
+	}
 	spec := pulumi.Map{
 		"scaleTargetRef":  pulumi.Map{"name": dep.Metadata.Name().Elem()},
 		"minReplicaCount": pulumi.Int(p.svc.MinReplicas),

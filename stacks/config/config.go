@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -42,6 +43,7 @@ const (
 	KeyAdminCIDRs = "adminCidrs"
 	KeyCapacity   = "capacity"
 	KeySLO        = "slo"
+	KeyLaunch     = "launch"
 	KeyAlerts     = "alerts"
 )
 
@@ -51,7 +53,7 @@ const AWSRegionKey = "aws:region"
 
 // Keys lists every key this project reads. Any other scalestack:* key is an error, so that a
 // typo is never silently ignored.
-var Keys = []string{KeyCloud, KeyTier, KeyRegion, KeyDomain, KeyProtect, KeyOverrides, KeyBudget, KeyPolicies, KeyApp, KeyKubeconfig, KeyZoneID, KeyAdminCIDRs, KeyCapacity, KeySLO, KeyAlerts}
+var Keys = []string{KeyCloud, KeyTier, KeyRegion, KeyDomain, KeyProtect, KeyOverrides, KeyBudget, KeyPolicies, KeyApp, KeyKubeconfig, KeyZoneID, KeyAdminCIDRs, KeyCapacity, KeySLO, KeyAlerts, KeyLaunch}
 
 // BuiltClouds are the clouds the program builds today; the others are accepted names whose
 // components have not landed, refused here with a clear message instead of half a stack.
@@ -152,6 +154,8 @@ type Config struct {
 	// Alerts are where Alertmanager sends the alerts (scalestack:alerts, a secret); none shows
 	// them in Alertmanager and Grafana only.
 	Alerts signals.Receivers
+	// Launch are the known spikes the stack pre-scales for (scalestack:launch).
+	Launch []spec.LaunchWindow
 	// AlertsEncrypted is true where the stack file keeps scalestack:alerts encrypted and the
 	// offline commands, which decrypt nothing, cannot read its receivers.
 	AlertsEncrypted bool
@@ -356,6 +360,12 @@ func Parse(raw map[string]string) (Config, error) {
 		}
 	}
 
+	if v, ok := raw[Key(KeyLaunch)]; ok && strings.TrimSpace(v) != "" {
+		for _, line := range parseLaunch(v, &c.Launch) {
+			bad(KeyLaunch, "%s", line)
+		}
+	}
+
 	model, err := capacity.Default()
 	if err != nil {
 		return Config{}, err
@@ -389,6 +399,9 @@ func Parse(raw map[string]string) (Config, error) {
 	}
 	if c.Domain != "" && !preset.Workloads.Addons.Ingress {
 		return Config{}, fmt.Errorf("stacks: config %q: the edge for %q needs the ingress add-on, which workloads.addons.ingress turns off (want it on, or no domain)", Key(KeyDomain), c.Domain)
+	}
+	if len(c.Launch) > 0 && !preset.Workloads.Addons.KEDA {
+		return Config{}, fmt.Errorf("stacks: config %q: needs KEDA to raise the minimums for a window, and workloads.addons.keda is off (want it on)", Key(KeyLaunch))
 	}
 	c.Preset = preset
 	return c, nil
@@ -439,6 +452,19 @@ func (c Config) Raw() map[string]string {
 	if !c.Alerts.Empty() {
 		b, _ := json.Marshal(c.Alerts) // strings only: always encodes
 		raw[Key(KeyAlerts)] = string(b)
+	}
+	if len(c.Launch) > 0 {
+		type window struct {
+			Start    string `json:"start"`
+			Duration string `json:"duration"`
+			Users    int    `json:"users"`
+		}
+		var ws []window
+		for _, w := range c.Launch {
+			ws = append(ws, window{w.Start.Format(time.RFC3339Nano), w.Duration.String(), w.Users})
+		}
+		b, _ := json.Marshal(ws) // strings and numbers: always encodes
+		raw[Key(KeyLaunch)] = string(b)
 	}
 	return raw
 }
@@ -502,4 +528,45 @@ func CheckSecrets(raw map[string]string, secure func(key string) bool) error {
 		errs = append(errs, fmt.Errorf("%s: is set in plain text (want it encrypted: pulumi config set --secret %s '...'; it holds webhooks, routing keys and passwords)", Key(k), Key(k)))
 	}
 	return errors.Join(errs...)
+}
+
+// parseLaunch reads scalestack:launch: a list of {start, duration, users}; every problem is a
+// line naming the window's field.
+func parseLaunch(v string, into *[]spec.LaunchWindow) []string {
+	want := `want a list such as [{"start": "2026-12-24T18:00:00Z", "duration": "2h", "users": 100000}]`
+	var raw []struct {
+		Start    string `json:"start"`
+		Duration string `json:"duration"`
+		Users    *int   `json:"users"`
+	}
+	dec := json.NewDecoder(strings.NewReader(v))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&raw); err != nil {
+		return []string{fmt.Sprintf("is not a list of launch windows (%s): %v", want, err)}
+	}
+	var out []string
+	if len(raw) > spec.MaxLaunchWindows {
+		out = append(out, fmt.Sprintf("has %d windows (want at most %d)", len(raw), spec.MaxLaunchWindows))
+	}
+	for i, w := range raw {
+		at := fmt.Sprintf("%d.", i)
+		start, err := time.Parse(time.RFC3339, w.Start)
+		if err != nil {
+			out = append(out, fmt.Sprintf("%sstart: %q is not a time (want RFC 3339, for example 2026-12-24T18:00:00Z)", at, w.Start))
+		}
+		d, err := time.ParseDuration(w.Duration)
+		if err != nil || d < spec.MinLaunchDuration || d > spec.MaxLaunchDuration {
+			out = append(out, fmt.Sprintf("%sduration: %q is not a duration from %s to %s (want a Go duration such as 90m or 2h)", at, w.Duration, spec.MinLaunchDuration, spec.MaxLaunchDuration))
+		}
+		if w.Users == nil || *w.Users < 1 || *w.Users > capacity.MaxUsers {
+			n := "missing"
+			if w.Users != nil {
+				n = strconv.Itoa(*w.Users)
+			}
+			out = append(out, fmt.Sprintf("%susers: %s (want the concurrent users expected, 1 to %d)", at, n, capacity.MaxUsers))
+			continue
+		}
+		*into = append(*into, spec.LaunchWindow{Start: start.UTC(), Duration: d, Users: *w.Users})
+	}
+	return out
 }

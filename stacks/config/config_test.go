@@ -172,7 +172,7 @@ func TestParseInvalid(t *testing.T) {
 				`stacks: config "scalestack:policies": "budgets" is not a rule (want one of stateful-protected,`,
 				`stacks: config "scalestack:budget": "-5" is not a whole number of dollars (want 0 for none, or a monthly ceiling such as 500)`,
 				`stacks: config "scalestack:cloudflareZoneId": is not set, and scalestack:domain is "Not A Domain"`,
-				`stacks: config "scalestack:teir": not a scalestack key (want one of cloud, tier, region, domain, protect, overrides, budget, policies, app, kubeconfig, cloudflareZoneId, adminCidrs, capacity, slo, alerts); did you mean "tier"?`,
+				`stacks: config "scalestack:teir": not a scalestack key (want one of cloud, tier, region, domain, protect, overrides, budget, policies, app, kubeconfig, cloudflareZoneId, adminCidrs, capacity, slo, alerts, launch); did you mean "tier"?`,
 				`stacks: config "scalestack:cloud": "gcp" is not a cloud (want one of digitalocean, aws, local)`,
 				`stacks: config "scalestack:tier": "50k" is not a tier (want one of 1k, 10k, 100k, 1m)`,
 				`stacks: config "scalestack:protect": "yes" is not a boolean (want true or false)`,
@@ -249,6 +249,24 @@ func TestParseInvalid(t *testing.T) {
 				`stacks: config "scalestack:app": api.env.1BAD: is not an environment variable name`,
 				`stacks: config "scalestack:app": api.env.DATABASE_URL: is set by scalestack from the stack's outputs`,
 			},
+		},
+		{
+			name: "launch windows that say when, how long and how many",
+			raw: raw("scalestack:cloud", "digitalocean", "scalestack:tier", "100k",
+				"scalestack:launch", `[{"start":"Christmas","duration":"2d","users":0},{"start":"2026-12-24T18:00:00Z","duration":"30s"}]`),
+			want: []string{
+				`stacks: config "scalestack:launch": 0.start: "Christmas" is not a time (want RFC 3339, for example 2026-12-24T18:00:00Z)`,
+				`stacks: config "scalestack:launch": 0.duration: "2d" is not a duration from 1m0s to 168h0m0s`,
+				`stacks: config "scalestack:launch": 0.users: 0 (want the concurrent users expected, 1 to 1000000000)`,
+				`stacks: config "scalestack:launch": 1.duration: "30s" is not a duration`,
+				`stacks: config "scalestack:launch": 1.users: missing`,
+			},
+		},
+		{
+			name: "a launch window without KEDA",
+			raw: raw("scalestack:cloud", "digitalocean", "scalestack:tier", "10k", "scalestack:launch", `[{"start":"2026-12-24T18:00:00Z","duration":"2h","users":5000}]`,
+				"scalestack:overrides", `{"workloads":{"addons":{"keda":false}}}`),
+			want: []string{`stacks: config "scalestack:launch": needs KEDA to raise the minimums for a window, and workloads.addons.keda is off (want it on)`},
 		},
 		{
 			name: "an app that reads what the stack does not set",
@@ -453,19 +471,19 @@ config:
 
 // fuzzKeys are the keys FuzzParse feeds, in the order of its arguments: every key of Keys
 // (TestFuzzCoversEveryKey holds it to that), plus aws:region, which Parse checks on aws.
-var fuzzKeys = []string{KeyCloud, KeyTier, KeyRegion, KeyDomain, KeyProtect, KeyOverrides, KeyBudget, KeyPolicies, KeyApp, KeyKubeconfig, KeyZoneID, KeyAdminCIDRs, KeyCapacity, KeySLO, KeyAlerts, AWSRegionKey}
+var fuzzKeys = []string{KeyCloud, KeyTier, KeyRegion, KeyDomain, KeyProtect, KeyOverrides, KeyBudget, KeyPolicies, KeyApp, KeyKubeconfig, KeyZoneID, KeyAdminCIDRs, KeyCapacity, KeySLO, KeyAlerts, AWSRegionKey, KeyLaunch}
 
 // fuzzSeeds are FuzzParse's seed corpus, one value a fuzzKeys entry; between them every key
 // has a value, and the first three parse (TestFuzzSeedsCoverEveryKey).
 var fuzzSeeds = [][]string{
 	{"digitalocean", "100k", "nyc3", "example.com", "true", `{"database":{"replicas":3}}`, "500", `{"stateful-protected":"advisory"}`,
-		`{"api":{"image":"ghcr.io/acme/api:1.4.2","port":3000}}`, "", "023e105f4ecef8ad9ca31a8372d0c353", `["203.0.113.0/24","198.51.100.7/32"]`, `{"limits":{"digitalocean":{"droplets":100}}}`, "250", `{"slack":"https://hooks.slack.com/services/T000/B000/XXXX","slackChannel":"#alerts"}`, ""},
+		`{"api":{"image":"ghcr.io/acme/api:1.4.2","port":3000}}`, "", "023e105f4ecef8ad9ca31a8372d0c353", `["203.0.113.0/24","198.51.100.7/32"]`, `{"limits":{"digitalocean":{"droplets":100}}}`, "250", `{"slack":"https://hooks.slack.com/services/T000/B000/XXXX","slackChannel":"#alerts"}`, "", `[{"start":"2026-12-24T18:00:00Z","duration":"2h","users":100000}]`},
 	{"aws", "1m", "eu-west-1", "", "false", `{"cluster":{"admins":["arn:aws:iam::123456789012:role/ops"]}}`, "0", "{}",
-		`{"worker":{"image":"ghcr.io/acme/w@sha256:` + strings.Repeat("a", 64) + `"}}`, "", "", `["0.0.0.0/0"]`, `{"demand":{"requestsPerUser":0.08}}`, "", `{"pagerduty":"0123456789abcdef0123456789abcdef","email":"oncall@example.com","smtp":{"smarthost":"smtp.example.com:587","from":"alerts@example.com"}}`, "eu-west-1"},
-	{"local", "1k", "", "", "", "", "", "", "", "/tmp/kubeconfig", "", "", "", "", "", ""},
+		`{"worker":{"image":"ghcr.io/acme/w@sha256:` + strings.Repeat("a", 64) + `"}}`, "", "", `["0.0.0.0/0"]`, `{"demand":{"requestsPerUser":0.08}}`, "", `{"pagerduty":"0123456789abcdef0123456789abcdef","email":"oncall@example.com","smtp":{"smarthost":"smtp.example.com:587","from":"alerts@example.com"}}`, "eu-west-1", "[]"},
+	{"local", "1k", "", "", "", "", "", "", "", "/tmp/kubeconfig", "", "", "", "", "", "", ""},
 	{"digitalocean", "10k", "fra1", "Example.com", "yes", `{"network":{"cidr":"10.0.0.0/8"},"tier":null}`, "-1", `{"budget":"warn"}`,
-		`{"api":{"image":"acme/api@sha256:abc"}}`, "k", "xyz", `["10.0.0.5/24"]`, `{"demand":{"requestsPerUser":-1}}`, "0", `{"slack":"http://x","email":"nope"}`, "us-east-1"},
-	{"aws", "1K", "us-east-9", "", "true", `{"workloads":{"websocket":{"loadBalancerNodes":0}}}`, "", "", "", "", "", `"x"`, `{"limits":{"aws":{"droplets":1}}}`, "1.5", `{"sms":"1"}`, "eu-west-1"},
+		`{"api":{"image":"acme/api@sha256:abc"}}`, "k", "xyz", `["10.0.0.5/24"]`, `{"demand":{"requestsPerUser":-1}}`, "0", `{"slack":"http://x","email":"nope"}`, "us-east-1", `[{"start":"tomorrow","duration":"1d","users":0}]`},
+	{"aws", "1K", "us-east-9", "", "true", `{"workloads":{"websocket":{"loadBalancerNodes":0}}}`, "", "", "", "", "", `"x"`, `{"limits":{"aws":{"droplets":1}}}`, "1.5", `{"sms":"1"}`, "eu-west-1", `{"start":"x"}`},
 }
 
 func TestFuzzCoversEveryKey(t *testing.T) {
@@ -508,10 +526,10 @@ func fuzzRaw(values []string) map[string]string {
 
 func FuzzParse(f *testing.F) {
 	for _, s := range fuzzSeeds {
-		f.Add(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12], s[13], s[14], s[15])
+		f.Add(s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11], s[12], s[13], s[14], s[15], s[16])
 	}
-	f.Fuzz(func(t *testing.T, cloud, tier, region, domain, protect, overrides, budget, policies, app, kubeconfig, zoneID, adminCIDRs, capacityModel, slo, alerts, awsRegion string) {
-		c, err := Parse(fuzzRaw([]string{cloud, tier, region, domain, protect, overrides, budget, policies, app, kubeconfig, zoneID, adminCIDRs, capacityModel, slo, alerts, awsRegion}))
+	f.Fuzz(func(t *testing.T, cloud, tier, region, domain, protect, overrides, budget, policies, app, kubeconfig, zoneID, adminCIDRs, capacityModel, slo, alerts, awsRegion, launch string) {
+		c, err := Parse(fuzzRaw([]string{cloud, tier, region, domain, protect, overrides, budget, policies, app, kubeconfig, zoneID, adminCIDRs, capacityModel, slo, alerts, awsRegion, launch}))
 		if err != nil {
 			return
 		}
