@@ -22,6 +22,9 @@ type Scaler struct {
 	PerPod, Saturated float64
 	// CPU and Memory are a pod's requests, millicores and MiB.
 	CPU, Memory float64
+	// Gauge is a demand held at once (open sockets), not a rate: what it cannot carry is
+	// refused at once, not over time.
+	Gauge bool
 }
 
 // NodeShape is a pool of nodes: its bounds and what one node offers pods after the cloud's
@@ -83,7 +86,7 @@ func DynamicsOf(p plan.Plan, m Model, o Options) (Dynamics, error) {
 			scaledOn = "fixed"
 		}
 		d.Scalers = append(d.Scalers, Scaler{Name: pr.name, Role: pr.role, Pool: pr.pool, Autoscaler: pr.autoscaler, ScaledOn: scaledOn,
-			Unit: rp.unit, Min: pr.min, Max: pr.max, PerUser: e.demand(pr, 1), PerPod: per, Saturated: saturated, CPU: pr.cpu, Memory: pr.memory})
+			Unit: rp.unit, Min: pr.min, Max: pr.max, PerUser: e.demand(pr, 1), PerPod: per, Saturated: saturated, CPU: pr.cpu, Memory: pr.memory, Gauge: pr.role == "websocket"})
 	}
 	for _, pl := range inv.pools {
 		n, sized := e.allocatable(pl)

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -76,7 +75,7 @@ func ParseRamp(s string) (Curve, error) {
 		return Curve{}, fmt.Errorf("ramp %q: to: %w", s, err)
 	}
 	d, err := time.ParseDuration(m[3])
-	if err != nil || d <= 0 || d.Seconds() > MaxSeconds {
+	if err != nil || d < time.Second || d.Seconds() > MaxSeconds {
 		return Curve{}, fmt.Errorf("ramp %q: %q is not a duration (want a Go duration from 1s to 168h, for example 10m or 2h)", s, m[3])
 	}
 	return Curve{Name: strings.TrimSpace(s), Points: []Point{{0, from}, {d.Seconds(), to}}}, nil
@@ -95,32 +94,51 @@ func users(s string) (float64, error) {
 // seconds rising from 0, at most a week.
 func ParseTraffic(name string, b []byte) (Curve, error) {
 	var doc struct {
-		Points []Point `yaml:"points"`
+		Points []struct {
+			Second *float64 `yaml:"second"`
+			Users  *float64 `yaml:"users"`
+		} `yaml:"points"`
 	}
+	want := "want points: [{second: 0, users: 20000}, {second: 7200, users: 100000}]"
 	dec := yaml.NewDecoder(strings.NewReader(string(b)))
 	dec.KnownFields(true)
 	if err := dec.Decode(&doc); err != nil {
-		return Curve{}, fmt.Errorf("%s: not a traffic file (want points: [{second: 0, users: 20000}, {second: 7200, users: 100000}]): %w", name, err)
+		return Curve{}, fmt.Errorf("%s: not a traffic file (%s): %v", name, want, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	var more any
+	if err := dec.Decode(&more); err == nil {
+		return Curve{}, fmt.Errorf("%s: more than one YAML document (%s, once)", name, want)
 	}
 	if len(doc.Points) < 2 {
 		return Curve{}, fmt.Errorf("%s: points: %d given (want at least 2, the first at second 0)", name, len(doc.Points))
 	}
 	var errs []error
-	for i, p := range doc.Points {
+	points := make([]Point, len(doc.Points))
+	for i, raw := range doc.Points {
+		if raw.Second == nil || raw.Users == nil {
+			errs = append(errs, fmt.Errorf("%s: points.%d: second and users are both required", name, i))
+			continue
+		}
+		points[i] = Point{*raw.Second, *raw.Users}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return Curve{}, err
+	}
+	for i, p := range points {
 		switch {
 		case math.IsNaN(p.Second) || math.IsInf(p.Second, 0) || p.Second < 0 || p.Second > MaxSeconds:
 			errs = append(errs, fmt.Errorf("%s: points.%d.second: %v is out of range (want 0 to %d)", name, i, p.Second, MaxSeconds))
 		case i == 0 && p.Second != 0:
 			errs = append(errs, fmt.Errorf("%s: points.0.second: %v (want the first point at second 0)", name, p.Second))
-		case i > 0 && p.Second <= doc.Points[i-1].Second:
-			errs = append(errs, fmt.Errorf("%s: points.%d.second: %v is not after the point before (%v)", name, i, p.Second, doc.Points[i-1].Second))
+		case i > 0 && p.Second <= points[i-1].Second:
+			errs = append(errs, fmt.Errorf("%s: points.%d.second: %v is not after the point before (%v)", name, i, p.Second, points[i-1].Second))
 		}
-		if math.IsNaN(p.Users) || math.IsInf(p.Users, 0) || p.Users < 0 || p.Users > capacity.MaxUsers {
-			errs = append(errs, fmt.Errorf("%s: points.%d.users: %v is out of range (want 0 to %d)", name, i, p.Users, capacity.MaxUsers))
+		if math.IsNaN(p.Users) || math.IsInf(p.Users, 0) || p.Users < 0 || p.Users > capacity.MaxUsers || p.Users != math.Trunc(p.Users) {
+			errs = append(errs, fmt.Errorf("%s: points.%d.users: %v is not a number of users (want a whole number from 0 to %d)", name, i, p.Users, capacity.MaxUsers))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
 		return Curve{}, err
 	}
-	return Curve{Name: name, Points: slices.Clone(doc.Points)}, nil
+	return Curve{Name: name, Points: points}, nil
 }

@@ -18,21 +18,26 @@ func clock(s float64) string {
 	return fmt.Sprintf("%d:%02d:%02d", n/3600, n/60%60, n%60)
 }
 
+// span is a duration in words, rounded up: a lead time must never read shorter than it is.
 func span(s float64) string {
 	switch {
 	case s < 120:
-		return fmt.Sprintf("%.0f s", s)
+		return fmt.Sprintf("%.0f s", math.Ceil(s))
 	case s < 7200:
-		return fmt.Sprintf("%.0f min", s/60)
+		return fmt.Sprintf("%.0f min", math.Ceil(s/60))
 	}
-	return fmt.Sprintf("%.1f h", s/3600)
+	return fmt.Sprintf("%.1f h", math.Ceil(s/360)/10)
 }
 
 // Text is the simulation for a terminal: what ran short, when and for how long, what to hold
 // from the start, and the timeline.
 func (r Result) Text() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "scalestack simulate: %s %s under %s (peak %s users), %v s steps\n", r.Cloud, r.Tier, r.Curve.Name, capacity.Count(r.Curve.Peak()), r.StepSeconds)
+	fmt.Fprintf(&b, "scalestack simulate: %s %s under %s (peak %s users), %v s steps", r.Cloud, r.Tier, r.Curve.Name, capacity.Count(r.Curve.Peak()), r.StepSeconds)
+	if n := len(r.Timeline); n > 0 {
+		fmt.Fprintf(&b, "; the last users held %s after the curve", span(r.Timeline[n-1].Second-r.Curve.End()))
+	}
+	b.WriteString("\n")
 	if len(r.Shorts) == 0 {
 		b.WriteString("\nnothing runs short: autoscaling keeps up\n")
 	} else {
@@ -42,7 +47,11 @@ func (r Result) Text() string {
 			if s.Unit == "requests/s" || s.Unit == "jobs/s" {
 				refused = capacity.Count(s.Refused) + " " + strings.TrimSuffix(s.Unit, "/s") + " not served in time"
 			}
-			line := fmt.Sprintf("  %-28s from %s for %s (%s)", s.Part, clock(s.First), span(s.Seconds), refused)
+			when := fmt.Sprintf("from %s for %s", clock(s.First), span(s.Seconds))
+			if s.Stretches > 1 {
+				when = fmt.Sprintf("from %s, %d times, %s in all, the longest %s", clock(s.First), s.Stretches, span(s.Seconds), span(s.Longest))
+			}
+			line := fmt.Sprintf("  %-28s %s (%s)", s.Part, when, refused)
 			if s.Note != "" {
 				line += ": " + s.Note
 			}
@@ -194,12 +203,14 @@ type Comparison struct {
 	// prices them; NodeHours are those nodes, by pool.
 	WindowPerHour *decimal.Decimal `json:"windowPerHour,omitempty"`
 	ExtraNodes    map[string]int   `json:"extraNodes"`
+	// Unpriced says why the window has no price, where it has none.
+	Unpriced string `json:"unpriced,omitempty"`
 }
 
 // PriceWindow prices the window's extra nodes from the stack's bill: each pool's node at the
 // unit price the bill gives its size, an hour of the month.
 func (c *Comparison) PriceWindow(bill cost.Report) {
-	c.ExtraNodes = map[string]int{}
+	c.countExtra()
 	total := decimal.Zero
 	priced := true
 	for _, h := range c.With.Nodes {
@@ -211,6 +222,7 @@ func (c *Comparison) PriceWindow(bill cost.Report) {
 		unit, ok := nodePrice(bill, h.Size)
 		if !ok {
 			priced = false
+			c.Unpriced = fmt.Sprintf("the bill prices no %s node of pool %s", h.Size, h.Name)
 			continue
 		}
 		total = total.Add(unit.Mul(decimal.NewFromInt(int64(extra))))
@@ -218,6 +230,22 @@ func (c *Comparison) PriceWindow(bill cost.Report) {
 	if priced {
 		c.WindowPerHour = &total
 	}
+}
+
+// countExtra is the nodes the window adds to each pool.
+func (c *Comparison) countExtra() {
+	c.ExtraNodes = map[string]int{}
+	for _, h := range c.With.Nodes {
+		if h.Min > h.Now {
+			c.ExtraNodes[h.Name] = h.Min - h.Now
+		}
+	}
+}
+
+// Unpriceable records why the window cannot be priced (a region without prices).
+func (c *Comparison) Unpriceable(why string) {
+	c.countExtra()
+	c.Unpriced = why
 }
 
 // nodePrice is an hour of a node of this size, as the bill prices it (by the hour on AWS, by the
@@ -248,6 +276,8 @@ func (c Comparison) Text() string {
 	switch {
 	case len(c.ExtraNodes) == 0:
 		b.WriteString("  it needs no node beyond the tier's minimums\n")
+	case c.Unpriced != "":
+		fmt.Fprintf(&b, "  its extra nodes are not priced: %s\n", c.Unpriced)
 	case c.WindowPerHour != nil:
 		fmt.Fprintf(&b, "  it costs %s an hour for the extra nodes", cost.Money(*c.WindowPerHour))
 		var pools []string

@@ -93,9 +93,14 @@ type Pods struct {
 // Short is a part that ran short of its load.
 type Short struct {
 	Part string `json:"part"`
-	// First is the second it first ran short, Seconds how long it was short in all.
-	First   float64 `json:"firstSecond"`
-	Seconds float64 `json:"seconds"`
+	// First is the second it first ran short, Seconds how long it was short in all, over
+	// Stretches separate stretches, the longest Longest seconds.
+	First     float64 `json:"firstSecond"`
+	Seconds   float64 `json:"seconds"`
+	Stretches int     `json:"stretches"`
+	Longest   float64 `json:"longestSeconds"`
+	// run is the stretch under way, and last the step it was last short at.
+	run, last float64
 	// Refused estimates what it could not serve: requests or jobs over the time (its unit
 	// times seconds), or the most sockets at once.
 	Refused float64 `json:"refused"`
@@ -138,7 +143,9 @@ type Result struct {
 type behavior struct {
 	upWindow, downWindow float64
 	up, down             []policy
-	upSelectMin          bool
+	// upSelect and downSelect are the policies' selectPolicy: Max (the default), Min or
+	// Disabled.
+	upSelect, downSelect string
 }
 
 type policy struct {
@@ -160,11 +167,14 @@ func behaviorOf(m map[string]any) behavior {
 		return kubernetesDefault
 	}
 	b := kubernetesDefault
-	read := func(side map[string]any) (float64, []policy, bool, bool) {
+	read := func(side map[string]any, window float64) (float64, []policy, string, bool) {
 		if side == nil {
-			return 0, nil, false, false
+			return 0, nil, "", false
 		}
-		w, _ := side["stabilizationWindowSeconds"].(float64)
+		w, ok := side["stabilizationWindowSeconds"].(float64)
+		if !ok {
+			w = window // the side's default
+		}
 		var ps []policy
 		for _, x := range asList(side["policies"]) {
 			pm, _ := x.(map[string]any)
@@ -175,16 +185,17 @@ func behaviorOf(m map[string]any) behavior {
 			}
 			ps = append(ps, policy{percent: pm["type"] == "Percent", value: v, period: per})
 		}
-		return w, ps, side["selectPolicy"] == "Min", true
+		sel, _ := side["selectPolicy"].(string)
+		return w, ps, sel, true
 	}
-	if w, ps, sel, ok := read(asMap(m["scaleUp"])); ok {
-		b.upWindow, b.upSelectMin = w, sel
+	if w, ps, sel, ok := read(asMap(m["scaleUp"]), kubernetesDefault.upWindow); ok {
+		b.upWindow, b.upSelect = w, sel
 		if len(ps) > 0 {
 			b.up = ps
 		}
 	}
-	if w, ps, _, ok := read(asMap(m["scaleDown"])); ok {
-		b.downWindow = w
+	if w, ps, sel, ok := read(asMap(m["scaleDown"]), kubernetesDefault.downWindow); ok {
+		b.downWindow, b.downSelect = w, sel
 		if len(ps) > 0 {
 			b.down = ps
 		}
@@ -220,6 +231,18 @@ type pod struct {
 type sample struct {
 	at float64
 	n  int
+}
+
+// tick counts a step short at t: a new stretch when the step before was not.
+func (sh *Short) tick(t, step float64) {
+	if sh.Stretches == 0 || t-sh.last > step*1.5 {
+		sh.Stretches++
+		sh.run = 0
+	}
+	sh.Seconds += step
+	sh.run += step
+	sh.Longest = math.Max(sh.Longest, sh.run)
+	sh.last = t
 }
 
 type pool struct {
@@ -274,13 +297,15 @@ func Run(p plan.Plan, m capacity.Model, a Assumptions, o Options) (Result, error
 	for _, s := range ss {
 		n := s.Min
 		if o.Prescaled {
+			// The window's cron trigger holds its pods as a minimum until it ends.
 			n = holdOf(holds, s.Name, s.Min)
+			s.Min = n
 		}
 		s.replicas, s.initial = n, n
 		for range n {
 			s.pods = append(s.pods, pod{scheduled: true, readyAt: 0, pool: s.Pool})
 		}
-		lead = math.Max(lead, s.readyIn)
+		lead = math.Max(lead, s.readyIn+s.sync)
 	}
 	for _, name := range poolNames {
 		pl := pools[name]
@@ -289,7 +314,7 @@ func Run(p plan.Plan, m capacity.Model, a Assumptions, o Options) (Result, error
 			pl.ready = n
 		}
 		if n > pl.Min {
-			lead = math.Max(lead, pl.provision+a.NodeScanSeconds.Value+maxReadyIn(ss))
+			lead = math.Max(lead, a.HPASyncSeconds.Value+a.NodeScanSeconds.Value+pl.provision+maxReadyIn(ss))
 		}
 	}
 	res.Prescaled, res.LeadSeconds = o.Prescaled, lead
@@ -364,8 +389,8 @@ func loop(res *Result, ss []*scaler, pools map[string]*pool, poolNames []string,
 				if s.short == nil {
 					s.short = &Short{Part: s.Name, First: t, Unit: s.Unit}
 				}
-				s.short.Seconds += step
-				if s.Role == "websocket" {
+				s.short.tick(t, step)
+				if s.Gauge {
 					s.short.Refused = math.Max(s.short.Refused, load-served)
 				} else {
 					s.short.Refused += (load - served) * step
@@ -380,7 +405,7 @@ func loop(res *Result, ss []*scaler, pools map[string]*pool, poolNames []string,
 					sh = &Short{Part: f.Kind, First: t, Unit: "users", Note: f.Name + " does not grow during a spike"}
 					fixed[f.Kind] = sh
 				}
-				sh.Seconds += step
+				sh.tick(t, step)
 				sh.Refused = math.Max(sh.Refused, users-float64(*f.Users))
 			}
 		}
@@ -442,10 +467,11 @@ func (s *scaler) scale(t float64, ready int, tolerance float64) {
 	// Stabilization: scaling up takes the lowest recommendation of its window, down the highest.
 	lo, hi := desired, desired
 	for _, r := range s.recs {
-		if t-r.at <= s.b.upWindow {
+		// The controller keeps the recommendations after the window's cutoff, not at it.
+		if t-r.at < s.b.upWindow || r.at == t {
 			lo = min(lo, r.n)
 		}
-		if t-r.at <= s.b.downWindow {
+		if t-r.at < s.b.downWindow || r.at == t {
 			hi = max(hi, r.n)
 		}
 	}
@@ -467,9 +493,12 @@ func (s *scaler) scale(t float64, ready int, tolerance float64) {
 // policy's change over its period, from the replicas at the period's start; the most of them
 // (the least where the policies say Min).
 func (s *scaler) allowed(t float64, current int, up bool) int {
-	ps := s.b.down
+	ps, sel := s.b.down, s.b.downSelect
 	if up {
-		ps = s.b.up
+		ps, sel = s.b.up, s.b.upSelect
+	}
+	if sel == "Disabled" {
+		return 0
 	}
 	best := -1
 	for _, p := range ps {
@@ -483,7 +512,8 @@ func (s *scaler) allowed(t float64, current int, up bool) int {
 			room = start + int(limit) - current
 		}
 		room = max(room, 0)
-		if best < 0 || up && !s.b.upSelectMin && room > best || (!up || s.b.upSelectMin) && room < best {
+		// Max (the default) takes the policy that allows the most change, Min the least.
+		if best < 0 || sel != "Min" && room > best || sel == "Min" && room < best {
 			best = room
 		}
 	}
@@ -518,6 +548,14 @@ func autoscalerOf(p plan.Plan, sc capacity.Scaler, a Assumptions) (behavior, flo
 	for _, r := range p.OfType(types.K8sHorizontalPodAutoscaler) {
 		if r.StringAt("metadata.name") == sc.Autoscaler {
 			return behaviorOf(r.MapAt("spec.behavior")), a.HPASyncSeconds.Value
+		}
+	}
+	// A chart's own HPA (ingress-nginx's) takes its behavior from the release's values.
+	for _, r := range p.OfType(types.HelmRelease) {
+		if sc.Autoscaler != "" && r.StringAt("name") != "" && strings.HasPrefix(sc.Autoscaler, r.StringAt("name")) {
+			if b := r.MapAt("values.controller.autoscaling.behavior"); b != nil {
+				return behaviorOf(b), a.HPASyncSeconds.Value
+			}
 		}
 	}
 	return kubernetesDefault, a.HPASyncSeconds.Value
@@ -585,7 +623,7 @@ func schedule(ss []*scaler, pools map[string]*pool, t, step, scan float64) {
 		if len(pending[name]) == 0 || pl.short == nil {
 			continue
 		}
-		pl.short.Seconds += step
+		pl.short.tick(t, step)
 		pl.short.Refused = math.Max(pl.short.Refused, float64(len(pending[name])))
 		if math.Mod(t, scan) >= step || pl.Max <= pl.ready+len(pl.provisioned) || pl.Max == pl.Min {
 			continue

@@ -127,6 +127,7 @@ func TestParseRamp(t *testing.T) {
 		"0->200 in 1h":           `from: "0" is not a number of users`,
 		"100->200 in soon":       `"soon" is not a duration`,
 		"100->200 in -5m":        `"-5m" is not a duration`,
+		"100->200 in 500ms":      `"500ms" is not a duration`,
 		"100->200 in 9999h":      `"9999h" is not a duration`,
 		"100->9999999999 in 1h":  `to: "9999999999" is not a number of users`,
 		"100->2000000000 in 10m": `to: "2000000000" is not a number of users`,
@@ -142,13 +143,16 @@ func TestParseTraffic(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 60000.0, c.At(300))
 	for in, want := range map[string]string{
-		"points: [{second: 0, users: 1}]":                           "want at least 2",
-		"points: [{second: 5, users: 1}, {second: 9, users: 2}]":    "points.0.second: 5 (want the first point at second 0)",
-		"points: [{second: 0, users: 1}, {second: 0, users: 2}]":    "points.1.second: 0 is not after the point before",
-		"points: [{second: 0, users: 1}, {second: 9, users: -2}]":   "points.1.users: -2 is out of range",
-		"points: [{second: 0, users: 1}, {second: .nan, users: 2}]": "points.1.second: NaN is out of range",
-		"points: [{second: 0, users: 1}, {second: 1e9, users: 2}]":  "points.1.second: 1e+09 is out of range",
-		"points: [{second: 0, users: 1}, {second: 9, user: 2}]":     "field user not found",
+		"points: [{second: 0, users: 1}]":                                         "want at least 2",
+		"points: [{second: 5, users: 1}, {second: 9, users: 2}]":                  "points.0.second: 5 (want the first point at second 0)",
+		"points: [{second: 0, users: 1}, {second: 0, users: 2}]":                  "points.1.second: 0 is not after the point before",
+		"points: [{second: 0, users: 1}, {second: 9, users: -2}]":                 "points.1.users: -2 is not a number of users",
+		"points: [{second: 0, users: 1}, {second: 9, users: 2.5}]":                "points.1.users: 2.5 is not a number of users (want a whole number",
+		"points: [{second: 0}, {second: 9, users: 2}]":                            "points.0: second and users are both required",
+		"points: [{second: 0, users: 1}, {second: 9, users: 2}]\n---\npoints: []": "more than one YAML document",
+		"points: [{second: 0, users: 1}, {second: .nan, users: 2}]":               "points.1.second: NaN is out of range",
+		"points: [{second: 0, users: 1}, {second: 1e9, users: 2}]":                "points.1.second: 1e+09 is out of range",
+		"points: [{second: 0, users: 1}, {second: 9, user: 2}]":                   "field user not found",
 		"[1, 2]": "not a traffic file",
 	} {
 		_, err := ParseTraffic("t.yaml", []byte(in))

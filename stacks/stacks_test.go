@@ -5,13 +5,13 @@ package stacks_test
 import (
 	"flag"
 	"fmt"
-	"github.com/scalestack/scalestack/plan/types"
 	"math"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -20,6 +20,7 @@ import (
 	"github.com/scalestack/scalestack/cost"
 	"github.com/scalestack/scalestack/internal/forcenew"
 	"github.com/scalestack/scalestack/plan"
+	"github.com/scalestack/scalestack/plan/types"
 	"github.com/scalestack/scalestack/policies"
 	"github.com/scalestack/scalestack/stacks"
 	"github.com/scalestack/scalestack/stacks/config"
@@ -532,4 +533,15 @@ func must(v any, ok bool) any {
 		return "<missing>"
 	}
 	return v
+}
+
+// Pulumi.yaml is what the engine reads: its own parser takes it (an array config key without
+// items is refused there, and nowhere else), and it declares every scalestack key.
+func TestPulumiYAMLLoads(t *testing.T) {
+	project, err := workspace.LoadProject("../Pulumi.yaml")
+	require.NoError(t, err)
+	for _, k := range config.Keys {
+		_, ok := project.Config[config.Key(k)]
+		assert.True(t, ok, "Pulumi.yaml declares %s", config.Key(k))
+	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -84,6 +85,17 @@ func TestPrescaleClosesTheGap(t *testing.T) {
 	assert.Contains(t, without, "pool/app")
 	assert.Contains(t, with, "nothing runs short")
 	assert.Contains(t, with, "it costs $0.20 an hour for the extra nodes (app +3)", "three s-4vcpu-8gb nodes at $48 a month")
+
+	// The window holds the peak's pods as its cron trigger would: never fewer, all along.
+	stdout.Reset()
+	code = cli.Main([]string{"simulate", "--cloud", "digitalocean", "--tier", "100k", "--traffic", "../../stacks/examples/seed-000-launch.yaml", "--prescale", "--format", "json"}, &stdout, &stderr, deps)
+	require.Equal(t, cli.ExitOK, code, stderr.String())
+	var cmp simulate.Comparison
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), &cmp))
+	for _, row := range cmp.With.Timeline {
+		require.GreaterOrEqual(t, row.Processes["api"].Ready, 11, "at %v s", row.Second)
+		require.GreaterOrEqual(t, row.Processes["websocket"].Ready, 13, "at %v s", row.Second)
+	}
 }
 
 // A day of the 1M tier at one-second steps (goal: under a second).

@@ -55,7 +55,7 @@ Usage:
   scalestack cost diff --base-config F1 --head-config F2 [--stack NAME] [flags of cost]
   scalestack cost diff --preview preview.json [flags of cost]
   scalestack cost tiers [--format text|markdown|json]
-  scalestack check --cloud C --tier T [--region R] [--config F] [--format text|json|svg]
+  scalestack check --cloud C --tier T [--region R] [--config F] [--format text|json]
   scalestack capacity --cloud C --tier T [--users N] [--config F] [--model F] [--format text|json|markdown]
   scalestack capacity --cloud C --users N [--config F] [--model F] [--format text|json|markdown]
   scalestack capacity tiers [--format text|markdown|json]
@@ -64,7 +64,7 @@ Usage:
   scalestack plan diff --base-config F1 --head-config F2 [--stack NAME] | --preview preview.json
   scalestack upgrade --to T (--config Pulumi.<stack>.yaml | --cloud C --from A) [--preview preview.json] [--format text|json|markdown]
   scalestack upgrade --preview preview.json
-  scalestack simulate --cloud C --tier T (--ramp "FROM->TO in DURATION" | --traffic FILE) [--config F] [--format text|json|svg]
+  scalestack simulate --cloud C --tier T (--ramp "FROM->TO in DURATION" | --traffic FILE) [--config F] [--prescale] [--format text|json|svg]
 
 Commands:
   plan        run the Pulumi program offline under mocks and print every resource it would create,

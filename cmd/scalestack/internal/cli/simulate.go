@@ -36,7 +36,7 @@ func runSimulate(args []string, stdout, stderr io.Writer, deps Deps) error {
 	} else {
 		b, err := os.ReadFile(*traffic)
 		if err != nil {
-			return usageError{err}
+			return usagef("scalestack simulate: --traffic: %v", err)
 		}
 		if curve, err = simulate.ParseTraffic(*traffic, b); err != nil {
 			return usagef("scalestack simulate: --traffic %v", err)
@@ -72,6 +72,8 @@ func runSimulate(args []string, stdout, stderr io.Writer, deps Deps) error {
 	cmp := simulate.Comparison{Without: res, With: with}
 	if bill, err := billOf(p, cfg, nil); err == nil {
 		cmp.PriceWindow(bill)
+	} else {
+		cmp.Unpriceable(err.Error())
 	}
 	if *format == "svg" {
 		_, err := io.WriteString(stdout, with.SVG())

@@ -84,7 +84,7 @@ func TestSimulateBadInput(t *testing.T) {
 		{"two curves", []string{"simulate", "--cloud", "aws", "--tier", "10k", "--ramp", "1->2 in 1m", "--traffic", badTraffic}, "want exactly one of --ramp or --traffic"},
 		{"bad ramp", []string{"simulate", "--cloud", "aws", "--tier", "10k", "--ramp", "lots"}, `flag --ramp "lots" is not FROM->TO in DURATION`},
 		{"bad duration", []string{"simulate", "--cloud", "aws", "--tier", "10k", "--ramp", "1->2 in forever"}, `"forever" is not a duration`},
-		{"bad traffic", []string{"simulate", "--cloud", "aws", "--tier", "10k", "--traffic", badTraffic}, "points.1.users: -5 is out of range"},
+		{"bad traffic", []string{"simulate", "--cloud", "aws", "--tier", "10k", "--traffic", badTraffic}, "points.1.users: -5 is not a number of users"},
 		{"missing traffic", []string{"simulate", "--cloud", "aws", "--tier", "10k", "--traffic", "/nonexistent.yaml"}, "no such file or directory"},
 		{"bad format", []string{"simulate", "--cloud", "aws", "--tier", "10k", "--ramp", "1->2 in 1m", "--format", "png"}, `flag --format: "png" is not a format (want one of text, json, svg)`},
 		{"bad tier", []string{"simulate", "--cloud", "aws", "--tier", "5k", "--ramp", "1->2 in 1m"}, `"5k" is not a tier`},
