@@ -455,9 +455,14 @@ func (s *scaler) scale(t float64, ready int, tolerance float64) {
 	if ready > 0 && s.PerPod > 0 {
 		ratio := s.metric / (float64(ready) * s.PerPod)
 		if math.Abs(ratio-1) > tolerance {
-			// Unready pods count as using nothing while scaling up: the ratio is over the
-			// ready ones, applied to them.
 			desired = int(math.Ceil(float64(ready) * ratio))
+			if ratio > 1 && current > ready {
+				// Scaling up, the controller counts the unready pods as using nothing and
+				// checks again: within the tolerance, or past a reversal, it holds.
+				if again := s.metric / (float64(current) * s.PerPod); again <= 1+tolerance {
+					desired = current
+				}
+			}
 			if desired < current && ratio > 1 {
 				desired = current
 			}

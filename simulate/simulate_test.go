@@ -63,6 +63,13 @@ func TestHPAAlgorithm(t *testing.T) {
 			assert.Equal(t, c.desired, s.replicas)
 		})
 	}
+	// With pods still starting, the controller counts them as using nothing and checks the
+	// tolerance again: 4 replicas, 2 Ready at 2.1 times the target, is 1.05 over all 4.
+	s0 := testScaler(kubernetesDefault, 1, 100, 4)
+	s0.metric = 2.1 * 2 * 100
+	s0.scale(0, 2, 0.1)
+	assert.Equal(t, 4, s0.replicas, "within the tolerance once the unready pods count")
+
 	// Scaling down waits out the stabilization window: the highest recommendation of the
 	// last 5 minutes holds.
 	s := testScaler(kubernetesDefault, 1, 100, 10)
