@@ -85,7 +85,23 @@ func TestTierSwitchRunbook(t *testing.T) {
 		require.False(t, rolled[workloads.Namespace+"/worker"], "the workers read nothing the switch moves")
 		before := identities(t)
 		follow(t, stack, rb)
-		after := identities(t)
+		// The rollout the engine waited for is done when the new pods are Ready; the old
+		// ReplicaSet's last pods are marked for deletion a moment later.
+		var after map[string]identity
+		deadline := time.Now().Add(90 * time.Second)
+		for {
+			after = identities(t)
+			left := false
+			for name, was := range before {
+				if rolled[workloads.Namespace+"/"+name] && len(intersect(was.pods, after[name].pods)) > 0 {
+					left = true
+				}
+			}
+			if !left || time.Now().After(deadline) {
+				break
+			}
+			time.Sleep(2 * time.Second)
+		}
 		for name, was := range before {
 			now := after[name]
 			if rolled[workloads.Namespace+"/"+name] {
