@@ -68,6 +68,9 @@ func DynamicsOf(p plan.Plan, m Model, o Options) (Dynamics, error) {
 	for _, pr := range inv.processes {
 		rp, ok := roleParts[pr.role]
 		if !ok {
+			// A process that carries no user's load (PgBouncer, an exporter) still takes room
+			// on its pool's nodes.
+			d.Scalers = append(d.Scalers, Scaler{Name: pr.name, Role: pr.role, Pool: pr.pool, ScaledOn: "fixed", Min: pr.min, Max: max(pr.max, pr.min), CPU: pr.cpu, Memory: pr.memory})
 			continue
 		}
 		per := e.perPod(pr)

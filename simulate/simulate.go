@@ -660,6 +660,9 @@ func fits(pl *pool, used [2]float64, pods float64, s *scaler) bool {
 func snapshot(t, users float64, ss []*scaler, pools map[string]*pool, names []string) Row {
 	r := Row{Second: t, Users: users, Processes: map[string]Pods{}, Nodes: map[string]int{}}
 	for _, s := range ss {
+		if s.PerPod <= 0 && s.PerUser <= 0 {
+			continue // it takes room, and no load
+		}
 		p := Pods{Replicas: s.replicas}
 		if s.PerPod > 0 {
 			p.Needed = int(math.Ceil(users * s.PerUser / s.PerPod))
