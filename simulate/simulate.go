@@ -544,11 +544,20 @@ func autoscalerOf(p plan.Plan, sc capacity.Scaler, a Assumptions) (behavior, flo
 		if r.StringAt("spec.scaleTargetRef.name") != sc.Name {
 			continue
 		}
-		poll, ok := r.NumberAt("spec.pollingInterval")
-		if !ok || poll <= 0 {
-			poll = a.KEDAPollingSeconds.Value
+		// KEDA's metrics server reads the triggers on each of the HPA's requests; its polling
+		// interval paces the metric only for a trigger with useCachedMetrics (and scaling from
+		// zero, which no preset does).
+		fresh := a.HPASyncSeconds.Value
+		for _, tr := range r.ListAt("spec.triggers") {
+			if m, _ := tr.(map[string]any); m["useCachedMetrics"] == true {
+				poll, ok := r.NumberAt("spec.pollingInterval")
+				if !ok || poll <= 0 {
+					poll = a.KEDAPollingSeconds.Value
+				}
+				fresh = math.Max(fresh, poll)
+			}
 		}
-		return behaviorOf(r.MapAt("spec.advanced.horizontalPodAutoscalerConfig.behavior")), math.Max(poll, a.HPASyncSeconds.Value)
+		return behaviorOf(r.MapAt("spec.advanced.horizontalPodAutoscalerConfig.behavior")), fresh
 	}
 	for _, r := range p.OfType(types.K8sHorizontalPodAutoscaler) {
 		if r.StringAt("metadata.name") == sc.Autoscaler {
