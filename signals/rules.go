@@ -150,6 +150,14 @@ func (b *builder) labels(kind, part string) map[string]string {
 	return ls
 }
 
+// stackName is the stack the alerts are for, or a placeholder where the caller gave none.
+func (b *builder) stackName() string {
+	if b.o.Stack == "" {
+		return "<stack>"
+	}
+	return b.o.Stack
+}
+
 // poolKey is where scalestack:overrides raises a node pool's maximum.
 func (b *builder) poolKey(pool string) string {
 	if pool == b.st.SystemPool {
@@ -165,7 +173,7 @@ func (b *builder) advice(raise string) (string, string) {
 			fmt.Sprintf("scalestack capacity --cloud %s --tier %s", b.o.Cloud, b.o.Tier)
 	}
 	cmd := "pulumi config set scalestack:tier " + b.o.Next
-	return fmt.Sprintf("Switch to the %s preset: %s, then pulumi up (scalestack upgrade --to %s prints the runbook).", b.o.Next, cmd, b.o.Next), cmd
+	return fmt.Sprintf("Switch to the %s preset: %s, then pulumi up (scalestack upgrade --to %s --config Pulumi.%s.yaml prints the runbook).", b.o.Next, cmd, b.o.Next, b.stackName()), cmd
 }
 
 func (b *builder) add(kind, alert, part, expr string, dur capacity.Figure, summary, description, threshold, raise string) Rule {

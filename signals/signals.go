@@ -128,6 +128,8 @@ type Options struct {
 	SLOMilliseconds int
 	// Namespace is the app's namespace.
 	Namespace string
+	// Stack is the Pulumi stack's name, for the runbook command the alerts name.
+	Stack string
 	// Installed are the add-ons the cluster runs itself (workloads.addons.installed), which the
 	// plan shows no release of.
 	Installed []string

@@ -35,7 +35,7 @@ func TestSignalsAreThePlansOwn(t *testing.T) {
 		require.NoError(t, err)
 		base, err := tiers.BaselineUsers(c.tier, pre.Users)
 		require.NoError(t, err)
-		set, _, err := signals.ForPlan(p, m, signals.Options{Cloud: c.cloud, Tier: c.tier, Next: tiers.Next(c.tier), SLOMilliseconds: signals.DefaultSLOMilliseconds, Namespace: workloads.Namespace}, pre.Users, base)
+		set, _, err := signals.ForPlan(p, m, signals.Options{Cloud: c.cloud, Tier: c.tier, Next: tiers.Next(c.tier), SLOMilliseconds: signals.DefaultSLOMilliseconds, Namespace: workloads.Namespace, Stack: "prod"}, pre.Users, base)
 		require.NoError(t, err)
 		want, err := json.Marshal(set.Groups)
 		require.NoError(t, err)

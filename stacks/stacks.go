@@ -161,7 +161,7 @@ func deploy(ctx *pulumi.Context, cfg config.Config, withSignals bool) (*Platform
 
 	var set signals.Set
 	if withSignals && (monitoring || cfg.Cloud != spec.Local) {
-		if set, err = signalsOf(inner, cfg); err != nil {
+		if set, err = signalsOf(inner, ctx.Stack(), cfg); err != nil {
 			return nil, err
 		}
 	}
@@ -259,14 +259,14 @@ func prescaleOf(p plan.Plan, cfg config.Config) ([]spec.Prescale, error) {
 // signalsOf is a stack's alerts and dashboards from the inner plan, weighed by the capacity
 // model at the preset's users. The rules' limits are that
 // report's capacities: the same numbers as `scalestack capacity`.
-func signalsOf(p plan.Plan, cfg config.Config) (signals.Set, error) {
+func signalsOf(p plan.Plan, stack string, cfg config.Config) (signals.Set, error) {
 	baseline, err := tiers.BaselineUsers(cfg.Tier, cfg.Preset.Users)
 	if err != nil {
 		return signals.Set{}, err
 	}
 	set, _, err := signals.ForPlan(p, cfg.Capacity, signals.Options{
 		Cloud: cfg.Cloud, Tier: cfg.Tier, Next: tiers.Next(cfg.Tier), SLOMilliseconds: cfg.SLOMilliseconds, Namespace: workloads.Namespace,
-		Installed: cfg.Preset.Workloads.Addons.Installed,
+		Installed: cfg.Preset.Workloads.Addons.Installed, Stack: stack,
 	}, cfg.Preset.Users, baseline)
 	if err != nil {
 		return signals.Set{}, fmt.Errorf("stacks: signals: %w", err)

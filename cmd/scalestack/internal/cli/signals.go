@@ -83,17 +83,17 @@ func signalsOfStack(sf stackFlags, deps Deps) (signals.Set, error) {
 	if err != nil {
 		return signals.Set{}, fmt.Errorf("scalestack signals: %w", err)
 	}
-	return setOf(p, cfg)
+	return setOf(p, file.Stack, cfg)
 }
 
-func setOf(p plan.Plan, cfg config.Config) (signals.Set, error) {
+func setOf(p plan.Plan, stack string, cfg config.Config) (signals.Set, error) {
 	baseline, err := tiers.BaselineUsers(cfg.Tier, cfg.Preset.Users)
 	if err != nil {
 		return signals.Set{}, err
 	}
 	set, _, err := signals.ForPlan(p, cfg.Capacity, signals.Options{
 		Cloud: cfg.Cloud, Tier: cfg.Tier, Next: tiers.Next(cfg.Tier), SLOMilliseconds: cfg.SLOMilliseconds, Namespace: signalsNamespace,
-		Installed: cfg.Preset.Workloads.Addons.Installed,
+		Installed: cfg.Preset.Workloads.Addons.Installed, Stack: stack,
 	}, cfg.Preset.Users, baseline)
 	if err != nil {
 		return signals.Set{}, fmt.Errorf("scalestack signals: %w", err)
