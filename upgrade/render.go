@@ -126,24 +126,7 @@ func (d Diff) Text(title string) string {
 			b.WriteString("\n")
 		}
 	}
-	b.WriteString("\nPods rolled\n")
-	if len(d.Rolls) == 0 {
-		b.WriteString("  none\n")
-	}
-	for _, r := range d.Rolls {
-		fmt.Fprintf(&b, "  %s: %s\n", r.Workload, strings.Join(r.Why, "; "))
-	}
-	b.WriteString("\nConnections dropped\n")
-	if len(d.Drops) == 0 {
-		b.WriteString("  none\n")
-	}
-	for _, dr := range d.Drops {
-		what := dr.What
-		if dr.Resource != "" {
-			what += " (" + dr.Resource + ")"
-		}
-		fmt.Fprintf(&b, "  %s: %s\n", what, dr.Why)
-	}
+	d.effects(&b, func(h string) string { return "\n" + h + "\n" }, "  ", func(c string) string { return c })
 	return b.String()
 }
 
@@ -198,25 +181,31 @@ func (d Diff) Markdown(title string) string {
 			fmt.Fprintf(&b, "- `%s` `%s`: `%s` stays %s (the program says %s). %s\n", k.Type, k.Name, k.Path, k.Stack, k.Program, k.Note)
 		}
 	}
-	b.WriteString("\n**Pods rolled**\n\n")
+	d.effects(&b, func(h string) string { return "\n**" + h + "**\n\n" }, "- ", func(c string) string { return "`" + c + "`" })
+	return b.String()
+}
+
+// effects writes the pods a diff rolls and the connections it drops, each a list under its
+// heading (none where it is empty), in the text's or the markdown's marks.
+func (d Diff) effects(b *strings.Builder, heading func(string) string, bullet string, code func(string) string) {
+	b.WriteString(heading("Pods rolled"))
 	if len(d.Rolls) == 0 {
-		b.WriteString("- none\n")
+		b.WriteString(bullet + "none\n")
 	}
 	for _, r := range d.Rolls {
-		fmt.Fprintf(&b, "- `%s`: %s\n", r.Workload, strings.Join(r.Why, "; "))
+		fmt.Fprintf(b, "%s%s: %s\n", bullet, code(r.Workload), strings.Join(r.Why, "; "))
 	}
-	b.WriteString("\n**Connections dropped**\n\n")
+	b.WriteString(heading("Connections dropped"))
 	if len(d.Drops) == 0 {
-		b.WriteString("- none\n")
+		b.WriteString(bullet + "none\n")
 	}
 	for _, dr := range d.Drops {
 		what := dr.What
 		if dr.Resource != "" {
-			what += " (`" + dr.Resource + "`)"
+			what += " (" + code(dr.Resource) + ")"
 		}
-		fmt.Fprintf(&b, "- %s: %s\n", what, dr.Why)
+		fmt.Fprintf(b, "%s%s: %s\n", bullet, what, dr.Why)
 	}
-	return b.String()
 }
 
 func cell(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
