@@ -11,10 +11,8 @@ import (
 
 	"github.com/scalestack/scalestack/components/spec"
 	"github.com/scalestack/scalestack/cost"
-	"github.com/scalestack/scalestack/plan"
 	"github.com/scalestack/scalestack/stacks/config"
 	"github.com/scalestack/scalestack/stacks/tiers"
-	"github.com/scalestack/scalestack/upgrade"
 )
 
 // ExitOverBudget is the exit code of a cost command whose ceiling is above the budget.
@@ -212,19 +210,12 @@ func runCostDiff(args []string, stdout, stderr io.Writer, deps Deps) error {
 			return err
 		}
 		title = t
-		var plans [2]plan.Plan
-		for i := range files {
-			if plans[i], err = deps.Plan(files[i].Stack, files[i].Raw, files[i].Secrets); err != nil {
-				return fmt.Errorf("scalestack cost: %w", err)
-			}
-		}
 		// The head as the engine would apply it: what the cloud keeps (DigitalOcean's HA
 		// control plane) stays on the bill, and what it replaces is reported so.
-		changes, err := upgrade.Compare(plans[0], plans[1], upgrade.Options{Project: deps.Project, Stack: files[1].Stack})
+		plans, changes, err := compareSides(deps, files)
 		if err != nil {
-			return err
+			return fmt.Errorf("scalestack cost: %w", err)
 		}
-		plans[1] = changes.Head
 		var reports [2]cost.Report
 		for i := range plans {
 			usage, err := cf.usageFor(cfgs[i].Tier)

@@ -164,16 +164,27 @@ type switchOf struct {
 	before, after capacity.Report
 }
 
-// weighSwitch plans both sides and compares them.
-func weighSwitch(deps Deps, files [2]config.StackFile, cfgs [2]config.Config) (switchOf, error) {
+// compareSides plans both sides of a change and compares them: the plans, the head's as the
+// engine would apply it (what the cloud keeps stays), and the diff.
+func compareSides(deps Deps, files [2]config.StackFile) ([2]plan.Plan, upgrade.Diff, error) {
 	var plans [2]plan.Plan
 	for i := range files {
 		var err error
 		if plans[i], err = deps.Plan(files[i].Stack, files[i].Raw, files[i].Secrets); err != nil {
-			return switchOf{}, err
+			return plans, upgrade.Diff{}, err
 		}
 	}
 	d, err := upgrade.Compare(plans[0], plans[1], upgrade.Options{Project: deps.Project, Stack: files[1].Stack})
+	if err != nil {
+		return plans, upgrade.Diff{}, err
+	}
+	plans[1] = d.Head
+	return plans, d, nil
+}
+
+// weighSwitch plans both sides and compares them.
+func weighSwitch(deps Deps, files [2]config.StackFile, cfgs [2]config.Config) (switchOf, error) {
+	plans, d, err := compareSides(deps, files)
 	if err != nil {
 		return switchOf{}, err
 	}
@@ -181,7 +192,7 @@ func weighSwitch(deps Deps, files [2]config.StackFile, cfgs [2]config.Config) (s
 	// The cost and capacity of the head are those of the stack as the engine leaves it: what
 	// the cloud keeps (DigitalOcean's HA control plane) is billed and counted.
 	base, errBase := billOf(plans[0], cfgs[0], nil)
-	head, errHead := billOf(d.Head, cfgs[1], nil)
+	head, errHead := billOf(plans[1], cfgs[1], nil)
 	var unpriced cost.RegionError
 	switch {
 	case errors.As(errBase, &unpriced) || errors.As(errHead, &unpriced):
@@ -197,7 +208,7 @@ func weighSwitch(deps Deps, files [2]config.StackFile, cfgs [2]config.Config) (s
 	if sw.before, err = weighStack(plans[0], cfgs[0], 0, nil, ""); err != nil {
 		return switchOf{}, err
 	}
-	if sw.after, err = weighStack(d.Head, cfgs[1], 0, nil, ""); err != nil {
+	if sw.after, err = weighStack(plans[1], cfgs[1], 0, nil, ""); err != nil {
 		return switchOf{}, err
 	}
 	return sw, nil
