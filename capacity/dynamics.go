@@ -20,8 +20,9 @@ type Scaler struct {
 	// PerPod is what one pod carries at the autoscaler's target (the load at which it adds a
 	// pod); Saturated what it carries at its whole CPU request, past which it is short.
 	PerPod, Saturated float64
-	// CPU and Memory are a pod's requests, millicores and MiB.
-	CPU, Memory float64
+	// CPU and Memory are a pod's requests, millicores and MiB; CPULimit its CPU limit
+	// (millicores, 0 for none).
+	CPU, Memory, CPULimit float64
 	// Gauge is a demand held at once (open sockets), not a rate: what it cannot carry is
 	// refused at once, not over time.
 	Gauge bool
@@ -89,7 +90,7 @@ func DynamicsOf(p plan.Plan, m Model, o Options) (Dynamics, error) {
 			scaledOn = "fixed"
 		}
 		d.Scalers = append(d.Scalers, Scaler{Name: pr.name, Role: pr.role, Pool: pr.pool, Autoscaler: pr.autoscaler, ScaledOn: scaledOn,
-			Unit: rp.unit, Min: pr.min, Max: pr.max, PerUser: e.demand(pr, 1), PerPod: per, Saturated: saturated, CPU: pr.cpu, Memory: pr.memory, Gauge: pr.role == "websocket"})
+			Unit: rp.unit, Min: pr.min, Max: pr.max, PerUser: e.demand(pr, 1), PerPod: per, Saturated: saturated, CPU: pr.cpu, CPULimit: pr.cpuLimit, Memory: pr.memory, Gauge: pr.role == "websocket"})
 	}
 	for _, pl := range inv.pools {
 		n, sized := e.allocatable(pl)

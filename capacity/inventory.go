@@ -40,6 +40,7 @@ type process struct {
 	name, role, pool string
 	namespace        string
 	cpu, memory      float64 // requests, millicores and MiB
+	cpuLimit         float64 // millicores; 0 for none
 	min, max         int
 	// scaledOn is what its autoscaler reads: cpu, connections, queue, or fixed (no autoscaler).
 	scaledOn          string
@@ -329,6 +330,7 @@ func deployment(r plan.Resource, hpas, scaled map[string]plan.Resource) (process
 		role:      key(r.MapAt("metadata.labels"), processLabel),
 		pool:      key(r.MapAt("spec.template.spec.nodeSelector"), poolLabel),
 		cpu:       float64(spec.MilliCPU(r.StringAt(c + "resources.requests.cpu"))),
+		cpuLimit:  float64(spec.MilliCPU(r.StringAt(c + "resources.limits.cpu"))),
 		memory:    spec.MiB(r.StringAt(c + "resources.requests.memory")),
 		scaledOn:  "fixed",
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/shopspring/decimal"
 
@@ -85,6 +86,29 @@ type Report struct {
 	Usage    Usage      `json:"usage"`
 	// Budget is the verdict against the budget, when there is one.
 	Budget *Budget `json:"budget,omitempty"`
+	// Windows are the stack's launch windows (scalestack:launch): what each costs beyond the
+	// monthly totals, which they are not part of.
+	Windows []Window `json:"launchWindows,omitempty"`
+}
+
+// Window is one launch window's cost: the nodes its held pods need beyond the pools' minimums,
+// from the hold's begin (the window's start less the time pods and nodes take) to its end.
+type Window struct {
+	Start time.Time `json:"start"`
+	Begin time.Time `json:"begin"`
+	End   time.Time `json:"end"`
+	Users int       `json:"users"`
+	// ExtraNodes are the nodes the hold adds, by pool.
+	ExtraNodes map[string]int `json:"extraNodes"`
+	// PerHour and Total are nil when a node of the hold has no price (Unpriced says why).
+	PerHour  *decimal.Decimal `json:"perHour,omitempty"`
+	Total    *decimal.Decimal `json:"total,omitempty"`
+	Unpriced string           `json:"unpriced,omitempty"`
+}
+
+// Hours is how long the window holds its pods.
+func (w Window) Hours() decimal.Decimal {
+	return decimal.NewFromFloat(w.End.Sub(w.Begin).Hours()).Round(2)
 }
 
 // Line is one priced resource.

@@ -3,7 +3,10 @@ package cost
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/shopspring/decimal"
 )
@@ -90,7 +93,31 @@ func (r Report) Text() string {
 	if r.Budget != nil {
 		fmt.Fprintf(&b, "%s\n", r.Budget.sentence())
 	}
+	if len(r.Windows) > 0 {
+		b.WriteString("launch windows (scalestack:launch; not in the monthly totals):\n")
+		for _, w := range r.Windows {
+			fmt.Fprintf(&b, "  %s\n", w.sentence())
+		}
+	}
 	return b.String()
+}
+
+// sentence says what a launch window holds and costs.
+func (w Window) sentence() string {
+	nodes := "no node beyond the pools' minimums"
+	if len(w.ExtraNodes) > 0 {
+		var parts []string
+		for _, pool := range slices.Sorted(maps.Keys(w.ExtraNodes)) {
+			parts = append(parts, fmt.Sprintf("%d %s", w.ExtraNodes[pool], pool))
+		}
+		nodes = "extra nodes " + strings.Join(parts, ", ")
+	}
+	price := "not priced: " + w.Unpriced
+	if w.Total != nil {
+		price = fmt.Sprintf("%s/h, %s", Money(*w.PerHour), Money(*w.Total))
+	}
+	return fmt.Sprintf("%s for %d users: held from %s to %s (%s h), %s: %s", w.Start.UTC().Format(time.RFC3339), w.Users,
+		w.Begin.UTC().Format("2006-01-02 15:04"), w.End.UTC().Format("2006-01-02 15:04"), w.Hours(), nodes, price)
 }
 
 // usageUsed describes the usage assumptions that priced a line, in the order of Usage.
@@ -198,6 +225,12 @@ func (r Report) Markdown() string {
 		fmt.Fprintf(&b, "\nNot list prices (%s).\n", cell(strings.ReplaceAll(c, "\n", "; ")))
 	}
 	writeUnpriced(&b, r.Unpriced)
+	if len(r.Windows) > 0 {
+		b.WriteString("\nLaunch windows (`scalestack:launch`, not in the monthly totals):\n\n")
+		for _, w := range r.Windows {
+			fmt.Fprintf(&b, "- %s\n", cell(w.sentence()))
+		}
+	}
 	return b.String()
 }
 

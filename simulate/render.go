@@ -210,41 +210,36 @@ type Comparison struct {
 // PriceWindow prices the window's extra nodes from the stack's bill: each pool's node at the
 // unit price the bill gives its size, an hour of the month.
 func (c *Comparison) PriceWindow(bill cost.Report) {
-	c.countExtra()
-	total := decimal.Zero
-	priced := true
-	for _, h := range c.With.Nodes {
-		extra := h.Min - h.Now
-		if extra <= 0 {
-			continue
-		}
-		c.ExtraNodes[h.Name] = extra
-		unit, ok := nodePrice(bill, h.Size)
-		if !ok {
-			priced = false
-			c.Unpriced = fmt.Sprintf("the bill prices no %s node of pool %s", h.Size, h.Name)
-			continue
-		}
-		total = total.Add(unit.Mul(decimal.NewFromInt(int64(extra))))
-	}
-	if priced {
-		c.WindowPerHour = &total
-	}
+	c.ExtraNodes, c.WindowPerHour, c.Unpriced = HoldPrice(bill, c.With.Nodes)
 }
 
-// countExtra is the nodes the window adds to each pool.
-func (c *Comparison) countExtra() {
-	c.ExtraNodes = map[string]int{}
-	for _, h := range c.With.Nodes {
-		if h.Min > h.Now {
-			c.ExtraNodes[h.Name] = h.Min - h.Now
+// HoldPrice is what a prescale's node holds add to each pool beyond its minimum, and those
+// nodes' price an hour as the bill prices them; nil, with the reason, when a size has no price.
+func HoldPrice(bill cost.Report, holds []Hold) (extra map[string]int, perHour *decimal.Decimal, unpriced string) {
+	extra = map[string]int{}
+	total := decimal.Zero
+	for _, h := range holds {
+		n := h.Min - h.Now
+		if n <= 0 {
+			continue
 		}
+		extra[h.Name] = n
+		unit, ok := nodePrice(bill, h.Size)
+		if !ok {
+			unpriced = fmt.Sprintf("the bill prices no %s node of pool %s", h.Size, h.Name)
+			continue
+		}
+		total = total.Add(unit.Mul(decimal.NewFromInt(int64(n))))
 	}
+	if unpriced != "" {
+		return extra, nil, unpriced
+	}
+	return extra, &total, ""
 }
 
 // Unpriceable records why the window cannot be priced (a region without prices).
 func (c *Comparison) Unpriceable(why string) {
-	c.countExtra()
+	c.ExtraNodes, _, _ = HoldPrice(cost.Report{}, c.With.Nodes)
 	c.Unpriced = why
 }
 

@@ -9,6 +9,7 @@ package simulate
 
 import (
 	_ "embed"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -25,13 +26,19 @@ import (
 
 // Assumptions are the figures beyond the plan, each with its source.
 type Assumptions struct {
-	HPASyncSeconds     capacity.Figure            `yaml:"hpaSyncSeconds" json:"hpaSyncSeconds"`
-	HPATolerance       capacity.Figure            `yaml:"hpaTolerance" json:"hpaTolerance"`
-	KEDAPollingSeconds capacity.Figure            `yaml:"kedaPollingSeconds" json:"kedaPollingSeconds"`
-	ImagePullSeconds   capacity.Figure            `yaml:"imagePullSeconds" json:"imagePullSeconds"`
-	AppStartSeconds    capacity.Figure            `yaml:"appStartSeconds" json:"appStartSeconds"`
-	NodeScanSeconds    capacity.Figure            `yaml:"nodeScanSeconds" json:"nodeScanSeconds"`
-	NodeProvision      map[string]capacity.Figure `yaml:"nodeProvisionSeconds" json:"nodeProvisionSeconds"`
+	HPASyncSeconds     capacity.Figure `yaml:"hpaSyncSeconds" json:"hpaSyncSeconds"`
+	HPATolerance       capacity.Figure `yaml:"hpaTolerance" json:"hpaTolerance"`
+	KEDAPollingSeconds capacity.Figure `yaml:"kedaPollingSeconds" json:"kedaPollingSeconds"`
+	// MetricsResolutionSeconds is metrics-server's scrape interval: the CPU the HPA reads is
+	// the last scrape's. FigureScrapes is the scrapes of a Ready pod from which the HPA counts
+	// its CPU. MetricsOffsetSeconds is when metrics-server scrapes, after each of the HPA's syncs.
+	MetricsResolutionSeconds capacity.Figure            `yaml:"metricsResolutionSeconds" json:"metricsResolutionSeconds"`
+	MetricsOffsetSeconds     capacity.Figure            `yaml:"metricsOffsetSeconds" json:"metricsOffsetSeconds"`
+	FigureScrapes            capacity.Figure            `yaml:"figureScrapes" json:"figureScrapes"`
+	ImagePullSeconds         capacity.Figure            `yaml:"imagePullSeconds" json:"imagePullSeconds"`
+	AppStartSeconds          capacity.Figure            `yaml:"appStartSeconds" json:"appStartSeconds"`
+	NodeScanSeconds          capacity.Figure            `yaml:"nodeScanSeconds" json:"nodeScanSeconds"`
+	NodeProvision            map[string]capacity.Figure `yaml:"nodeProvisionSeconds" json:"nodeProvisionSeconds"`
 }
 
 //go:embed assumptions.yaml
@@ -45,17 +52,40 @@ var Default = sync.OnceValues(func() (Assumptions, error) {
 	if err := dec.Decode(&a); err != nil {
 		return Assumptions{}, fmt.Errorf("simulate: assumptions.yaml: %w", err)
 	}
-	for name, f := range map[string]capacity.Figure{"hpaSyncSeconds": a.HPASyncSeconds, "hpaTolerance": a.HPATolerance, "kedaPollingSeconds": a.KEDAPollingSeconds,
-		"imagePullSeconds": a.ImagePullSeconds, "appStartSeconds": a.AppStartSeconds, "nodeScanSeconds": a.NodeScanSeconds} {
-		if f.Source == "" || f.Value < 0 || math.IsNaN(f.Value) {
-			return Assumptions{}, fmt.Errorf("simulate: assumptions.yaml: %s: a value of 0 or more and its source are required", name)
-		}
-	}
-	if a.HPASyncSeconds.Value < 1 || a.NodeScanSeconds.Value < 1 {
-		return Assumptions{}, fmt.Errorf("simulate: assumptions.yaml: hpaSyncSeconds and nodeScanSeconds must be 1 or more")
+	if err := a.check(); err != nil {
+		return Assumptions{}, fmt.Errorf("simulate: assumptions.yaml: %w", err)
 	}
 	return a, nil
 })
+
+// check says what a set of assumptions lacks or holds out of range.
+func (a *Assumptions) check() error {
+	figs := a.figures()
+	var errs []error
+	for _, name := range slices.Sorted(mapsKeys(figs)) {
+		if f := figs[name]; f.Source == "" || f.Value < 0 || math.IsNaN(f.Value) {
+			errs = append(errs, fmt.Errorf("%s: a value of 0 or more and its source are required", name))
+		}
+	}
+	for _, cloud := range slices.Sorted(mapsKeys(a.NodeProvision)) {
+		if f := a.NodeProvision[cloud]; f.Source == "" || f.Value < 0 || math.IsNaN(f.Value) {
+			errs = append(errs, fmt.Errorf("nodeProvisionSeconds.%s: a value of 0 or more and its source are required", cloud))
+		}
+	}
+	if a.HPASyncSeconds.Value < 1 || a.NodeScanSeconds.Value < 1 {
+		errs = append(errs, fmt.Errorf("hpaSyncSeconds and nodeScanSeconds must be 1 or more"))
+	}
+	if f := a.FigureScrapes.Value; f < 1 || f > 10 || f != math.Trunc(f) {
+		errs = append(errs, fmt.Errorf("figureScrapes: %v (want a whole number from 1 to 10)", f))
+	}
+	if r, o := a.MetricsResolutionSeconds.Value, a.MetricsOffsetSeconds.Value; r > 0 && o >= r {
+		errs = append(errs, fmt.Errorf("metricsOffsetSeconds: %v (want less than metricsResolutionSeconds, %v)", o, r))
+	}
+	if a.HPATolerance.Value >= 1 {
+		errs = append(errs, fmt.Errorf("hpaTolerance: %v (want a share below 1)", a.HPATolerance.Value))
+	}
+	return errors.Join(errs...)
+}
 
 // Options say what to simulate.
 type Options struct {
@@ -218,14 +248,22 @@ type scaler struct {
 	// history are the replica counts at past syncs, for the policies' periods; recs the
 	// recommendations, for the stabilization windows.
 	history, recs []sample
-	metric        float64 // the load the autoscaler last read
-	short         *Short
+	metric        float64 // the load an external metric's autoscaler last read
+	// perPodUse is a CPU-scaled process's usage per Ready pod at metrics-server's last scrape,
+	// in the load's unit, capped at the CPU limit; limitLoad is that cap.
+	perPodUse, limitLoad float64
+	// figureAfter is the scrapes of a Ready pod from which the HPA counts its CPU.
+	figureAfter int
+	short       *Short
 }
 
 type pod struct {
 	scheduled bool
 	readyAt   float64
 	pool      string
+	// scrapes counts metrics-server's scrapes since the pod turned Ready: from figureScrapes, it
+	// has a CPU figure the HPA counts.
+	scrapes int
 }
 
 type sample struct {
@@ -287,9 +325,13 @@ func Run(p plan.Plan, m capacity.Model, a Assumptions, o Options) (Result, error
 	}
 	var ss []*scaler
 	for _, sc := range dyn.Scalers {
-		s := &scaler{Scaler: sc, replicas: sc.Min, initial: sc.Min, sync: a.HPASyncSeconds.Value}
+		s := &scaler{Scaler: sc, replicas: sc.Min, initial: sc.Min, sync: a.HPASyncSeconds.Value, figureAfter: int(a.FigureScrapes.Value)}
 		s.b, s.sync = autoscalerOf(p, sc, a)
 		s.readyIn = a.ImagePullSeconds.Value + a.AppStartSeconds.Value + readinessPeriod(p, sc.Name)
+		if sc.CPULimit > 0 && sc.CPU > 0 {
+			// The kernel holds a pod's CPU at its limit: what the HPA can see of the load.
+			s.limitLoad = sc.Saturated * sc.CPULimit / sc.CPU
+		}
 		ss = append(ss, s)
 	}
 	holds := podHolds(ss, o.Curve.Peak())
@@ -303,7 +345,7 @@ func Run(p plan.Plan, m capacity.Model, a Assumptions, o Options) (Result, error
 		}
 		s.replicas, s.initial = n, n
 		for range n {
-			s.pods = append(s.pods, pod{scheduled: true, readyAt: 0, pool: s.Pool})
+			s.pods = append(s.pods, pod{scheduled: true, readyAt: 0, pool: s.Pool, scrapes: s.figureAfter})
 		}
 		lead = math.Max(lead, s.readyIn+s.sync)
 	}
@@ -371,11 +413,15 @@ func loop(res *Result, ss []*scaler, pools map[string]*pool, poolNames []string,
 					ready++
 				}
 			}
-			if s.ScaledOn != "fixed" && s.Autoscaler != "" && math.Mod(t, s.sync) < step {
-				s.metric = load
-			}
-			if s.ScaledOn != "fixed" && s.Autoscaler != "" && math.Mod(t, a.HPASyncSeconds.Value) < step {
-				s.scale(t, ready, a.HPATolerance.Value)
+			if s.ScaledOn != "fixed" && s.Autoscaler != "" {
+				if s.ScaledOn == "cpu" {
+					s.scrape(t, step, load, ready, a.MetricsResolutionSeconds.Value, a.MetricsOffsetSeconds.Value)
+				} else if math.Mod(t, s.sync) < step {
+					s.metric = load
+				}
+				if math.Mod(t, a.HPASyncSeconds.Value) < step {
+					s.scale(t, s.recommend(t, a.HPATolerance.Value))
+				}
 			}
 			// The pods the autoscaler asks for, or fewer: newest go first.
 			for len(s.pods) < s.replicas {
@@ -447,27 +493,97 @@ func maxReadyIn(ss []*scaler) float64 {
 	return m
 }
 
-// scale is one evaluation of the autoscaler: the HPA controller's algorithm on the last metric
-// read, its tolerance, then the behavior's stabilization windows and policies, then the bounds.
-func (s *scaler) scale(t float64, ready int, tolerance float64) {
-	current := s.replicas
-	desired := current
-	if ready > 0 && s.PerPod > 0 {
-		ratio := s.metric / (float64(ready) * s.PerPod)
-		if math.Abs(ratio-1) > tolerance {
-			desired = int(math.Ceil(float64(ready) * ratio))
-			if ratio > 1 && current > ready {
-				// Scaling up, the controller counts the unready pods as using nothing and
-				// checks again: within the tolerance, or past a reversal, it holds.
-				if again := s.metric / (float64(current) * s.PerPod); again <= 1+tolerance {
-					desired = current
-				}
-			}
-			if desired < current && ratio > 1 {
-				desired = current
+// scrape is metrics-server's look at a CPU-scaled process, every resolution seconds from offset:
+// the load spread over the Ready pods, each capped at its CPU limit, and one more scrape for
+// each Ready pod. A resolution of 0 reads the load as it is, every Ready pod with a figure.
+func (s *scaler) scrape(t, step, load float64, ready int, resolution, offset float64) {
+	if resolution > 0 && math.Mod(t-offset+resolution, resolution) >= step {
+		return
+	}
+	s.perPodUse = 0
+	if ready > 0 {
+		s.perPodUse = load / float64(ready)
+		if s.limitLoad > 0 {
+			s.perPodUse = math.Min(s.perPodUse, s.limitLoad)
+		}
+	}
+	for i := range s.pods {
+		if pd := &s.pods[i]; pd.scheduled && pd.readyAt <= t {
+			pd.scrapes++
+			if resolution == 0 {
+				pd.scrapes = max(pd.scrapes, s.figureAfter)
 			}
 		}
 	}
+}
+
+// recommend is the HPA controller's replica count for the autoscaler's metric, before its
+// behavior: for CPU, the resource metric's algorithm over the pods with a figure, with pods
+// still without one counted at the target on the way down and as using nothing on the way up
+// (unready pods too, on the way up), holding within the tolerance and where counting them
+// reverses the direction; for an external metric averaged per pod (KEDA's), the total over
+// the target, against the pods the scale has.
+func (s *scaler) recommend(t, tolerance float64) int {
+	current := s.replicas
+	if s.PerPod <= 0 {
+		return current
+	}
+	within := func(r float64) bool { return math.Abs(r-1) <= tolerance }
+	if s.ScaledOn != "cpu" {
+		status := len(s.pods)
+		if status == 0 {
+			return current
+		}
+		if within(s.metric / (float64(status) * s.PerPod)) {
+			return status
+		}
+		return int(math.Ceil(s.metric / s.PerPod))
+	}
+	figures, missing := 0, 0
+	for _, pd := range s.pods {
+		switch {
+		case pd.scheduled && pd.scrapes >= s.figureAfter:
+			figures++
+		case pd.scheduled && pd.readyAt <= t:
+			missing++ // Ready, no rate yet
+		}
+	}
+	unready := len(s.pods) - figures - missing
+	if figures == 0 {
+		return current // no figure for any Ready pod: the controller does not act
+	}
+	ratio := s.perPodUse / s.PerPod
+	if missing == 0 && unready == 0 {
+		if within(ratio) {
+			return current
+		}
+		return int(math.Ceil(ratio * float64(figures)))
+	}
+	sum, n := ratio*float64(figures), float64(figures)
+	if missing > 0 {
+		if ratio < 1 {
+			sum += float64(missing)
+		}
+		n += float64(missing)
+	}
+	if ratio > 1 && unready > 0 {
+		n += float64(unready)
+	}
+	again := sum / n
+	if within(again) || ratio < 1 && again > 1 || ratio > 1 && again < 1 {
+		return current
+	}
+	desired := int(math.Ceil(again * n))
+	if again < 1 && desired > current || again > 1 && desired < current {
+		return current
+	}
+	return desired
+}
+
+// scale is one evaluation of the autoscaler from the metric's recommendation: the behavior's
+// stabilization windows and policies, then the bounds.
+func (s *scaler) scale(t float64, desired int) {
+	current := s.replicas
 	s.recs = append(s.recs, sample{t, desired})
 	// Stabilization: scaling up takes the lowest recommendation of its window, down the highest.
 	lo, hi := desired, desired

@@ -24,11 +24,17 @@ var seedBehavior = map[string]any{
 
 func testScaler(b behavior, min, max, replicas int) *scaler {
 	s := &scaler{Scaler: capacity.Scaler{Name: "api", Role: "api", Pool: "app", Autoscaler: "api", ScaledOn: "cpu", Unit: "requests/s",
-		Min: min, Max: max, PerUser: 1, PerPod: 100, Saturated: 160, CPU: 500, Memory: 256}, b: b, sync: 15, readyIn: 17, replicas: replicas, initial: replicas}
+		Min: min, Max: max, PerUser: 1, PerPod: 100, Saturated: 160, CPU: 500, Memory: 256}, b: b, sync: 15, readyIn: 17, replicas: replicas, initial: replicas, figureAfter: 2}
 	for range replicas {
-		s.pods = append(s.pods, pod{scheduled: true, pool: "app"})
+		s.pods = append(s.pods, pod{scheduled: true, pool: "app", scrapes: 2})
 	}
 	return s
+}
+
+// read has every Ready pod of a CPU-scaled process read at a share of the target, then evaluates.
+func (s *scaler) read(t, share float64) {
+	s.perPodUse = share * s.PerPod
+	s.scale(t, s.recommend(t, 0.1))
 }
 
 func roomy() map[string]*pool {
@@ -58,27 +64,34 @@ func TestHPAAlgorithm(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := testScaler(kubernetesDefault, 1, 100, c.current)
-			s.metric = c.metric * float64(c.current) // each pod at the metric
-			s.scale(0, c.current, 0.1)
+			s.read(0, c.metric/100) // each pod at the metric
 			assert.Equal(t, c.desired, s.replicas)
 		})
 	}
 	// With pods still starting, the controller counts them as using nothing and checks the
 	// tolerance again: 4 replicas, 2 Ready at 2.1 times the target, is 1.05 over all 4.
 	s0 := testScaler(kubernetesDefault, 1, 100, 4)
-	s0.metric = 2.1 * 2 * 100
-	s0.scale(0, 2, 0.1)
+	s0.pods[2], s0.pods[3] = pod{scheduled: true, readyAt: 30}, pod{}
+	s0.read(0, 2.1)
 	assert.Equal(t, 4, s0.replicas, "within the tolerance once the unready pods count")
+	// A pod Ready without its second scrape has no figure yet: on the way up it counts as using
+	// nothing (3 at 1.6 times over 4 is 1.2: 5 pods), on the way down as at the target.
+	s1 := testScaler(kubernetesDefault, 1, 100, 4)
+	s1.pods[3].scrapes = 1
+	s1.read(0, 1.6)
+	assert.Equal(t, 5, s1.replicas, "the pod without a figure counts as using nothing")
+	s2 := testScaler(kubernetesDefault, 1, 100, 4)
+	s2.pods[3].scrapes = 0
+	s2.read(0, 0.8)
+	assert.Equal(t, 4, s2.replicas, "3 at 0.8 and one at the target is 0.85 over 4, and rounds up to 4")
 
 	// Scaling down waits out the stabilization window: the highest recommendation of the
 	// last 5 minutes holds.
 	s := testScaler(kubernetesDefault, 1, 100, 10)
-	s.metric = 1000
-	s.scale(0, 10, 0.1)
-	s.metric = 100
-	s.scale(15, 10, 0.1)
+	s.read(0, 1)
+	s.read(15, 0.1)
 	assert.Equal(t, 10, s.replicas, "down waits for the window")
-	s.scale(316, 10, 0.1)
+	s.read(316, 0.1)
 	assert.Equal(t, 1, s.replicas, "after it, the default lets 100% go in a period")
 	assert.Equal(t, kubernetesDefault, behaviorOf(nil))
 }
@@ -201,5 +214,24 @@ func checkCurve(t *testing.T, c Curve) {
 	for _, s := range []float64{0, c.End() / 2, c.End(), c.End() + 1} {
 		u := c.At(s)
 		require.False(t, math.IsNaN(u) || math.IsInf(u, 0), "users at %v: %v", s, u)
+	}
+}
+
+// A run's assumptions file replaces figures key by key, and says where each came from.
+func TestOverride(t *testing.T) {
+	a := assumptions(t)
+	b, err := a.Override("run.yaml", []byte("imagePullSeconds: 30\nappStartSeconds: {value: 12, source: the app's logs}\nnodeProvisionSeconds: {aws: 90}\n"))
+	require.NoError(t, err)
+	assert.Equal(t, 30.0, b.ImagePullSeconds.Value)
+	assert.Equal(t, "set by run.yaml", b.ImagePullSeconds.Source)
+	assert.False(t, b.ImagePullSeconds.Assumption)
+	assert.Equal(t, capacity.Figure{Value: 12, Unit: a.AppStartSeconds.Unit, Source: "the app's logs"}, b.AppStartSeconds)
+	assert.Equal(t, 90.0, b.NodeProvision["aws"].Value)
+	assert.Equal(t, a.NodeProvision["digitalocean"], b.NodeProvision["digitalocean"])
+	assert.Equal(t, 150.0, a.NodeProvision["aws"].Value, "the defaults stay as they were")
+	assert.Equal(t, a.HPASyncSeconds, b.HPASyncSeconds)
+	for _, bad := range []string{"[1, 2]", "hpaTolerance: 1.5", "nodeProvisionSeconds: 3", "imagePullSeconds: .nan", "a: 1\n---\nb: 2"} {
+		_, err := a.Override("bad.yaml", []byte(bad))
+		assert.Error(t, err, bad)
 	}
 }

@@ -6,12 +6,10 @@ package stacks
 import (
 	"encoding/json"
 	"fmt"
-	"math"
 	"os"
 	"reflect"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -226,32 +224,15 @@ func innerPlan(project, stack string, cfg config.Config) (plan.Plan, error) {
 	return p, nil
 }
 
-// prescaleOf is what each launch window holds: the pods its users need at the peak (what the
-// simulation of the stack at those users holds from the start), from the window's start less
-// the time its nodes and pods take to come up (rounded up to the minute, and one more), to its
-// end. A window whose users need more than the tier's maximums is refused.
+// prescaleOf is what the launch windows hold, for the workloads' cron triggers.
 func prescaleOf(p plan.Plan, cfg config.Config) ([]spec.Prescale, error) {
-	a, err := simulate.Default()
+	ws, err := simulate.Windows(p, cfg.Capacity, cfg.Cloud, cfg.Tier, cfg.Launch)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("stacks: config %q: %w", config.Key(config.KeyLaunch), err)
 	}
 	var out []spec.Prescale
-	for i, w := range cfg.Launch {
-		curve := simulate.Curve{Name: "launch window", Points: []simulate.Point{{Second: 0, Users: float64(w.Users)}, {Second: 60, Users: float64(w.Users)}}}
-		res, err := simulate.Run(p, cfg.Capacity, a, simulate.Options{Cloud: cfg.Cloud, Tier: cfg.Tier, Curve: curve, Prescaled: true})
-		if err != nil {
-			return nil, fmt.Errorf("stacks: config %q: %d: %w", config.Key(config.KeyLaunch), i, err)
-		}
-		pods := map[string]int{}
-		for _, h := range res.Pods {
-			if h.Capped {
-				return nil, fmt.Errorf("stacks: config %q: %d.users: %d need more %s pods than the %s preset's maximum of %d (want fewer users, or a larger tier: scalestack capacity --users %d names it)",
-					config.Key(config.KeyLaunch), i, w.Users, h.Name, cfg.Tier, h.Min, w.Users)
-			}
-			pods[h.Name] = h.Min
-		}
-		lead := time.Duration(math.Ceil(res.LeadSeconds/60)+1) * time.Minute
-		out = append(out, spec.Prescale{Begin: w.Start.Add(-lead), End: w.Start.Add(w.Duration), Pods: pods})
+	for _, w := range ws {
+		out = append(out, w.Prescale)
 	}
 	return out, nil
 }

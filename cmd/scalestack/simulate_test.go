@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -96,6 +98,52 @@ func TestPrescaleClosesTheGap(t *testing.T) {
 		require.GreaterOrEqual(t, row.Processes["api"].Ready, 11, "at %v s", row.Second)
 		require.GreaterOrEqual(t, row.Processes["websocket"].Ready, 13, "at %v s", row.Second)
 	}
+}
+
+// The cost report prices each launch window: the extra nodes its hold needs, an hour as the bill
+// prices them, from the hold's begin to the window's end; the same extra nodes and hourly price
+// as simulate --prescale gives for the same users.
+func TestCostOfLaunchWindow(t *testing.T) {
+	deps := cli.Deps{Plan: stacks.Plan, Project: stacks.ProjectName}
+	stack := filepath.Join(t.TempDir(), "Pulumi.launch.yaml")
+	require.NoError(t, os.WriteFile(stack, []byte(`config:
+  scalestack:cloud: digitalocean
+  scalestack:tier: 100k
+  scalestack:launch:
+    - {start: "2026-12-24T18:00:00Z", duration: 2h, users: 100000}
+`), 0o644))
+	var stdout, stderr bytes.Buffer
+	code := cli.Main([]string{"cost", "--config", stack, "--format", "json"}, &stdout, &stderr, deps)
+	require.Equal(t, cli.ExitOK, code, stderr.String())
+	var rep struct {
+		Windows []struct {
+			Begin, End time.Time
+			Users      int
+			ExtraNodes map[string]int `json:"extraNodes"`
+			PerHour    string         `json:"perHour"`
+			Total      string         `json:"total"`
+		} `json:"launchWindows"`
+	}
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), &rep), stdout.String())
+	require.Len(t, rep.Windows, 1)
+	w := rep.Windows[0]
+	assert.Equal(t, 100000, w.Users)
+	assert.Equal(t, map[string]int{"app": 3}, w.ExtraNodes, "as simulate --prescale says for seed 000's peak")
+	assert.Equal(t, time.Date(2026, 12, 24, 20, 0, 0, 0, time.UTC), w.End)
+	assert.True(t, w.Begin.Before(time.Date(2026, 12, 24, 18, 0, 0, 0, time.UTC)), "held ahead of the start")
+	hours := w.End.Sub(w.Begin).Hours()
+	perHour, err := strconv.ParseFloat(w.PerHour, 64)
+	require.NoError(t, err)
+	assert.InDelta(t, 3*48/730.0, perHour, 0.001, "three s-4vcpu-8gb nodes at $48 a month")
+	total, err := strconv.ParseFloat(w.Total, 64)
+	require.NoError(t, err)
+	assert.InDelta(t, perHour*hours, total, 0.01)
+
+	stdout.Reset()
+	code = cli.Main([]string{"cost", "--config", stack}, &stdout, &stderr, deps)
+	require.Equal(t, cli.ExitOK, code, stderr.String())
+	assert.Contains(t, stdout.String(), "launch windows (scalestack:launch; not in the monthly totals):\n  2026-12-24T18:00:00Z for 100000 users: held from 2026-12-24 17:")
+	assert.Contains(t, stdout.String(), "extra nodes 3 app: $0.20/h")
 }
 
 // A day of the 1M tier at one-second steps (goal: under a second).

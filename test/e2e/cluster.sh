@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A Kubernetes cluster on 127.0.0.1 for the end-to-end tests and the demo: etcd, kube-apiserver (TLS,
-# token authentication, RBAC, service-account keys), kube-controller-manager, kube-scheduler and kwok
-# with fake nodes. Everything listens on free loopback ports and lives in DIR.
+# token authentication, RBAC, service-account keys, API aggregation), kube-controller-manager (with
+# its HPA controller), kube-scheduler, kwok with fake nodes that emulate the kubelet's resource
+# metrics, and metrics-server serving metrics.k8s.io from them. Everything listens on free loopback ports and lives in DIR.
 #
 #   test/e2e/cluster.sh DIR
 #
@@ -20,7 +21,7 @@ bin="${SCALESTACK_TOOLS_BIN:-${SCALESTACK_TOOLS_CACHE:-$HOME/.cache/scalestack-t
 nodes="${SCALESTACK_E2E_NODES:-3}"
 parent="${SCALESTACK_E2E_PARENT:-$PPID}"
 
-for tool in kube-apiserver kube-controller-manager kube-scheduler kubectl kwok; do
+for tool in kube-apiserver kube-controller-manager kube-scheduler kubectl kwok metrics-server; do
   [ -x "$bin/$tool" ] || { echo "cluster.sh: $bin/$tool is missing: run test/e2e/tools/build.sh" >&2; exit 1; }
 done
 command -v etcd >/dev/null || { echo "cluster.sh: etcd is missing: apt-get install etcd-server" >&2; exit 1; }
@@ -97,21 +98,40 @@ openssl req -newkey rsa:2048 -nodes -subj "/CN=kube-apiserver" \
 printf 'subjectAltName=IP:127.0.0.1,IP:10.96.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local\n' >"$pki/apiserver.ext"
 openssl x509 -req -in "$pki/apiserver.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
   -days 2 -extfile "$pki/apiserver.ext" -out "$pki/apiserver.crt" 2>/dev/null
+# serving CN SAN: a certificate of the cluster's CA for a server on 127.0.0.1 (kwok's kubelet
+# endpoint, metrics-server).
+serving() {
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=$2" -keyout "$pki/$1.key" -out "$pki/$1.csr" 2>/dev/null
+  printf 'subjectAltName=%s\n' "$3" >"$pki/$1.ext"
+  openssl x509 -req -in "$pki/$1.csr" -CA "$pki/ca.crt" -CAkey "$pki/ca.key" -CAcreateserial \
+    -days 2 -extfile "$pki/$1.ext" -out "$pki/$1.crt" 2>/dev/null
+}
+serving kwok kwok "IP:127.0.0.1,DNS:localhost"
+serving metrics-server metrics-server "IP:127.0.0.1,DNS:metrics-server.kube-system.svc"
+# The aggregation layer's front proxy: its own CA, and the client certificate the API server
+# presents to metrics-server with the caller's identity in headers.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=scalestack-e2e-front-proxy-ca" \
+  -keyout "$pki/front-proxy-ca.key" -out "$pki/front-proxy-ca.crt" 2>/dev/null
+openssl req -newkey rsa:2048 -nodes -subj "/CN=front-proxy-client" \
+  -keyout "$pki/front-proxy-client.key" -out "$pki/front-proxy-client.csr" 2>/dev/null
+openssl x509 -req -in "$pki/front-proxy-client.csr" -CA "$pki/front-proxy-ca.crt" -CAkey "$pki/front-proxy-ca.key" \
+  -CAcreateserial -days 2 -out "$pki/front-proxy-client.crt" 2>/dev/null
 openssl genrsa -out "$pki/sa.key" 2048 2>/dev/null
 openssl rsa -in "$pki/sa.key" -pubout -out "$pki/sa.pub" 2>/dev/null
 
 token() { openssl rand -hex 24; }
-admin_token=$(token) cm_token=$(token) scheduler_token=$(token) kwok_token=$(token)
+admin_token=$(token) cm_token=$(token) scheduler_token=$(token) kwok_token=$(token) metrics_token=$(token)
 umask 077
 cat >"$pki/tokens.csv" <<EOF
 $admin_token,scalestack-e2e-admin,scalestack-e2e-admin,"system:masters"
 $cm_token,system:kube-controller-manager,system:kube-controller-manager
 $scheduler_token,system:kube-scheduler,system:kube-scheduler
 $kwok_token,kwok-controller,kwok-controller,"system:masters"
+$metrics_token,system:metrics-server,system:metrics-server
 EOF
 umask 022
 
-etcd_port=$(free_port) etcd_peer_port=$(free_port) api_port=$(free_port) kwok_port=$(free_port)
+etcd_port=$(free_port) etcd_peer_port=$(free_port) api_port=$(free_port) kwok_port=$(free_port) metrics_port=$(free_port)
 server="https://127.0.0.1:$api_port"
 
 # kubeconfig FILE USER TOKEN: a kubeconfig for this cluster that authenticates with TOKEN.
@@ -139,6 +159,7 @@ kubeconfig "$dir/kubeconfig" scalestack-e2e-admin "$admin_token"
 kubeconfig "$pki/controller-manager.kubeconfig" system:kube-controller-manager "$cm_token"
 kubeconfig "$pki/scheduler.kubeconfig" system:kube-scheduler "$scheduler_token"
 kubeconfig "$pki/kwok.kubeconfig" kwok-controller "$kwok_token"
+kubeconfig "$pki/metrics-server.kubeconfig" system:metrics-server "$metrics_token"
 kubectl() { "$bin/kubectl" --kubeconfig "$dir/kubeconfig" "$@"; }
 
 # --- the control plane ------------------------------------------------------------------------------
@@ -157,6 +178,10 @@ start kube-apiserver "$bin/kube-apiserver" \
   --service-account-issuer https://kubernetes.default.svc.cluster.local \
   --service-account-key-file "$pki/sa.pub" --service-account-signing-key-file "$pki/sa.key" \
   --service-cluster-ip-range 10.96.0.0/16 --allow-privileged=true \
+  --requestheader-client-ca-file "$pki/front-proxy-ca.crt" --requestheader-allowed-names front-proxy-client \
+  --requestheader-username-headers X-Remote-User --requestheader-group-headers X-Remote-Group \
+  --requestheader-extra-headers-prefix X-Remote-Extra- \
+  --proxy-client-cert-file "$pki/front-proxy-client.crt" --proxy-client-key-file "$pki/front-proxy-client.key" \
   --cert-dir "$pki" --profiling=false
 
 for _ in $(seq 120); do
@@ -196,11 +221,12 @@ volumeBindingMode: Immediate
 EOF
 
 configs=()
-for f in "$bin"/kwok-stage/*.yaml; do configs+=(--config "$f"); done
+for f in "$bin"/kwok-stage/*.yaml "$bin"/kwok-metrics/*.yaml; do configs+=(--config "$f"); done
 start kwok "$bin/kwok" --kubeconfig "$pki/kwok.kubeconfig" \
   "${configs[@]}" \
   --manage-all-nodes=false --manage-nodes-with-annotation-selector kwok.x-k8s.io/node=fake \
-  --cidr 10.244.0.0/16 --node-ip 127.0.0.1 --server-address "127.0.0.1:$kwok_port" --node-lease-duration-seconds 40
+  --cidr 10.244.0.0/16 --node-ip 127.0.0.1 --node-port "$kwok_port" --server-address "127.0.0.1:$kwok_port" \
+  --tls-cert-file "$pki/kwok.crt" --tls-private-key-file "$pki/kwok.key" --node-lease-duration-seconds 40
 
 zones=(a b c)
 for i in $(seq 0 $((nodes - 1))); do
@@ -213,6 +239,8 @@ metadata:
   annotations:
     kwok.x-k8s.io/node: fake
     node.alpha.kubernetes.io/ttl: "0"
+    # kwok serves every node's kubelet metrics on one port, each under its own path.
+    metrics.k8s.io/resource-metrics-path: /metrics/nodes/kwok-node-$i/metrics/resource
   labels:
     kubernetes.io/arch: amd64
     kubernetes.io/os: linux
@@ -240,6 +268,69 @@ for _ in $(seq 120); do
   kubectl get serviceaccount default -n default >/dev/null 2>&1 && break
   sleep 0.5
 done
+
+# --- metrics-server --------------------------------------------------------------------------------
+# metrics.k8s.io for the HPA controller: metrics-server scrapes kwok's emulated kubelets every 15 s
+# (its release manifest's resolution) and the API server's aggregation layer proxies to it. The
+# Service is an ExternalName of 127.0.0.1, as there is no cluster network to reach an endpoint on.
+kubectl apply -f - >/dev/null <<EOF
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "system:metrics-server"}
+rules:
+- {apiGroups: [""], resources: [nodes/metrics], verbs: [get]}
+- {apiGroups: [""], resources: [pods, nodes], verbs: [get, list, watch]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "system:metrics-server"}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:metrics-server"}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "system:metrics-server"}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "metrics-server:system:auth-delegator"}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:auth-delegator"}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "system:metrics-server"}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: metrics-server-auth-reader, namespace: kube-system}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: extension-apiserver-authentication-reader}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: "system:metrics-server"}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: metrics-server, namespace: kube-system}
+spec: {type: ExternalName, externalName: 127.0.0.1}
+---
+apiVersion: apiregistration.k8s.io/v1
+kind: APIService
+metadata: {name: v1beta1.metrics.k8s.io}
+spec:
+  group: metrics.k8s.io
+  version: v1beta1
+  groupPriorityMinimum: 100
+  versionPriority: 100
+  service: {name: metrics-server, namespace: kube-system, port: $metrics_port}
+  caBundle: $(base64 -w0 <"$pki/ca.crt")
+EOF
+start metrics-server "$bin/metrics-server" \
+  --kubeconfig "$pki/metrics-server.kubeconfig" \
+  --authentication-kubeconfig "$pki/metrics-server.kubeconfig" \
+  --authorization-kubeconfig "$pki/metrics-server.kubeconfig" \
+  --bind-address 127.0.0.1 --secure-port "$metrics_port" \
+  --tls-cert-file "$pki/metrics-server.crt" --tls-private-key-file "$pki/metrics-server.key" \
+  --kubelet-preferred-address-types InternalIP --kubelet-use-node-status-port \
+  --kubelet-certificate-authority "$pki/ca.crt" --metric-resolution 15s --profiling=false
+# The Pulumi provider and kubectl read every API group: the aggregated one must answer first.
+available() { [ "$(kubectl get apiservice v1beta1.metrics.k8s.io -o jsonpath='{.status.conditions[?(@.type=="Available")].status}' 2>/dev/null)" = True ]; }
+for _ in $(seq 240); do
+  died
+  available && break
+  sleep 0.5
+done
+available || { echo "cluster.sh: metrics.k8s.io is not available:" >&2; kubectl get apiservice v1beta1.metrics.k8s.io -o yaml >&2; tail -n 30 "$dir/metrics-server.log" >&2; exit 1; }
 
 touch "$dir/ready"
 echo "cluster.sh: ready at $server with $nodes nodes; KUBECONFIG=$dir/kubeconfig" >&2

@@ -72,8 +72,26 @@ else
   chmod 644 "$out/stage/"*
   touch "$out/complete"
 fi
+# kwok's emulation of the kubelet's /metrics/resource (a Metric), and pod CPU and memory read from
+# the pods' kwok.x-k8s.io/usage-cpu and usage-memory annotations (a ClusterResourceUsage): what
+# metrics-server scrapes. Kept apart from the stages: only cluster.sh's metrics use them.
+if [ ! -f "$out/metrics/complete" ]; then
+  step "kwok $kwok_version: metrics configuration"
+  src="$(go env GOMODCACHE)/sigs.k8s.io/kwok@$kwok_version/kustomize/metrics"
+  [ -d "$src" ] || (cd "$here/crds" && GOFLAGS= go mod download "sigs.k8s.io/kwok@$kwok_version")
+  rm -rf "$out/metrics" && mkdir -p "$out/metrics"
+  cp "$src/resource/metrics-resource.yaml" "$src/usage/usage-from-annotation.yaml" "$out/metrics/"
+  chmod 644 "$out/metrics/"*
+  touch "$out/metrics/complete"
+fi
 ln -sf "$out/kwok" "$cache/bin/kwok"
 ln -sfn "$out/stage" "$cache/bin/kwok-stage"
+ln -sfn "$out/metrics" "$cache/bin/kwok-metrics"
+
+# metrics-server, the metrics.k8s.io API the HPA controller reads pod CPU from; cluster.sh runs it
+# against kwok's emulated kubelets.
+metrics_server_version=v0.8.0
+build metrics-server "$metrics_server_version" "$here/metrics-server" sigs.k8s.io/metrics-server/cmd/metrics-server
 
 # promtool, for `promtool check rules` on the alert rules the program writes. Its version is
 # github.com/prometheus/common/version's, which a plain go build leaves empty.

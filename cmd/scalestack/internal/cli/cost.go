@@ -11,6 +11,8 @@ import (
 
 	"github.com/scalestack/scalestack/components/spec"
 	"github.com/scalestack/scalestack/cost"
+	"github.com/scalestack/scalestack/plan"
+	"github.com/scalestack/scalestack/simulate"
 	"github.com/scalestack/scalestack/stacks/config"
 	"github.com/scalestack/scalestack/stacks/tiers"
 )
@@ -156,7 +158,30 @@ func estimateStack(deps Deps, file config.StackFile, cfg config.Config, cf *cost
 	if err != nil {
 		return cost.Report{}, pricingError("scalestack cost", err)
 	}
+	if rep.Windows, err = windowCosts(p, cfg, rep); err != nil {
+		return cost.Report{}, err
+	}
 	return rep, nil
+}
+
+// windowCosts prices each launch window: the nodes its hold adds beyond the pools' minimums, an
+// hour as the bill prices them, for the hours from the hold's begin to the window's end.
+func windowCosts(p plan.Plan, cfg config.Config, bill cost.Report) ([]cost.Window, error) {
+	ws, err := simulate.Windows(p, cfg.Capacity, cfg.Cloud, cfg.Tier, cfg.Launch)
+	if err != nil {
+		return nil, usagef("scalestack cost: config %q: %v", config.Key(config.KeyLaunch), err)
+	}
+	var out []cost.Window
+	for _, w := range ws {
+		cw := cost.Window{Start: w.Start, Begin: w.Begin, End: w.End, Users: w.Users}
+		cw.ExtraNodes, cw.PerHour, cw.Unpriced = simulate.HoldPrice(bill, w.Nodes)
+		if cw.PerHour != nil {
+			total := cw.PerHour.Mul(cw.Hours()).Round(2)
+			cw.Total = &total
+		}
+		out = append(out, cw)
+	}
+	return out, nil
 }
 
 func writeReport(w io.Writer, format string, v any, text, markdown func() string) error {

@@ -8,7 +8,7 @@ import (
 	"github.com/scalestack/scalestack/simulate"
 )
 
-const simulateSynopsis = `simulate --cloud C --tier T (--ramp "FROM->TO in DURATION" | --traffic FILE) [--config F] [--prescale] [--format text|json|svg]`
+const simulateSynopsis = `simulate --cloud C --tier T (--ramp "FROM->TO in DURATION" | --traffic FILE) [--config F] [--assumptions F] [--prescale] [--format text|json|svg]`
 
 func runSimulate(args []string, stdout, stderr io.Writer, deps Deps) error {
 	fs := newFlagSet("simulate", simulateSynopsis, stderr)
@@ -17,6 +17,7 @@ func runSimulate(args []string, stdout, stderr io.Writer, deps Deps) error {
 	rampFlag := fs.String("ramp", "", `concurrent users from FROM to TO over DURATION, for example "20000->100000 in 2h"`)
 	traffic := fs.String("traffic", "", "a traffic file: YAML of points: [{second: 0, users: 20000}, ...]")
 	format := fs.String("format", "text", "output format: text, json or svg (users, pods Ready and nodes over time)")
+	assumptions := fs.String("assumptions", "", "a YAML file replacing simulate/assumptions.yaml's figures key by key (for example imagePullSeconds: 30, nodeProvisionSeconds: {aws: 90})")
 	prescale := fs.Bool("prescale", false, "also simulate the curve with a launch window that holds the peak's pods and nodes from the start, and price the window")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -42,6 +43,19 @@ func runSimulate(args []string, stdout, stderr io.Writer, deps Deps) error {
 			return usagef("scalestack simulate: --traffic %v", err)
 		}
 	}
+	a, err := simulate.Default()
+	if err != nil {
+		return err
+	}
+	if *assumptions != "" {
+		b, err := os.ReadFile(*assumptions)
+		if err != nil {
+			return usagef("scalestack simulate: --assumptions: %v", err)
+		}
+		if a, err = a.Override(*assumptions, b); err != nil {
+			return usagef("scalestack simulate: --assumptions %v", err)
+		}
+	}
 	file, cfg, err := sf.resolve()
 	if err != nil {
 		return err
@@ -49,10 +63,6 @@ func runSimulate(args []string, stdout, stderr io.Writer, deps Deps) error {
 	p, err := deps.Plan(file.Stack, file.Raw, file.Secrets)
 	if err != nil {
 		return fmt.Errorf("scalestack simulate: %w", err)
-	}
-	a, err := simulate.Default()
-	if err != nil {
-		return err
 	}
 	res, err := simulate.Run(p, cfg.Capacity, a, simulate.Options{Cloud: cfg.Cloud, Tier: cfg.Tier, Curve: curve})
 	if err != nil {

@@ -88,6 +88,19 @@ func TestSimulateBadInput(t *testing.T) {
 		{"missing traffic", []string{"simulate", "--cloud", "aws", "--tier", "10k", "--traffic", "/nonexistent.yaml"}, "no such file or directory"},
 		{"bad format", []string{"simulate", "--cloud", "aws", "--tier", "10k", "--ramp", "1->2 in 1m", "--format", "png"}, `flag --format: "png" is not a format (want one of text, json, svg)`},
 		{"bad tier", []string{"simulate", "--cloud", "aws", "--tier", "5k", "--ramp", "1->2 in 1m"}, `"5k" is not a tier`},
+		{"unknown assumption", []string{"simulate", "--cloud", "aws", "--tier", "10k", "--ramp", "1->2 in 1m", "--assumptions", writeFile(t, "a.yaml", "imagePull: 3\n")},
+			"imagePull: not an assumption (want appStartSeconds, figureScrapes, hpaSyncSeconds, hpaTolerance, imagePullSeconds, kedaPollingSeconds, metricsOffsetSeconds, metricsResolutionSeconds, nodeScanSeconds, nodeProvisionSeconds)"},
+		{"negative assumption", []string{"simulate", "--cloud", "aws", "--tier", "10k", "--ramp", "1->2 in 1m", "--assumptions", writeFile(t, "b.yaml", "imagePullSeconds: -3\n")},
+			"imagePullSeconds: -3 is out of range (want 0 to 604800)"},
+		{"unknown cloud", []string{"simulate", "--cloud", "aws", "--tier", "10k", "--ramp", "1->2 in 1m", "--assumptions", writeFile(t, "c.yaml", "nodeProvisionSeconds: {gcp: 60}\n")},
+			"nodeProvisionSeconds.gcp: not a cloud (want aws, digitalocean, local)"},
+		{"not a number", []string{"simulate", "--cloud", "aws", "--tier", "10k", "--ramp", "1->2 in 1m", "--assumptions", writeFile(t, "d.yaml", "hpaSyncSeconds: soon\n")},
+			`hpaSyncSeconds: "soon" is not a number`},
+		{"sync of 0", []string{"simulate", "--cloud", "aws", "--tier", "10k", "--ramp", "1->2 in 1m", "--assumptions", writeFile(t, "e.yaml", "hpaSyncSeconds: 0\n")},
+			"hpaSyncSeconds and nodeScanSeconds must be 1 or more"},
+		{"stray field", []string{"simulate", "--cloud", "aws", "--tier", "10k", "--ramp", "1->2 in 1m", "--assumptions", writeFile(t, "f.yaml", "appStartSeconds: {value: 3, why: logs}\n")},
+			"appStartSeconds.why: not a field (want value, source)"},
+		{"missing assumptions", []string{"simulate", "--cloud", "aws", "--tier", "10k", "--ramp", "1->2 in 1m", "--assumptions", "/nonexistent.yaml"}, "no such file or directory"},
 	})
 }
 
