@@ -39,6 +39,7 @@ fuzz: ## fuzz the config parser, the preview reader and the capacity model for a
 	$(GO) test ./capacity -run '^$$' -fuzz FuzzCapacity -fuzztime 60s
 	$(GO) test ./simulate -run '^$$' -fuzz FuzzParseRamp -fuzztime 30s
 	$(GO) test ./simulate -run '^$$' -fuzz FuzzParseTraffic -fuzztime 30s
+	$(GO) test ./simulate -run '^$$' -fuzz FuzzOverride -fuzztime 30s
 
 golden: ## rewrite the golden plans, cost, check and capacity reports after a reviewed change
 	$(GO) test ./stacks -update

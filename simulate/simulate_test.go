@@ -235,3 +235,24 @@ func TestOverride(t *testing.T) {
 		assert.Error(t, err, bad)
 	}
 }
+
+// An assumptions file of any shape gives assumptions that pass check, or an error: never a
+// panic, and never a NaN or negative figure.
+func FuzzOverride(f *testing.F) {
+	for _, s := range []string{"imagePullSeconds: 30\n", "appStartSeconds: {value: 12, source: logs}\n", "nodeProvisionSeconds: {aws: 90}\n", "figureScrapes: 2.5\n", "metricsOffsetSeconds: 20\n", "x: [1]\n", "hpaTolerance: .inf\n"} {
+		f.Add(s)
+	}
+	a, err := Default()
+	require.NoError(f, err)
+	f.Fuzz(func(t *testing.T, doc string) {
+		b, err := a.Override("fuzz.yaml", []byte(doc))
+		if err != nil {
+			require.NotEmpty(t, err.Error())
+			return
+		}
+		require.NoError(t, b.check())
+		for name, fig := range b.figures() {
+			require.False(t, math.IsNaN(fig.Value) || fig.Value < 0, name)
+		}
+	})
+}
