@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -115,4 +116,27 @@ func figureOf(file, key string, n *yaml.Node, f *capacity.Figure) error {
 	}
 	f.Value, f.Source, f.Assumption = v, source, false
 	return nil
+}
+
+// Changed names the figures that differ from assumptions.yaml's, each with its value and source,
+// in the order of their keys: what a report says it assumed beyond the defaults.
+func (a Assumptions) Changed() []string {
+	def, err := Default()
+	if err != nil {
+		return nil
+	}
+	var out []string
+	note := func(key string, f, was capacity.Figure) {
+		if f.Value != was.Value || f.Source != was.Source {
+			out = append(out, fmt.Sprintf("%s %s (%s)", key, strconv.FormatFloat(f.Value, 'f', -1, 64), f.Source))
+		}
+	}
+	figs, defs := a.figures(), def.figures()
+	for _, key := range slices.Sorted(mapsKeys(figs)) {
+		note(key, *figs[key], *defs[key])
+	}
+	for _, cloud := range slices.Sorted(mapsKeys(a.NodeProvision)) {
+		note("nodeProvisionSeconds."+cloud, a.NodeProvision[cloud], def.NodeProvision[cloud])
+	}
+	return out
 }

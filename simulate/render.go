@@ -38,6 +38,9 @@ func (r Result) Text() string {
 		fmt.Fprintf(&b, "; the last users held %s after the curve", span(r.Timeline[n-1].Second-r.Curve.End()))
 	}
 	b.WriteString("\n")
+	if changed := r.Assumptions.Changed(); len(changed) > 0 {
+		b.WriteString("assumptions replaced for this run: " + strings.Join(changed, "; ") + "\n")
+	}
 	if len(r.Shorts) == 0 {
 		b.WriteString("\nnothing runs short: autoscaling keeps up\n")
 	} else {

@@ -230,6 +230,8 @@ func TestOverride(t *testing.T) {
 	assert.Equal(t, a.NodeProvision["digitalocean"], b.NodeProvision["digitalocean"])
 	assert.Equal(t, 150.0, a.NodeProvision["aws"].Value, "the defaults stay as they were")
 	assert.Equal(t, a.HPASyncSeconds, b.HPASyncSeconds)
+	assert.Empty(t, a.Changed())
+	assert.Equal(t, []string{"appStartSeconds 12 (the app's logs)", "imagePullSeconds 30 (set by run.yaml)", "nodeProvisionSeconds.aws 90 (set by run.yaml)"}, b.Changed())
 	for _, bad := range []string{"[1, 2]", "hpaTolerance: 1.5", "nodeProvisionSeconds: 3", "imagePullSeconds: .nan", "a: 1\n---\nb: 2"} {
 		_, err := a.Override("bad.yaml", []byte(bad))
 		assert.Error(t, err, bad)
