@@ -23,6 +23,9 @@ type Scaler struct {
 	// CPU and Memory are a pod's requests, millicores and MiB; CPULimit its CPU limit
 	// (millicores, 0 for none).
 	CPU, Memory, CPULimit float64
+	// QueueLength is, for a process scaled on a queue's length, the jobs waiting per pod its
+	// autoscaler targets (KEDA's listLength).
+	QueueLength float64
 	// Gauge is a demand held at once (open sockets), not a rate: what it cannot carry is
 	// refused at once, not over time.
 	Gauge bool
@@ -90,7 +93,7 @@ func DynamicsOf(p plan.Plan, m Model, o Options) (Dynamics, error) {
 			scaledOn = "fixed"
 		}
 		d.Scalers = append(d.Scalers, Scaler{Name: pr.name, Role: pr.role, Pool: pr.pool, Autoscaler: pr.autoscaler, ScaledOn: scaledOn,
-			Unit: rp.unit, Min: pr.min, Max: pr.max, PerUser: e.demand(pr, 1), PerPod: per, Saturated: saturated, CPU: pr.cpu, CPULimit: pr.cpuLimit, Memory: pr.memory, Gauge: pr.role == "websocket"})
+			Unit: rp.unit, Min: pr.min, Max: pr.max, PerUser: e.demand(pr, 1), PerPod: per, Saturated: saturated, CPU: pr.cpu, CPULimit: pr.cpuLimit, Memory: pr.memory, QueueLength: pr.queueLength, Gauge: pr.role == "websocket"})
 	}
 	for _, pl := range inv.pools {
 		n, sized := e.allocatable(pl)

@@ -49,8 +49,10 @@ type process struct {
 	// autoscaler is the HorizontalPodAutoscaler that scales it in the cluster (KEDA's for a
 	// ScaledObject); empty for none.
 	autoscaler string
-	// queue is the Redis list a queue-scaled process drains.
-	queue string
+	// queue is the Redis list a queue-scaled process drains; queueLength the jobs waiting per
+	// pod that KEDA's redis scaler targets (its listLength).
+	queue       string
+	queueLength float64
 	// connectionThreshold is the open sockets a pod holds before KEDA adds one.
 	connectionThreshold float64
 	// poolSize and maxClients are PgBouncer's, per pod.
@@ -381,6 +383,15 @@ func deployment(r plan.Resource, hpas, scaled map[string]plan.Resource) (process
 			case "redis", "redis-cluster":
 				pr.scaledOn = "queue"
 				pr.queue, _ = meta["listName"].(string)
+				// KEDA's redis scaler: listLength defaults to 5.
+				pr.queueLength = 5
+				if v, ok := meta["listLength"]; ok {
+					n, err := strconv.ParseFloat(fmt.Sprint(v), 64)
+					if err != nil || !(n > 0) || math.IsInf(n, 0) {
+						return process{}, fmt.Errorf("ScaledObject %s: triggers: listLength %q is not a positive number of jobs", s.StringAt("metadata.name"), fmt.Sprint(v))
+					}
+					pr.queueLength = n
+				}
 			case "prometheus":
 				if q, _ := meta["query"].(string); strings.Contains(q, "websocket_connections") {
 					pr.scaledOn = "connections"

@@ -49,6 +49,8 @@ func (r Result) Text() string {
 			refused := capacity.Count(s.Refused) + " " + s.Unit
 			if s.Unit == "requests/s" || s.Unit == "jobs/s" {
 				refused = capacity.Count(s.Refused) + " " + strings.TrimSuffix(s.Unit, "/s") + " not served in time"
+			} else if s.Unit == "jobs queued" {
+				refused = "up to " + refused
 			}
 			when := fmt.Sprintf("from %s for %s", clock(s.First), span(s.Seconds))
 			if s.Stretches > 1 {

@@ -131,8 +131,9 @@ type Short struct {
 	Longest   float64 `json:"longestSeconds"`
 	// run is the stretch under way, and last the step it was last short at.
 	run, last float64
-	// Refused estimates what it could not serve: requests or jobs over the time (its unit
-	// times seconds), or the most sockets at once.
+	// Refused estimates what it could not serve: requests over the time (its unit times
+	// seconds), the most sockets at once, or for a queue the most jobs waiting at once (unit
+	// "jobs queued"; they wait, they are not lost).
 	Refused float64 `json:"refused"`
 	Unit    string  `json:"unit"`
 	Note    string  `json:"note,omitempty"`
@@ -249,6 +250,9 @@ type scaler struct {
 	// recommendations, for the stabilization windows.
 	history, recs []sample
 	metric        float64 // the load an external metric's autoscaler last read
+	// backlog is a queue-scaled process's jobs waiting (its Redis list's length): what arrives
+	// beyond what its Ready pods take; wait the longest a job has waited at a step, in seconds.
+	backlog, wait float64
 	// perPodUse is a CPU-scaled process's usage per Ready pod at metrics-server's last scrape,
 	// in the load's unit, capped at the CPU limit; limitLoad is that cap.
 	perPodUse, limitLoad float64
@@ -418,6 +422,9 @@ func loop(res *Result, ss []*scaler, pools map[string]*pool, poolNames []string,
 					s.scrape(t, step, load, ready, a.MetricsResolutionSeconds.Value, a.MetricsOffsetSeconds.Value)
 				} else if math.Mod(t, s.sync) < step {
 					s.metric = load
+					if s.ScaledOn == "queue" {
+						s.metric = s.backlog // KEDA's redis scaler reads the list's length
+					}
 				}
 				if math.Mod(t, a.HPASyncSeconds.Value) < step {
 					s.scale(t, s.recommend(t, a.HPATolerance.Value))
@@ -431,6 +438,10 @@ func loop(res *Result, ss []*scaler, pools map[string]*pool, poolNames []string,
 				s.pods = s.pods[:s.replicas]
 			}
 			served := float64(ready) * s.Saturated
+			if s.ScaledOn == "queue" {
+				s.queue(t, step, load, served)
+				continue
+			}
 			if load > served+1e-9 {
 				if s.short == nil {
 					s.short = &Short{Part: s.Name, First: t, Unit: s.Unit}
@@ -461,6 +472,28 @@ func loop(res *Result, ss []*scaler, pools map[string]*pool, poolNames []string,
 		}
 	}
 	return fixed
+}
+
+// queue steps a queue-scaled process's backlog: the jobs that arrive beyond what its Ready pods
+// take wait in the list, and the pods take the list down at their whole rate. The process runs
+// short while jobs wait; the report gives the most that waited and the longest wait.
+func (s *scaler) queue(t, step, load, served float64) {
+	s.backlog = math.Max(0, s.backlog+(load-served)*step)
+	if s.backlog <= 1e-9 {
+		s.backlog = 0
+		return
+	}
+	if s.short == nil {
+		s.short = &Short{Part: s.Name, First: t, Unit: "jobs queued"}
+	}
+	s.short.tick(t, step)
+	s.short.Refused = math.Max(s.short.Refused, s.backlog)
+	if served > 0 {
+		s.wait = math.Max(s.wait, s.backlog/served)
+		s.short.Note = "jobs wait in the queue, the longest about " + span(math.Ceil(s.wait))
+	} else {
+		s.short.Note = "jobs wait in the queue, with no worker Ready to take them"
+	}
 }
 
 // podHolds are the pods each scaling process needs at the peak, within its maximum.
@@ -534,10 +567,17 @@ func (s *scaler) recommend(t, tolerance float64) int {
 		if status == 0 {
 			return current
 		}
-		if within(s.metric / (float64(status) * s.PerPod)) {
+		target := s.PerPod
+		if s.ScaledOn == "queue" {
+			target = s.QueueLength // the jobs waiting per pod, not the jobs a pod takes
+		}
+		if target <= 0 {
+			return current
+		}
+		if within(s.metric / (float64(status) * target)) {
 			return status
 		}
-		return int(math.Ceil(s.metric / s.PerPod))
+		return int(math.Ceil(s.metric / target))
 	}
 	figures, missing := 0, 0
 	for _, pd := range s.pods {

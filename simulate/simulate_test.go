@@ -258,3 +258,46 @@ func FuzzOverride(f *testing.F) {
 		}
 	})
 }
+
+// A queue-scaled process, as KEDA's redis scaler and the HPA run it: the list's length over the
+// jobs waiting per pod (listLength), against the pods the scale has; jobs beyond what the Ready
+// pods take wait in the list, which the pods then take down at their whole rate.
+func TestQueueScaling(t *testing.T) {
+	worker := func(replicas int) *scaler {
+		s := testScaler(kubernetesDefault, 1, 10, replicas)
+		s.Name, s.Role, s.ScaledOn, s.Unit, s.QueueLength = "worker", "worker", "queue", "jobs/s", 20
+		s.PerPod, s.Saturated = 10, 14
+		return s
+	}
+	for _, c := range []struct {
+		name             string
+		listed           float64
+		current, desired int
+	}{
+		{"100 waiting at 20 a pod: 5 pods", 100, 2, 5},
+		{"42 waiting on 2 pods is within the tolerance", 42, 2, 2},
+		{"an empty list: the minimum", 0, 3, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s := worker(c.current)
+			s.metric = c.listed
+			assert.Equal(t, c.desired, max(s.recommend(0, 0.1), s.Min))
+		})
+	}
+	// 2 Ready pods take 28 jobs a second; 40 arrive for 10 s: 120 wait, then at 20 a second
+	// the list is empty 15 s later.
+	s := worker(2)
+	for t := 0.0; t < 10; t++ {
+		s.queue(t, 1, 40, 28)
+	}
+	assert.InDelta(t, 120, s.backlog, 1e-9)
+	for t := 10.0; t < 25; t++ {
+		s.queue(t, 1, 20, 28)
+	}
+	assert.Zero(t, s.backlog)
+	require.NotNil(t, s.short)
+	assert.Equal(t, 24.0, s.short.Seconds, "jobs wait from the first step until the list is empty")
+	assert.InDelta(t, 120, s.short.Refused, 1e-9, "the most that waited")
+	assert.InDelta(t, 120.0/28, s.wait, 1e-9, "the longest wait: the list over the pods' rate")
+	assert.Equal(t, "jobs wait in the queue, the longest about 5 s", s.short.Note)
+}
