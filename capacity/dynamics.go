@@ -40,6 +40,9 @@ type NodeShape struct {
 	Pods        float64
 	// Unsized pools are the local cloud's: nodes the program does not size.
 	Unsized bool
+	// Karpenter pools are Karpenter NodePools, whose nodes Karpenter launches itself rather
+	// than the cloud's node autoscaler or Cluster Autoscaler.
+	Karpenter bool
 }
 
 // Fixed is a part that does not grow during a spike (a load balancer's nodes, the database, the
@@ -97,7 +100,7 @@ func DynamicsOf(p plan.Plan, m Model, o Options) (Dynamics, error) {
 	}
 	for _, pl := range inv.pools {
 		n, sized := e.allocatable(pl)
-		d.Pools = append(d.Pools, NodeShape{Name: pl.name, Size: pl.size, Min: pl.min, Max: pl.max, CPU: n.cpu, Memory: n.memory, Pods: n.pods, Unsized: !sized})
+		d.Pools = append(d.Pools, NodeShape{Name: pl.name, Size: pl.size, Min: pl.min, Max: pl.max, CPU: n.cpu, Memory: n.memory, Pods: n.pods, Unsized: !sized, Karpenter: pl.karpenter})
 	}
 	processes := map[string]bool{}
 	for _, s := range d.Scalers {

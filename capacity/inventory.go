@@ -33,6 +33,9 @@ type pool struct {
 	min, max   int
 	spot       bool
 	info       spec.SizeInfo
+	// karpenter pools are Karpenter NodePools: min is the nodes the preset's minimums run on,
+	// max the NodePool's limits over a node of the size.
+	karpenter bool
 }
 
 // process is a Deployment (or ingress-nginx's controller) with its autoscaler's bounds.
@@ -151,6 +154,8 @@ func readInventory(p plan.Plan, cloud spec.Cloud) (inventory, error) {
 			err = inv.addPool(cloud, key(r.MapAt("labels"), poolLabel), r.StringAt("size"), num(r, "minNodes", num(r, "nodeCount", 1)), num(r, "maxNodes", num(r, "nodeCount", 1)), false)
 		case types.AWSEKSNodeGroup:
 			err = inv.addPool(cloud, key(r.MapAt("labels"), poolLabel), r.StringAt("instanceTypes.0"), num(r, "scalingConfig.minSize", 1), num(r, "scalingConfig.maxSize", 1), r.StringAt("capacityType") == "SPOT")
+		case types.KarpenterNodePool:
+			err = inv.karpenterPool(cloud, r)
 		case types.K8sDeployment:
 			var pr process
 			if pr, err = deployment(r, hpas, scaled); err == nil {
@@ -221,6 +226,17 @@ func (inv *inventory) addPool(cloud spec.Cloud, name, size string, lo, hi int, s
 		return err
 	}
 	inv.pools = append(inv.pools, pool{name: name, size: size, min: lo, max: max(hi, lo), spot: spot, info: info})
+	return nil
+}
+
+// karpenterPool reads a Karpenter NodePool as a pool: its size and minimum from scalestack's
+// annotations, its maximum the most nodes of that size within its CPU and memory limits.
+func (inv *inventory) karpenterPool(cloud spec.Cloud, r plan.Resource) error {
+	kp, err := spec.ReadKarpenterPool(cloud, r.MapAt("metadata.annotations"), r.MapAt("spec.limits"), r.ListAt("spec.template.spec.requirements"))
+	if err != nil {
+		return fmt.Errorf("capacity: NodePool %s: %w", r.Name, err)
+	}
+	inv.pools = append(inv.pools, pool{name: key(r.MapAt("spec.template.metadata.labels"), poolLabel), size: kp.Size, min: kp.Min, max: kp.Max, spot: kp.Spot, info: kp.Info, karpenter: true})
 	return nil
 }
 

@@ -284,6 +284,9 @@ func (e *estimator) index(resources []plan.Resource) {
 		if id, ok := r.Inputs["identifier"].(string); ok {
 			e.byName[r.Type+"::"+id] = r
 		}
+		if r.Type == types.KarpenterEC2NodeClass {
+			e.byName[r.Type+"::"+r.StringAt("metadata.name")] = r
+		}
 		switch {
 		case r.Type == types.AWSNatGateway:
 			e.nats++

@@ -5,6 +5,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/scalestack/scalestack/components/spec"
 	"github.com/scalestack/scalestack/plan"
 	"github.com/scalestack/scalestack/plan/types"
 )
@@ -21,6 +22,7 @@ var pricers = map[string]func(*estimator, plan.Resource) ([]Part, error){
 	types.DOVolume:                 doVolume,
 	types.AWSEKS:                   awsEKS,
 	types.AWSEKSNodeGroup:          awsNodeGroup,
+	types.KarpenterNodePool:        karpenterNodePool,
 	types.AWSRDSInstance:           awsRDS,
 	types.AWSCacheReplicationGroup: awsElastiCache,
 	types.AWSNatGateway:            awsNAT,
@@ -221,6 +223,44 @@ func awsNodeGroup(e *estimator, r plan.Resource) ([]Part, error) {
 	if err != nil {
 		return nil, err
 	}
+	disk, err := e.part("aws", "node disks, gp3 GB", "ebsGp3", "", gb.Mul(lo), gb.Mul(hi))
+	return []Part{node, disk}, err
+}
+
+// karpenterNodePool prices a Karpenter NodePool as its managed node group would be priced: the
+// nodes the preset's minimums run on at baseline, and at the ceiling the most nodes of the
+// preset's size its limits hold, at that size's price (Karpenter may launch another type of the
+// same vCPUs and memory for a spot pool; the price is the preset size's); the root volumes from
+// its EC2NodeClass.
+func karpenterNodePool(e *estimator, r plan.Resource) ([]Part, error) {
+	kp, err := spec.ReadKarpenterPool(spec.AWS, r.MapAt("metadata.annotations"), r.MapAt("spec.limits"), r.ListAt("spec.template.spec.requirements"))
+	if err != nil {
+		return nil, err
+	}
+	lo, hi := decimal.NewFromInt(int64(kp.Min)), decimal.NewFromInt(int64(kp.Max))
+	what, keep := "nodes (Karpenter; the ceiling is its limits at the preset's size)", one
+	if kp.Spot {
+		discount, err := e.prices.Lookup("aws", e.region, "spotDiscount", "")
+		if err != nil {
+			return nil, err
+		}
+		keep = one.Sub(discount.Price)
+		what = "spot nodes (Karpenter; on-demand less " + discount.Price.Shift(2).String() + "%; the ceiling is its limits at the preset's size)"
+	}
+	node, err := e.scaledPart("aws", what, "ec2", kp.Size, lo, hi, keep)
+	if err != nil {
+		return nil, err
+	}
+	class, ok := e.byName[types.KarpenterEC2NodeClass+"::"+r.StringAt("spec.template.spec.nodeClassRef.name")]
+	if !ok {
+		return nil, fmt.Errorf("no EC2NodeClass %q for its nodes' volumes", r.StringAt("spec.template.spec.nodeClassRef.name"))
+	}
+	size, _ := class.Get("spec.blockDeviceMappings.0.ebs.volumeSize")
+	gib := spec.MiB(fmt.Sprint(size)) / 1024
+	if gib <= 0 {
+		return nil, fmt.Errorf("EC2NodeClass %s: spec.blockDeviceMappings.0.ebs.volumeSize %v is not a size (want the form 50Gi)", class.StringAt("metadata.name"), size)
+	}
+	gb := decimal.NewFromFloat(gib)
 	disk, err := e.part("aws", "node disks, gp3 GB", "ebsGp3", "", gb.Mul(lo), gb.Mul(hi))
 	return []Part{node, disk}, err
 }

@@ -31,7 +31,7 @@ func All() []Rule {
 		{Name: "data-private", Description: "databases and caches are reachable only from the cluster: private networks, firewalls and security groups", Level: Mandatory, Check: dataPrivate},
 		{Name: "data-encrypted", Description: "databases and caches encrypt at rest and in transit where the cloud offers it", Level: Mandatory, Check: dataEncrypted},
 		{Name: "cluster-api-restricted", Description: "the Kubernetes API of every cluster admits only scalestack:adminCidrs, not the whole internet", Level: Advisory, Check: clusterAPIRestricted},
-		{Name: "autoscaler-bounded", Description: "every autoscaler (node pools, node groups, HPAs, KEDA) has a maximum within bounds and min <= max", Level: Mandatory, Check: autoscalerBounded},
+		{Name: "autoscaler-bounded", Description: "every autoscaler (node pools, node groups, Karpenter NodePools' limits, HPAs, KEDA) has a maximum within bounds and min <= max", Level: Mandatory, Check: autoscalerBounded},
 		{Name: "container-resources", Description: "every container requests and limits CPU and memory", Level: Mandatory, Check: containerResources},
 		{Name: "container-probes", Description: "every long-running container has readiness and liveness probes", Level: Mandatory, Check: containerProbes},
 		{Name: "container-security", Description: "every container runs as non-root, without privilege escalation, on a read-only root filesystem, with all capabilities dropped", Level: Mandatory, Check: containerSecurity},
@@ -296,6 +296,30 @@ func bounded(r plan.Resource, minPath, maxPath string, ceiling float64, what str
 	return out
 }
 
+// nodePoolBounded checks a Karpenter NodePool's limits, its only bound: CPU and memory both set
+// (without them Karpenter launches nodes without end), and, for one of scalestack's (its
+// annotations name its size), no more nodes of that size than a pool may have.
+func nodePoolBounded(r plan.Resource) []Violation {
+	var out []Violation
+	limits := r.MapAt("spec.limits")
+	for _, k := range []string{"cpu", "memory"} {
+		if v, ok := limits[k]; !ok || v == nil || v == "" {
+			out = append(out, violation(r, "spec.limits."+k, "is not set (want the pool's maximum nodes' %s: a NodePool without limits is a budget without one)", k))
+		}
+	}
+	if size, _ := r.MapAt("metadata.annotations")[spec.AnnotationNodeSize].(string); len(out) > 0 || size == "" {
+		return out
+	}
+	kp, err := spec.ReadKarpenterPool(spec.AWS, r.MapAt("metadata.annotations"), limits, r.ListAt("spec.template.spec.requirements"))
+	switch {
+	case err != nil:
+		out = append(out, violation(r, "spec.limits", "%v", err))
+	case kp.Max > spec.MaxPoolNodes:
+		out = append(out, violation(r, "spec.limits.cpu", "holds %d nodes of %s (want at most %d nodes)", kp.Max, kp.Size, spec.MaxPoolNodes))
+	}
+	return out
+}
+
 // maxReplicas bounds HPAs and KEDA: far above what a tier's nodes can hold.
 const maxReplicas = 500
 
@@ -313,6 +337,9 @@ func autoscalerBounded(s *Stack) []Violation {
 	}
 	for _, r := range s.OfType(types.AWSEKSNodeGroup) {
 		out = append(out, bounded(r, "scalingConfig.minSize", "scalingConfig.maxSize", spec.MaxPoolNodes, "nodes")...)
+	}
+	for _, r := range s.OfType(types.KarpenterNodePool) {
+		out = append(out, nodePoolBounded(r)...)
 	}
 	for _, r := range s.OfType(types.K8sHorizontalPodAutoscaler) {
 		out = append(out, bounded(r, "spec.minReplicas", "spec.maxReplicas", maxReplicas, "replicas")...)

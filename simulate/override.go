@@ -20,6 +20,7 @@ func (a *Assumptions) figures() map[string]*capacity.Figure {
 		"metricsResolutionSeconds": &a.MetricsResolutionSeconds, "figureScrapes": &a.FigureScrapes,
 		"metricsOffsetSeconds": &a.MetricsOffsetSeconds,
 		"imagePullSeconds":     &a.ImagePullSeconds, "appStartSeconds": &a.AppStartSeconds, "nodeScanSeconds": &a.NodeScanSeconds,
+		"karpenterBatchSeconds": &a.KarpenterBatchSeconds,
 	}
 }
 

@@ -38,8 +38,13 @@ type Assumptions struct {
 	ImagePullSeconds         capacity.Figure            `yaml:"imagePullSeconds" json:"imagePullSeconds"`
 	AppStartSeconds          capacity.Figure            `yaml:"appStartSeconds" json:"appStartSeconds"`
 	NodeScanSeconds          capacity.Figure            `yaml:"nodeScanSeconds" json:"nodeScanSeconds"`
+	KarpenterBatchSeconds    capacity.Figure            `yaml:"karpenterBatchSeconds" json:"karpenterBatchSeconds"`
 	NodeProvision            map[string]capacity.Figure `yaml:"nodeProvisionSeconds" json:"nodeProvisionSeconds"`
 }
+
+// karpenterKey is nodeProvisionSeconds' entry for a Karpenter NodePool's nodes, beside the
+// clouds' own node autoscalers'.
+const karpenterKey = "karpenter"
 
 //go:embed assumptions.yaml
 var assumptionData string
@@ -291,8 +296,10 @@ type pool struct {
 	capacity.NodeShape
 	ready       int
 	provisioned []float64 // seconds at which requested nodes take pods
-	provision   float64
-	short       *Short
+	// provision is a new node's time to take pods, and scan the node autoscaler's time between
+	// looks at pending pods (Cluster Autoscaler's scan, Karpenter's batch).
+	provision, scan float64
+	short           *Short
 }
 
 // Run simulates a stack's plan under a curve of users.
@@ -323,8 +330,18 @@ func Run(p plan.Plan, m capacity.Model, a Assumptions, o Options) (Result, error
 
 	pools := map[string]*pool{}
 	var poolNames []string
+	karpenter, ok := a.NodeProvision[karpenterKey]
+	if !ok {
+		return Result{}, fmt.Errorf("simulate: assumptions: nodeProvisionSeconds has no %s (want one per cloud, and karpenter)", karpenterKey)
+	}
+	longest := prov.Value
 	for _, ps := range dyn.Pools {
-		pools[ps.Name] = &pool{NodeShape: ps, ready: ps.Min, provision: prov.Value}
+		pl := &pool{NodeShape: ps, ready: ps.Min, provision: prov.Value, scan: a.NodeScanSeconds.Value}
+		if ps.Karpenter {
+			pl.provision, pl.scan = karpenter.Value, a.KarpenterBatchSeconds.Value
+			longest = math.Max(longest, pl.provision)
+		}
+		pools[ps.Name] = pl
 		poolNames = append(poolNames, ps.Name)
 	}
 	var ss []*scaler
@@ -360,7 +377,7 @@ func Run(p plan.Plan, m capacity.Model, a Assumptions, o Options) (Result, error
 			pl.ready = n
 		}
 		if n > pl.Min {
-			lead = math.Max(lead, a.HPASyncSeconds.Value+a.NodeScanSeconds.Value+pl.provision+maxReadyIn(ss))
+			lead = math.Max(lead, a.HPASyncSeconds.Value+pl.scan+pl.provision+maxReadyIn(ss))
 		}
 	}
 	res.Prescaled, res.LeadSeconds = o.Prescaled, lead
@@ -368,7 +385,7 @@ func Run(p plan.Plan, m capacity.Model, a Assumptions, o Options) (Result, error
 	if end > MaxSeconds {
 		return Result{}, fmt.Errorf("simulate: the curve is %v s long (want at most %d)", end, MaxSeconds)
 	}
-	fixed := loop(&res, ss, pools, poolNames, dyn.Fixed, o.Curve, a, step, row, prov.Value)
+	fixed := loop(&res, ss, pools, poolNames, dyn.Fixed, o.Curve, a, step, row, longest)
 	for _, s := range ss {
 		if s.short != nil {
 			res.Shorts = append(res.Shorts, *s.short)
@@ -454,7 +471,7 @@ func loop(res *Result, ss []*scaler, pools map[string]*pool, poolNames []string,
 				}
 			}
 		}
-		schedule(ss, pools, t, step, a.NodeScanSeconds.Value)
+		schedule(ss, pools, t, step)
 		for _, f := range fixedParts {
 			if f.Users != nil && users > float64(*f.Users) {
 				sh := fixed[f.Kind]
@@ -749,7 +766,7 @@ func readinessPeriod(p plan.Plan, name string) float64 {
 
 // schedule places pending pods on nodes with room, and has the node autoscaler add nodes for
 // those left pending.
-func schedule(ss []*scaler, pools map[string]*pool, t, step, scan float64) {
+func schedule(ss []*scaler, pools map[string]*pool, t, step float64) {
 	for _, pl := range pools {
 		for len(pl.provisioned) > 0 && pl.provisioned[0] <= t {
 			pl.ready++
@@ -795,7 +812,7 @@ func schedule(ss []*scaler, pools map[string]*pool, t, step, scan float64) {
 		}
 		pl.short.tick(t, step)
 		pl.short.Refused = math.Max(pl.short.Refused, float64(len(pending[name])))
-		if math.Mod(t, scan) >= step || pl.Max <= pl.ready+len(pl.provisioned) || pl.Max == pl.Min {
+		if pl.scan > 0 && math.Mod(t, pl.scan) >= step || pl.Max <= pl.ready+len(pl.provisioned) || pl.Max == pl.Min {
 			continue
 		}
 		// Enough nodes for what waits, by the requests of a pending pod of each process.

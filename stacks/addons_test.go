@@ -19,8 +19,8 @@ const (
 // An add-on the cluster runs already (workloads.addons.installed) gets no Helm release, and what
 // depends on it is made as it is beside scalestack's own release, waiting for no release.
 func TestInstalledAddons(t *testing.T) {
-	const releases = `{"workloads":{"addons":{"ingress":false,"metricsServer":false}}}`
-	const installed = `{"workloads":{"addons":{"ingress":false,"metricsServer":false,"installed":["keda","monitoring"]}}}`
+	const releases = `{"workloads":{"addons":{"ingress":false,"metricsServer":false,"vpa":false}}}`
+	const installed = `{"workloads":{"addons":{"ingress":false,"metricsServer":false,"vpa":false,"installed":["keda","monitoring"]}}}`
 	ours := planFor(t, spec.Local, "10k", "scalestack:overrides", releases)
 	theirs := planFor(t, spec.Local, "10k", "scalestack:overrides", installed)
 

@@ -90,11 +90,34 @@ func deploy(ctx *pulumi.Context, cfg config.Config, withSignals bool) (*Platform
 		return nil, err
 	}
 
-	net, err := network.New(ctx, base+"-network", network.Spec{Placement: place, Network: p.Network}, opts...)
+	monitoring := p.Workloads.Addons.Monitoring
+	// The plan of the rest, for what is made from it: the launch windows' minimums (the
+	// workloads' cron triggers, and the NodePools' windows without disruption), the signals.
+	var inner plan.Plan
+	if withSignals && (len(cfg.Launch) > 0 || monitoring || cfg.Cloud != spec.Local) {
+		if inner, err = innerPlan(ctx.Project(), ctx.Stack(), cfg); err != nil {
+			return nil, err
+		}
+	}
+	var prescale []spec.Prescale
+	if withSignals && len(cfg.Launch) > 0 {
+		if prescale, err = prescaleOf(inner, cfg); err != nil {
+			return nil, err
+		}
+	}
+
+	// Karpenter finds the private subnets and the cluster's security group by this tag value.
+	karpenter := cfg.Cloud == spec.AWS && p.Workloads.Addons.Karpenter
+	var discovery string
+	if karpenter {
+		discovery = base
+	}
+	net, err := network.New(ctx, base+"-network", network.Spec{Placement: place, Network: p.Network, Discovery: discovery}, opts...)
 	if err != nil {
 		return nil, err
 	}
-	cl, err := cluster.New(ctx, base+"-cluster", cluster.Spec{Placement: place, Cluster: p.Cluster, Autoscaler: p.Workloads.Addons.ClusterAutoscaler, AdminCIDRs: cfg.AdminCIDRs},
+	cl, err := cluster.New(ctx, base+"-cluster", cluster.Spec{Placement: place, Cluster: p.Cluster, Autoscaler: p.Workloads.Addons.ClusterAutoscaler, AdminCIDRs: cfg.AdminCIDRs,
+		Karpenter: karpenter, Zones: p.Network.WithDefaults().ZoneNames(cfg.Region), Discovery: discovery, Windows: prescale},
 		&cluster.Args{VpcID: net.VpcID, PrivateSubnetIDs: net.PrivateSubnetIDs, Kubeconfig: kubeconfig(cfg)}, opts...)
 	if err != nil {
 		return nil, err
@@ -105,7 +128,6 @@ func deploy(ctx *pulumi.Context, cfg config.Config, withSignals bool) (*Platform
 	if cfg.Cloud == spec.Local {
 		dataOpts = append(slices.Clip(opts), pulumi.Providers(cl.Provider))
 	}
-	monitoring := p.Workloads.Addons.Monitoring
 	db, err := database.New(ctx, base+"-db", database.Spec{Placement: place, Database: p.Database, Maintenance: p.Cluster.Maintenance, Monitored: monitoring},
 		&database.Args{VpcID: net.VpcID, ClusterID: cl.ClusterID, PrivateSubnetIDs: net.PrivateSubnetIDs, NodeSecurityGroupID: cl.NodeSecurityGroupID}, dataOpts...)
 	if err != nil {
@@ -125,21 +147,11 @@ func deploy(ctx *pulumi.Context, cfg config.Config, withSignals bool) (*Platform
 		return nil, err
 	}
 	var addons []pulumi.Resource
+	if plat.VPA != nil {
+		addons = append(addons, plat.VPA)
+	}
 	if plat.KEDA != nil {
 		addons = append(addons, plat.KEDA)
-	}
-	// The plan of the rest, for what is made from it: the launch windows' minimums, the signals.
-	var inner plan.Plan
-	if withSignals && (len(cfg.Launch) > 0 || monitoring || cfg.Cloud != spec.Local) {
-		if inner, err = innerPlan(ctx.Project(), ctx.Stack(), cfg); err != nil {
-			return nil, err
-		}
-	}
-	var prescale []spec.Prescale
-	if withSignals && len(cfg.Launch) > 0 {
-		if prescale, err = prescaleOf(inner, cfg); err != nil {
-			return nil, err
-		}
 	}
 	app, err := workloads.New(ctx, base+"-app", workloads.Spec{
 		Placement: place, Tier: cfg.Tier, Workloads: p.Workloads, App: cfg.App,

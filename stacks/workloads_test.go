@@ -201,12 +201,12 @@ func TestAddonSwitches(t *testing.T) {
 		return out
 	}
 	const ingress = types.K8sIngress
-	on := planFor(t, spec.AWS, "100k")
+	on := planFor(t, spec.AWS, "10k")
 	assert.Contains(t, charts(on), "cluster-autoscaler")
 	assert.Contains(t, charts(on), "ingress-nginx")
 	assert.Len(t, on.OfType(ingress), 1)
 
-	off := planFor(t, spec.AWS, "100k", "scalestack:overrides", `{"workloads":{"addons":{"ingress":false,"clusterAutoscaler":false}}}`)
+	off := planFor(t, spec.AWS, "10k", "scalestack:overrides", `{"workloads":{"addons":{"ingress":false,"clusterAutoscaler":false}}}`)
 	assert.NotContains(t, charts(off), "cluster-autoscaler")
 	assert.NotContains(t, charts(off), "ingress-nginx")
 	assert.Empty(t, off.OfType(ingress))

@@ -124,6 +124,8 @@ type Diff struct {
 	// Head is the plan after the change as the engine would apply it (ignoreChanges kept):
 	// what the cost and capacity of the change are computed from.
 	Head plan.Plan `json:"-"`
+	// Before is the plan before the change: what a removed resource was.
+	Before plan.Plan `json:"-"`
 }
 
 // RefusedExit is scalestack upgrade's exit code for a refused change.
@@ -149,7 +151,7 @@ var workloadTypes = []string{types.K8sDeployment, types.K8sStatefulSet, types.K8
 // Compare diffs two plans of one stack.
 func Compare(before, after plan.Plan, o Options) (Diff, error) {
 	head, kept := plan.Keep(before, after)
-	d := Diff{Changes: []Change{}, Rolls: []Roll{}, Drops: []Drop{}, Kept: []Kept{}, Refusals: []string{}, Warnings: []string{}, Head: head}
+	d := Diff{Changes: []Change{}, Rolls: []Roll{}, Drops: []Drop{}, Kept: []Kept{}, Refusals: []string{}, Warnings: []string{}, Head: head, Before: before}
 	for _, k := range kept {
 		d.Kept = append(d.Kept, Kept{Type: k.Type, Name: k.Name, Path: k.Path, Stack: leafText(k.Stack), Program: leafText(k.Program), Note: keptNote(k)})
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/scalestack/scalestack/capacity"
 	"github.com/scalestack/scalestack/cost"
+	"github.com/scalestack/scalestack/plan"
 	"github.com/scalestack/scalestack/plan/types"
 	"github.com/scalestack/scalestack/stacks/tiers"
 )
@@ -97,7 +98,7 @@ func SideOf(tier string, r capacity.Report) Side {
 // change first, so that pods have somewhere to go; going down, last.
 var capacityTypes = []string{
 	types.DOKubernetesCluster, types.DOKubernetesNodePool, types.DODatabaseCluster, types.DODatabaseReplica,
-	types.DODatabaseConnectionPool, types.AWSEKSNodeGroup, types.AWSRDSInstance, types.AWSCacheReplicationGroup,
+	types.DODatabaseConnectionPool, types.AWSEKSNodeGroup, types.KarpenterNodePool, types.AWSRDSInstance, types.AWSCacheReplicationGroup,
 	// The local cloud's database and cache.
 	types.K8sStatefulSet,
 }
@@ -161,6 +162,10 @@ func Build(in Input) Runbook {
 			Disrupts: disruptsOf(in.Diff, targets, nil)})
 		applied = targets
 	}
+	if steps, done := nodeAutoscalerSwitch(in.Diff, stack, applied); len(steps) > 0 {
+		rb.Steps = append(rb.Steps, steps...)
+		applied = append(applied, done...)
+	}
 	rest := Step{Title: "Apply the rest of the switch", Commands: []string{"pulumi up" + stack + " --yes"}}
 	switch rb.Direction {
 	case Up:
@@ -179,6 +184,115 @@ func Build(in Input) Runbook {
 			"scalestack capacity " + checkFlags,
 		}, Disrupts: []string{}})
 	return rb
+}
+
+// nodeAutoscalerSwitch are the steps of a switch between Cluster Autoscaler and Karpenter on
+// EKS, so that the two never scale the same cluster at once and every pod has a node to go to:
+// to Karpenter, its NodePools (and what they need) come up, Cluster Autoscaler stops, and then
+// the managed app node groups drain into Karpenter's nodes one group at a time, the spot
+// groups (workers, which retry) first; back, the managed groups and Cluster Autoscaler come up
+// first, and the NodePools go with the rest (Karpenter drains their nodes before its own
+// release goes, since the NodePools depend on it). applied are the changes an earlier step
+// made; done the ones these steps make.
+func nodeAutoscalerSwitch(d Diff, stack string, applied []Change) (steps []Step, done []Change) {
+	was := func(c Change) bool {
+		return slices.ContainsFunc(applied, func(a Change) bool { return a.URN == c.URN })
+	}
+	var pools, groups, oldPools, newGroups []Change
+	var autoscaler, karpenter *Change
+	for i, c := range d.Changes {
+		removed, created := c.How == Removed || c.How == RemovedAfter, c.How == Created || c.How == CreatedBeside
+		switch {
+		case c.Type == types.KarpenterNodePool && created:
+			pools = append(pools, c)
+		case c.Type == types.KarpenterNodePool && removed:
+			oldPools = append(oldPools, c)
+		case c.Type == types.AWSEKSNodeGroup && removed:
+			groups = append(groups, c)
+		case c.Type == types.AWSEKSNodeGroup && created:
+			newGroups = append(newGroups, c)
+		case c.Type == types.HelmRelease && removed && helmChart(d.Before, c) == "cluster-autoscaler":
+			autoscaler = &d.Changes[i]
+		case c.Type == types.HelmRelease && created && helmChart(d.Head, c) == "cluster-autoscaler":
+			karpenter = &d.Changes[i] // Cluster Autoscaler coming back
+		}
+	}
+	switch {
+	case len(pools) > 0 && len(groups) > 0:
+		var up []Change
+		for _, c := range targetsOf(d, []string{types.KarpenterNodePool}, false) {
+			if !was(c) {
+				up = append(up, c)
+			}
+		}
+		// The EC2NodeClasses find the private subnets by their discovery tag, which the
+		// subnets take in place.
+		for _, c := range d.Changes {
+			if c.Type == types.AWSSubnet && c.How == InPlace && !was(c) {
+				up = append(up, c)
+			}
+		}
+		if len(up) > 0 {
+			steps = append(steps, Step{Title: "Ready Karpenter before it takes over",
+				Why: "its roles, interruption queue, controller and a NodePool per app pool, and the discovery tag on the private subnets its nodes launch in: " +
+					"Karpenter can launch nodes before any pod needs one, while Cluster Autoscaler still runs the managed node groups, which Karpenter does not touch",
+				Commands: []string{"pulumi up" + stack + " --yes " + targetFlags(up)}, Disrupts: []string{}})
+			done = append(done, up...)
+		}
+		if autoscaler != nil {
+			steps = append(steps, Step{Title: "Stop Cluster Autoscaler",
+				Why:      "from here only Karpenter adds nodes: the managed node groups stay at their size until they drain",
+				Commands: []string{"pulumi up" + stack + " --yes " + targetFlags([]Change{*autoscaler})},
+				Disrupts: []string{autoscaler.Name + ": removed; pending pods wait for Karpenter's nodes (about a minute) rather than for a node group"}})
+			done = append(done, *autoscaler)
+		}
+		slices.SortStableFunc(groups, func(a, b Change) int { return spotFirst(d.Before, a) - spotFirst(d.Before, b) })
+		drain := Step{Title: "Drain the managed app node groups into Karpenter, one group at a time",
+			Why: "EKS cordons a deleted group's nodes and evicts their pods within their PodDisruptionBudgets; Karpenter launches nodes for them. " +
+				"The spot groups go first (their workers retry), the on-demand ones (the API and WebSocket pods) after; run each command once the one before has finished",
+			Disrupts: []string{}}
+		for _, g := range groups {
+			drain.Commands = append(drain.Commands, "pulumi up"+stack+" --yes "+targetFlags([]Change{g}))
+			drain.Disrupts = append(drain.Disrupts, g.Name+": its nodes drain, a pod down at a time per PodDisruptionBudget, and the group is deleted; its pods come up on Karpenter's nodes")
+		}
+		steps = append(steps, drain)
+		done = append(done, groups...)
+	case len(oldPools) > 0 && len(newGroups) > 0:
+		up := append([]Change{}, newGroups...)
+		if karpenter != nil {
+			up = append(up, *karpenter)
+		}
+		var todo []Change
+		for _, c := range up {
+			if !was(c) {
+				todo = append(todo, c)
+			}
+		}
+		if len(todo) > 0 {
+			steps = append(steps, Step{Title: "Bring up the managed node groups and Cluster Autoscaler before Karpenter's NodePools go",
+				Why: "the pods have nodes to move to: the rest of the switch deletes the NodePools, whose nodes Karpenter drains within their PodDisruptionBudgets, " +
+					"and then Karpenter itself",
+				Commands: []string{"pulumi up" + stack + " --yes " + targetFlags(todo)}, Disrupts: []string{}})
+			done = append(done, todo...)
+		}
+	}
+	return steps, done
+}
+
+// helmChart is the chart of a release change, from the side of the plan that has it.
+func helmChart(p plan.Plan, c Change) string {
+	if r, ok := p.Find(c.Type, c.Name); ok {
+		return r.StringAt("chart")
+	}
+	return ""
+}
+
+// spotFirst orders node groups: spot capacity (0) before on-demand (1).
+func spotFirst(p plan.Plan, c Change) int {
+	if r, ok := p.Find(c.Type, c.Name); ok && r.StringAt("capacityType") == "SPOT" {
+		return 0
+	}
+	return 1
 }
 
 func direction(from, to string) string {

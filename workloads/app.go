@@ -194,6 +194,15 @@ func (b *builder) opts(more ...pulumi.ResourceOption) []pulumi.ResourceOption {
 	return append(out, more...)
 }
 
+// vpa is a Deployment's VerticalPodAutoscaler in recommendation mode, where the vpa add-on is
+// on: after the add-ons (its CRD comes with the VPA release).
+func (b *builder) vpa(resource, deployment string) error {
+	if !b.s.Workloads.Addons.VPA {
+		return nil
+	}
+	return kube.VPA(b.ctx, resource, Namespace, "Deployment", deployment, b.opts(pulumi.DependsOn(b.args.DependsOn))...)
+}
+
 func labels(process string) pulumi.StringMap {
 	return pulumi.StringMap{appLabel: pulumi.String("scalestack-" + process), processLabel: pulumi.String(process), partOfLabel: pulumi.String("scalestack")}
 }
@@ -526,6 +535,9 @@ func (b *builder) process(p proc) error {
 		pulumi.IgnoreChanges([]string{"spec.replicas"}),
 	)...)
 	if err != nil {
+		return err
+	}
+	if err := b.vpa(b.name+"-"+process, process); err != nil {
 		return err
 	}
 	if _, err := policyv1.NewPodDisruptionBudget(b.ctx, b.name+"-"+process, &policyv1.PodDisruptionBudgetArgs{

@@ -3,7 +3,6 @@ package workloads
 import (
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
 	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
@@ -113,16 +112,10 @@ func (b *builder) cronTriggers(process string) []any {
 			continue
 		}
 		out = append(out, map[string]any{"type": "cron", "metadata": map[string]any{
-			"timezone": "Etc/UTC", "start": cronAt(w.Begin), "end": cronAt(w.End), "desiredReplicas": fmt.Sprint(n),
+			"timezone": "Etc/UTC", "start": spec.CronAt(w.Begin), "end": spec.CronAt(w.End), "desiredReplicas": fmt.Sprint(n),
 		}})
 	}
 	return out
-}
-
-// cronAt is a cron schedule that fires at a moment's minute of its day and month (UTC).
-func cronAt(t time.Time) string {
-	t = t.UTC()
-	return fmt.Sprintf("%d %d %d %d *", t.Minute(), t.Hour(), t.Day(), int(t.Month()))
 }
 
 // newScaledObject is a process's KEDA ScaledObject: its bounds from the preset, KEDA's polling

@@ -236,6 +236,9 @@ func (b *builder) fixedDeployment(resource, name string, ls pulumi.StringMap, re
 	}, b.opts()...); err != nil {
 		return err
 	}
+	if err := b.vpa(b.name+"-"+resource, name); err != nil {
+		return err
+	}
 	_, err := policyv1.NewPodDisruptionBudget(b.ctx, b.name+"-"+resource, &policyv1.PodDisruptionBudgetArgs{
 		Metadata: meta(name, ls),
 		Spec:     &policyv1.PodDisruptionBudgetSpecArgs{MaxUnavailable: pulumi.Int(1), Selector: &metav1.LabelSelectorArgs{MatchLabels: ls}},

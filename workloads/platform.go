@@ -9,6 +9,7 @@ import (
 	helm "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/helm/v3"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/scalestack/scalestack/components/kube"
 	"github.com/scalestack/scalestack/components/spec"
 )
 
@@ -18,17 +19,32 @@ const PlatformType = types.WorkloadPlatform
 // IngressNamespace is where ingress-nginx runs; the API admits traffic from it.
 const IngressNamespace = "ingress-nginx"
 
-// chart is a pinned Helm chart.
+// chart is a pinned Helm chart, and the Deployments and StatefulSets its release makes (by the
+// names the chart gives them under the release name below), which the vpa add-on recommends
+// requests for.
 type chart struct {
 	name, repo, version, namespace string
+	workloads                      []workload
 }
+
+type workload struct{ kind, name string }
 
 // The add-ons' charts, pinned. A chart upgrade is a reviewed change of one of these lines.
 var (
-	ingressChart    = chart{"ingress-nginx", "https://kubernetes.github.io/ingress-nginx", "4.13.0", IngressNamespace}
-	metricsChart    = chart{"metrics-server", "https://kubernetes-sigs.github.io/metrics-server/", "3.12.2", "kube-system"}
-	kedaChart       = chart{"keda", "https://kedacore.github.io/charts", "2.17.0", "keda"}
-	monitoringChart = chart{"kube-prometheus-stack", "https://prometheus-community.github.io/helm-charts", "70.4.2", "monitoring"}
+	ingressChart = chart{"ingress-nginx", "https://kubernetes.github.io/ingress-nginx", "4.13.0", IngressNamespace,
+		[]workload{{"Deployment", "ingress-nginx-controller"}}}
+	metricsChart = chart{"metrics-server", "https://kubernetes-sigs.github.io/metrics-server/", "3.12.2", "kube-system",
+		[]workload{{"Deployment", "metrics-server"}}}
+	kedaChart = chart{"keda", "https://kedacore.github.io/charts", "2.17.0", "keda",
+		[]workload{{"Deployment", "keda-operator"}, {"Deployment", "keda-operator-metrics-apiserver"}, {"Deployment", "keda-admission-webhooks"}}}
+	monitoringChart = chart{"kube-prometheus-stack", "https://prometheus-community.github.io/helm-charts", "70.4.2", "monitoring",
+		[]workload{{"Deployment", "kube-prometheus-stack-operator"}, {"Deployment", "kube-prometheus-stack-grafana"},
+			{"Deployment", "kube-prometheus-stack-kube-state-metrics"},
+			{"StatefulSet", "prometheus-kube-prometheus-stack-prometheus"}, {"StatefulSet", "alertmanager-kube-prometheus-stack-alertmanager"}}}
+	// The Vertical Pod Autoscaler's own chart (SIG Autoscaling's; VPA 1.6.0), the recommender
+	// alone: in updateMode Off nothing needs the updater or the admission controller's webhook,
+	// which the chart's notes call not yet ready for production.
+	vpaChart = chart{"vertical-pod-autoscaler", "https://kubernetes.github.io/autoscaler", "0.8.0", "kube-system", nil}
 )
 
 // PlatformSpec is which add-ons a stack runs and where.
@@ -70,6 +86,9 @@ type Platform struct {
 	// Ingress is ingress-nginx's release when it is on; it creates IngressNamespace. Nil
 	// when it is off.
 	Ingress pulumi.Resource
+	// VPA is the Vertical Pod Autoscaler's release when it is on: its CRD must exist before a
+	// VerticalPodAutoscaler. Nil when it is off or the cluster runs it already.
+	VPA pulumi.Resource
 	// IngressHost is the ingress load balancer's address once the cloud assigns it; empty
 	// without the ingress add-on.
 	IngressHost pulumi.StringOutput `pulumi:"ingressHost"`
@@ -101,8 +120,39 @@ func NewPlatform(ctx *pulumi.Context, name string, s PlatformSpec, provider pulu
 			Values:          values,
 		}, pulumi.Parent(p), pulumi.DependsOn(after))
 	}
+	if s.Addons.Release(spec.AddonVPA) {
+		vpa, err := release(vpaChart, pulumi.Map{
+			"recommender":         pulumi.Map{"enabled": pulumi.Bool(true), "nodeSelector": onSystem},
+			"updater":             pulumi.Map{"enabled": pulumi.Bool(false)},
+			"admissionController": pulumi.Map{"enabled": pulumi.Bool(false)},
+		})
+		if err != nil {
+			return nil, err
+		}
+		p.VPA = vpa
+	}
+	// recommend gives a release's Deployments and StatefulSets their VerticalPodAutoscalers.
+	recommend := func(c chart, rel pulumi.Resource) error {
+		if !s.Addons.VPA {
+			return nil
+		}
+		after := []pulumi.Resource{rel}
+		if p.VPA != nil {
+			after = append(after, p.VPA)
+		}
+		for _, w := range c.workloads {
+			if err := kube.VPA(ctx, name+"-"+w.name, c.namespace, w.kind, w.name, pulumi.Parent(p), pulumi.DependsOn(after)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	if s.Addons.Release(spec.AddonMetricsServer) {
-		if _, err := release(metricsChart, pulumi.Map{"nodeSelector": onSystem, "replicas": pulumi.Int(2)}); err != nil {
+		rel, err := release(metricsChart, pulumi.Map{"nodeSelector": onSystem, "replicas": pulumi.Int(2)})
+		if err != nil {
+			return nil, err
+		}
+		if err := recommend(metricsChart, rel); err != nil {
 			return nil, err
 		}
 	}
@@ -140,6 +190,9 @@ func NewPlatform(ctx *pulumi.Context, name string, s PlatformSpec, provider pulu
 			return nil, err
 		}
 		p.Monitoring = mon
+		if err := recommend(monitoringChart, mon); err != nil {
+			return nil, err
+		}
 	}
 	p.IngressHost = pulumi.String("").ToStringOutput()
 	if s.Addons.Release(spec.AddonIngress) {
@@ -218,6 +271,9 @@ func NewPlatform(ctx *pulumi.Context, name string, s PlatformSpec, provider pulu
 		}
 		p.IngressHost = svc.Host
 		p.Ingress = rel
+		if err := recommend(ingressChart, rel); err != nil {
+			return nil, err
+		}
 	}
 	if s.Addons.Release(spec.AddonKEDA) {
 		keda, err := release(kedaChart, pulumi.Map{"nodeSelector": onSystem})
@@ -225,6 +281,9 @@ func NewPlatform(ctx *pulumi.Context, name string, s PlatformSpec, provider pulu
 			return nil, err
 		}
 		p.KEDA = keda
+		if err := recommend(kedaChart, keda); err != nil {
+			return nil, err
+		}
 	}
 	return p, ctx.RegisterResourceOutputs(p, pulumi.Map{"ingressHost": p.IngressHost})
 }

@@ -65,7 +65,8 @@ var addons = []addonSpec{
 
 // aws builds EKS: an API-authenticated cluster with an OIDC provider, managed node groups (a
 // fixed system group and one autoscaling group per app pool, named by instance type so that a
-// new type comes up before the old group is drained), the core add-ons and Cluster Autoscaler.
+// new type comes up before the old group is drained), the core add-ons and Cluster Autoscaler;
+// or, with Karpenter, the system group alone and a Karpenter NodePool per app pool.
 func (c *Cluster) aws(ctx *pulumi.Context, name string, s Spec, args *Args) error {
 	e := &eksBuild{ctx: ctx, name: name, s: s, args: args, parent: pulumi.Parent(c), clusterName: names.DNS(name, 100)}
 	for _, step := range []func() error{e.roles, e.controlPlane, e.accessEntries, e.earlyAddons, e.nodeGroups, e.lateAddons} {
@@ -88,6 +89,9 @@ func (c *Cluster) aws(ctx *pulumi.Context, name string, s Spec, args *Args) erro
 		return err
 	}
 	c.Provider = k8s
+	if s.Karpenter {
+		return c.karpenter(e)
+	}
 	if !s.Autoscaler {
 		// Switched off: the groups stay at their desired size until something else resizes them.
 		return nil
@@ -344,6 +348,9 @@ func (e *eksBuild) nodeGroups() error {
 	nodes := []pulumi.Resource{system}
 	maxNodes := s.SystemPool.MaxNodes
 	for _, pool := range s.AppPools {
+		if s.Karpenter {
+			break // Karpenter's NodePools are the app pools
+		}
 		g, err := group(pool, false)
 		if err != nil {
 			return err

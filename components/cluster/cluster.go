@@ -32,6 +32,17 @@ type Spec struct {
 	spec.Cluster
 	// Autoscaler installs Cluster Autoscaler where the cloud needs it (EKS).
 	Autoscaler bool
+	// Karpenter is EKS's node autoscaler in Cluster Autoscaler's place: the app pools are
+	// Karpenter NodePools rather than managed node groups. Ignored elsewhere, as Autoscaler is.
+	Karpenter bool
+	// Zones are the stack's zones, where the NodePools launch nodes; Discovery the value of the
+	// karpenter.sh/discovery tag on the private subnets (the network's) and on the cluster's
+	// security group, by which the EC2NodeClasses find them.
+	Zones     []string
+	Discovery string
+	// Windows are the launch windows' holds (scalestack:launch): Karpenter removes no node of
+	// a NodePool from a window's begin to its end.
+	Windows []spec.Prescale
 	// AdminCIDRs restrict who reaches the Kubernetes API (scalestack:adminCidrs): EKS's public
 	// endpoint allow-list, DOKS's control-plane firewall. Empty leaves the API open to every
 	// address, as it was before. Either way a change updates the cluster in place.
@@ -50,7 +61,16 @@ func (s Spec) Validate() error {
 	if s.Cloud == spec.Local && len(s.AdminCIDRs) > 0 {
 		local = errors.New("adminCidrs: the local cloud's cluster is not scalestack's to restrict (want none)")
 	}
-	return errors.Join(s.Placement.Validate(), s.Cluster.Validate("cluster.", s.Cloud), s.AdminCIDRs.Validate("adminCidrs."), local)
+	var karpenter error
+	if s.Cloud == spec.AWS && s.Karpenter {
+		switch {
+		case s.Autoscaler:
+			karpenter = errors.New("karpenter: on beside Cluster Autoscaler: both would resize the same nodes (want one of them)")
+		case s.Discovery == "":
+			karpenter = errors.New("karpenter: no discovery tag value for the subnets and security group (want Spec.Discovery)")
+		}
+	}
+	return errors.Join(s.Placement.Validate(), s.Cluster.Validate("cluster.", s.Cloud), s.AdminCIDRs.Validate("adminCidrs."), local, karpenter)
 }
 
 // Args connects the cluster to the network.

@@ -7,6 +7,8 @@ import (
 	"encoding/base64"
 	"fmt"
 
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes"
+	"github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/apiextensions"
 	corev1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/core/v1"
 	metav1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/meta/v1"
 	networkingv1 "github.com/pulumi/pulumi-kubernetes/sdk/v4/go/kubernetes/networking/v1"
@@ -144,4 +146,21 @@ func EmptyDirs(paths map[string]string) (corev1.VolumeArray, corev1.VolumeMountA
 		mounts = append(mounts, &corev1.VolumeMountArgs{Name: pulumi.String(name), MountPath: pulumi.String(path)})
 	}
 	return vols, mounts
+}
+
+// VPA is a VerticalPodAutoscaler for one Deployment or StatefulSet in recommendation mode
+// (updateMode Off): the recommender writes what the pods use into its status, and nothing evicts
+// or resizes a pod. scalestack rightsize reads the recommendations against the preset's
+// requests. Its name is the workload's.
+func VPA(ctx *pulumi.Context, name, namespace, kind, workload string, opts ...pulumi.ResourceOption) error {
+	_, err := apiextensions.NewCustomResource(ctx, name+"-vpa", &apiextensions.CustomResourceArgs{
+		ApiVersion: pulumi.String("autoscaling.k8s.io/v1"),
+		Kind:       pulumi.String("VerticalPodAutoscaler"),
+		Metadata:   &metav1.ObjectMetaArgs{Name: pulumi.String(workload), Namespace: pulumi.String(namespace)},
+		OtherFields: kubernetes.UntypedArgs{"spec": pulumi.Map{
+			"targetRef":    pulumi.Map{"apiVersion": pulumi.String("apps/v1"), "kind": pulumi.String(kind), "name": pulumi.String(workload)},
+			"updatePolicy": pulumi.Map{"updateMode": pulumi.String("Off")},
+		}},
+	}, opts...)
+	return err
 }

@@ -74,12 +74,16 @@ func (n *Network) aws(ctx *pulumi.Context, name string, s Spec) error {
 		}, parent); err != nil {
 			return err
 		}
+		privateTags := pulumi.StringMap{"Name": pulumi.String(name + "-private-" + zone), internalELBRoleTag: pulumi.String("1")}
+		if s.Discovery != "" {
+			privateTags[spec.KarpenterDiscoveryTag] = pulumi.String(s.Discovery)
+		}
 		priv, err := ec2.NewSubnet(ctx, name+"-private-"+zone, &ec2.SubnetArgs{
 			VpcId:               vpc.ID(),
 			CidrBlock:           pulumi.String(privateCIDR),
 			AvailabilityZone:    pulumi.String(zone),
 			MapPublicIpOnLaunch: pulumi.Bool(false),
-			Tags:                pulumi.StringMap{"Name": pulumi.String(name + "-private-" + zone), internalELBRoleTag: pulumi.String("1")},
+			Tags:                privateTags,
 		}, parent)
 		if err != nil {
 			return err

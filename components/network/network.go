@@ -22,6 +22,9 @@ const Type = types.ComponentNetwork
 type Spec struct {
 	spec.Placement
 	spec.Network
+	// Discovery, where set, tags the private subnets karpenter.sh/discovery with it (AWS): the
+	// subnets Karpenter's EC2NodeClasses launch nodes in. Adding it updates them in place.
+	Discovery string
 }
 
 // WithDefaults fills the documented defaults.

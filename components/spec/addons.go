@@ -17,6 +17,17 @@ type Addons struct {
 	// within their bounds; DOKS autoscales its pools itself, and the local cloud's cluster is
 	// not ours to resize.
 	ClusterAutoscaler bool `yaml:"clusterAutoscaler"`
+	// Karpenter is the node autoscaler on EKS in Cluster Autoscaler's place: one NodePool and
+	// EC2NodeClass per app pool, launching instances of the pool's size as pods need them and
+	// consolidating them after, with the controller on the system node group, which stays a
+	// managed node group. Like clusterAutoscaler it is EKS's alone (DOKS autoscales its pools
+	// itself), and the two are never on together: they would resize the same nodes.
+	Karpenter bool `yaml:"karpenter"`
+	// VPA is the Vertical Pod Autoscaler in recommendation mode (updateMode Off): a
+	// VerticalPodAutoscaler for every Deployment and StatefulSet scalestack makes, which
+	// changes no pod; scalestack rightsize reads its recommendations against the preset's
+	// requests. Its recommender reads pods' use from metrics-server.
+	VPA bool `yaml:"vpa"`
 	// Installed are the add-ons, among those switched on, that the cluster runs already (an
 	// existing cluster's, or a managed cluster's own install), by their keys above: metricsServer,
 	// keda, monitoring. scalestack makes what depends on them (KEDA's ScaledObjects and
@@ -48,6 +59,8 @@ const (
 	AddonKEDA              = "keda"
 	AddonMonitoring        = "monitoring"
 	AddonClusterAutoscaler = "clusterAutoscaler"
+	AddonKarpenter         = "karpenter"
+	AddonVPA               = "vpa"
 )
 
 // addon is one add-on's switch; notInstallable says why the cluster's own install cannot stand
@@ -71,6 +84,10 @@ func (a Addons) table() []addon {
 		{AddonKEDA, a.KEDA, "", ""},
 		{AddonMonitoring, a.Monitoring, "", ""},
 		{AddonClusterAutoscaler, a.ClusterAutoscaler, "scalestack makes nothing that depends on it", "clusterAutoscaler: false to leave the nodes to the cluster's own"},
+		// The NodePools and EC2NodeClasses name the controller's IAM, node role and
+		// interruption queue, which come with scalestack's own release.
+		{AddonKarpenter, a.Karpenter, "scalestack's NodePools, node role and interruption queue come with its own release", "karpenter: false to leave the nodes to the cluster's own"},
+		{AddonVPA, a.VPA, "", ""},
 	}
 }
 
@@ -103,7 +120,8 @@ func (a Addons) IsInstalled(key string) bool { return slices.Contains(a.Installe
 // cluster does not run it already.
 func (a Addons) Release(key string) bool { return a.On(key) && !a.IsInstalled(key) }
 
-// Validate checks Installed: each entry an add-on the cluster may run, listed once, and on.
+// Validate checks Installed (each entry an add-on the cluster may run, listed once, and on)
+// and the switches that exclude or need each other.
 func (a Addons) Validate(prefix string) error {
 	p := problems{prefix: prefix}
 	allowed := oneOf(InstallableAddons()...)
@@ -121,6 +139,12 @@ func (a Addons) Validate(prefix string) error {
 		case !table[j].on:
 			p.addf(field, "%q is installed but %s%s is false (want %s: true, or %q left out of installed)", key, prefix, key, key, key)
 		}
+	}
+	if a.Karpenter && a.ClusterAutoscaler {
+		p.addf(AddonKarpenter, "true with clusterAutoscaler: true: both would resize the same nodes (want one of them false)")
+	}
+	if a.VPA && !a.MetricsServer {
+		p.addf(AddonVPA, "true with metricsServer: false: the recommender reads pods' use from metrics-server (want metricsServer: true, or vpa: false)")
 	}
 	return errors.Join(p.errs...)
 }

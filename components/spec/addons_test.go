@@ -12,7 +12,7 @@ import (
 // leave to the cluster, once, and switched on; every problem is reported, naming its entry.
 func TestAddonsInstalledValidation(t *testing.T) {
 	t.Parallel()
-	on := Addons{Ingress: true, MetricsServer: true, KEDA: true, Monitoring: true, ClusterAutoscaler: true}
+	on := Addons{Ingress: true, MetricsServer: true, KEDA: true, Monitoring: true, ClusterAutoscaler: true, VPA: true}
 	tests := []struct {
 		name      string
 		installed []string
@@ -20,16 +20,25 @@ func TestAddonsInstalledValidation(t *testing.T) {
 		want      []string
 	}{
 		{"unknown key", []string{"prometheus"}, nil, []string{
-			`workloads.addons.installed.0: "prometheus" is not an add-on (want one of metricsServer, keda, monitoring)`,
+			`workloads.addons.installed.0: "prometheus" is not an add-on (want one of metricsServer, keda, monitoring, vpa)`,
 		}},
 		{"a switch's name in another case", []string{"KEDA"}, nil, []string{
-			`workloads.addons.installed.0: "KEDA" is not an add-on (want one of metricsServer, keda, monitoring)`,
+			`workloads.addons.installed.0: "KEDA" is not an add-on (want one of metricsServer, keda, monitoring, vpa)`,
 		}},
 		{"ingress", []string{"ingress"}, nil, []string{
-			`workloads.addons.installed.0: "ingress" cannot be left to the cluster: scalestack's ingress load balancer and edge settings come with its own release (want one of metricsServer, keda, monitoring; or ingress: false to route with a controller of your own)`,
+			`workloads.addons.installed.0: "ingress" cannot be left to the cluster: scalestack's ingress load balancer and edge settings come with its own release (want one of metricsServer, keda, monitoring, vpa; or ingress: false to route with a controller of your own)`,
 		}},
 		{"cluster autoscaler", []string{"clusterAutoscaler"}, nil, []string{
-			`workloads.addons.installed.0: "clusterAutoscaler" cannot be left to the cluster: scalestack makes nothing that depends on it (want one of metricsServer, keda, monitoring; or clusterAutoscaler: false to leave the nodes to the cluster's own)`,
+			`workloads.addons.installed.0: "clusterAutoscaler" cannot be left to the cluster: scalestack makes nothing that depends on it (want one of metricsServer, keda, monitoring, vpa; or clusterAutoscaler: false to leave the nodes to the cluster's own)`,
+		}},
+		{"karpenter", []string{"karpenter"}, func(a *Addons) { a.ClusterAutoscaler, a.Karpenter = false, true }, []string{
+			`workloads.addons.installed.0: "karpenter" cannot be left to the cluster: scalestack's NodePools, node role and interruption queue come with its own release (want one of metricsServer, keda, monitoring, vpa; or karpenter: false to leave the nodes to the cluster's own)`,
+		}},
+		{"karpenter beside cluster autoscaler", nil, func(a *Addons) { a.Karpenter = true }, []string{
+			`workloads.addons.karpenter: true with clusterAutoscaler: true: both would resize the same nodes (want one of them false)`,
+		}},
+		{"vpa without metrics-server", nil, func(a *Addons) { a.VPA, a.MetricsServer = true, false }, []string{
+			`workloads.addons.vpa: true with metricsServer: false: the recommender reads pods' use from metrics-server (want metricsServer: true, or vpa: false)`,
 		}},
 		{"repeat", []string{"keda", "monitoring", "keda"}, nil, []string{
 			`workloads.addons.installed.2: "keda" is already entry 0 (want each add-on once)`,
@@ -62,7 +71,7 @@ func TestAddonsInstalledValidation(t *testing.T) {
 			}
 		})
 	}
-	for _, ok := range [][]string{nil, {"keda"}, {"monitoring", "keda", "metricsServer"}} {
+	for _, ok := range [][]string{nil, {"keda"}, {"monitoring", "keda", "metricsServer"}, {"vpa"}} {
 		require.NoError(t, workloadsWith(func(w *Workloads) { w.Addons, w.Addons.Installed = on, ok }).Validate("workloads.", "system", []NodePool{{Name: "app"}}), ok)
 	}
 }
@@ -72,10 +81,10 @@ func TestAddonsRelease(t *testing.T) {
 	t.Parallel()
 	a := Addons{Ingress: true, KEDA: true, Monitoring: true, Installed: []string{AddonKEDA, AddonMonitoring}}
 	for key, want := range map[string]bool{
-		AddonIngress: true, AddonMetricsServer: false, AddonKEDA: false, AddonMonitoring: false, AddonClusterAutoscaler: false, "nothing": false,
+		AddonIngress: true, AddonMetricsServer: false, AddonKEDA: false, AddonMonitoring: false, AddonClusterAutoscaler: false, AddonKarpenter: false, AddonVPA: false, "nothing": false,
 	} {
 		assert.Equal(t, want, a.Release(key), key)
 	}
 	assert.True(t, a.On(AddonKEDA), "an installed add-on is still on: its dependents are made")
-	assert.Equal(t, []string{AddonMetricsServer, AddonKEDA, AddonMonitoring}, InstallableAddons())
+	assert.Equal(t, []string{AddonMetricsServer, AddonKEDA, AddonMonitoring, AddonVPA}, InstallableAddons())
 }

@@ -52,6 +52,18 @@ type NodePool struct {
 	Spot bool `yaml:"spot,omitempty"`
 }
 
+// KarpenterDiscoveryTag marks the private subnets and the cluster's security group that
+// Karpenter's EC2NodeClasses select, by the stack's discovery value.
+const KarpenterDiscoveryTag = "karpenter.sh/discovery"
+
+// A Karpenter NodePool's annotations for what Karpenter itself does not hold: the preset's
+// size, which prices the pool and by which the capacity model sizes a node, and the nodes the
+// preset's minimums run on (Karpenter keeps no minimum: the pods' requests decide).
+const (
+	AnnotationNodeSize = "scalestack.io/node-size"
+	AnnotationMinNodes = "scalestack.io/min-nodes"
+)
+
 // Defaults of a Cluster.
 var (
 	// The EKS version is one in standard support at the time of writing: a cluster whose

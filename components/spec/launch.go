@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"time"
 )
 
@@ -26,4 +27,12 @@ const (
 type Prescale struct {
 	Begin, End time.Time
 	Pods       map[string]int
+}
+
+// CronAt is a moment as a cron schedule in UTC of its minute, hour, day and month (any weekday):
+// how KEDA's cron triggers and Karpenter's disruption budgets hold a launch window. It recurs on
+// that date each year.
+func CronAt(t time.Time) string {
+	t = t.UTC()
+	return fmt.Sprintf("%d %d %d %d *", t.Minute(), t.Hour(), t.Day(), int(t.Month()))
 }

@@ -73,6 +73,12 @@ var Stateful = []string{DOKubernetesCluster, DODatabaseCluster, DODatabaseReplic
 const (
 	HelmRelease      = "kubernetes:helm.sh/v3:Release"
 	KEDAScaledObject = "kubernetes:keda.sh/v1alpha1:ScaledObject"
+	// Karpenter's: a NodePool (the nodes' bounds and disruption) and an EC2NodeClass (how an
+	// instance is launched).
+	KarpenterNodePool     = "kubernetes:karpenter.sh/v1:NodePool"
+	KarpenterEC2NodeClass = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+	// VPA is a VerticalPodAutoscaler.
+	VPA = "kubernetes:autoscaling.k8s.io/v1:VerticalPodAutoscaler"
 )
 
 // Cloudflare.

@@ -66,6 +66,12 @@ func Policy(statements ...Statement) pulumi.String {
 	var out []any
 	for _, s := range statements {
 		st := map[string]any{"Effect": "Allow", "Action": s.Actions, "Resource": s.Resources}
+		if s.Sid != "" {
+			st["Sid"] = s.Sid
+		}
+		if len(s.Services) > 0 {
+			st["Principal"] = map[string]any{"Service": s.Services}
+		}
 		if len(s.Condition) > 0 {
 			st["Condition"] = s.Condition
 		}
@@ -74,8 +80,11 @@ func Policy(statements ...Statement) pulumi.String {
 	return pulumi.String(mustJSON(map[string]any{"Version": "2012-10-17", "Statement": out}))
 }
 
-// Statement is one Allow statement of a Policy.
+// Statement is one Allow statement of a Policy. Sid names it; Services are the AWS services it
+// admits, for a resource's own policy (a queue's), empty for an identity's policy.
 type Statement struct {
+	Sid       string
+	Services  []string
 	Actions   []string
 	Resources []string
 	Condition map[string]any

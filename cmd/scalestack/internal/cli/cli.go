@@ -64,7 +64,8 @@ Usage:
   scalestack plan diff --base-config F1 --head-config F2 [--stack NAME] | --preview preview.json
   scalestack upgrade --to T (--config Pulumi.<stack>.yaml | --cloud C --from A) [--preview preview.json] [--format text|json|markdown]
   scalestack upgrade --preview preview.json
-  scalestack simulate --cloud C --tier T (--ramp "FROM->TO in DURATION" | --traffic FILE) [--config F] [--prescale] [--format text|json|svg]
+  scalestack simulate --cloud C --tier T (--ramp "FROM->TO in DURATION" | --traffic FILE) [--config F] [--assumptions F] [--prescale] [--format text|json|svg]
+  scalestack rightsize --kubeconfig F (--cloud C --tier T | --config F) [--format text|json]
 
 Commands:
   plan        run the Pulumi program offline under mocks and print every resource it would create,
@@ -84,6 +85,8 @@ Commands:
               replaces or deletes a database, cache or cluster
   simulate    the stack under a curve of users, second by second, as its autoscalers and node
               autoscaler would scale it: what runs short, when, for how long, and what to hold
+  rightsize   the Vertical Pod Autoscaler's recommendations in a cluster against the requests the
+              stack sets, and the overrides that would follow them (read-only)
 
 Exit codes: 0 ok, 1 failed, 2 bad input, 3 the monthly ceiling is above --budget,
 4 a mandatory policy is broken, 5 a part cannot carry the users (capacity),
@@ -93,7 +96,7 @@ Run 'scalestack <command> --help' for a command's flags.
 `
 
 // commands are the commands Main knows, for "did you mean" in its error.
-var commands = []string{"plan", "cost", "check", "capacity", "signals", "upgrade", "simulate", "help"}
+var commands = []string{"plan", "cost", "check", "capacity", "signals", "upgrade", "simulate", "rightsize", "help"}
 
 // Main runs the command line and returns its exit code.
 func Main(args []string, stdout, stderr io.Writer, deps Deps) int {
@@ -120,8 +123,10 @@ func Main(args []string, stdout, stderr io.Writer, deps Deps) int {
 		err = runUpgrade(args[1:], stdout, stderr, deps)
 	case "simulate":
 		err = runSimulate(args[1:], stdout, stderr, deps)
+	case "rightsize":
+		err = runRightsize(args[1:], stdout, stderr, deps)
 	default:
-		err = usagef("scalestack: %q is not a command (want plan, cost, check, capacity, signals, upgrade or simulate; see scalestack help)%s", args[0], config.DidYouMean(args[0], commands))
+		err = usagef("scalestack: %q is not a command (want plan, cost, check, capacity, signals, upgrade, simulate or rightsize; see scalestack help)%s", args[0], config.DidYouMean(args[0], commands))
 	}
 	switch {
 	case err == nil:

@@ -29,11 +29,15 @@ type componentSummary struct {
 func sizes(cfg config.Config) map[string]string {
 	p, c := cfg.Preset, cfg.Cloud
 	pools := []string{}
-	for _, np := range append([]spec.NodePool{p.Cluster.SystemPool}, p.Cluster.AppPools...) {
+	for i, np := range append([]spec.NodePool{p.Cluster.SystemPool}, p.Cluster.AppPools...) {
 		if c == spec.Local {
 			break
 		}
-		pools = append(pools, fmt.Sprintf("%s %s x %d-%d", np.Name, np.Size.For(c), np.MinNodes, np.MaxNodes))
+		pool := fmt.Sprintf("%s %s x %d-%d", np.Name, np.Size.For(c), np.MinNodes, np.MaxNodes)
+		if i > 0 && c == spec.AWS && p.Workloads.Addons.Karpenter {
+			pool += " (Karpenter)"
+		}
+		pools = append(pools, pool)
 	}
 	cluster := "an existing cluster (scalestack:kubeconfig)"
 	if len(pools) > 0 {
@@ -58,7 +62,9 @@ func sizes(cfg config.Config) map[string]string {
 		on        bool
 	}{{"ingress-nginx", spec.AddonIngress, w.Addons.Ingress}, {"metrics-server", spec.AddonMetricsServer, w.Addons.MetricsServer},
 		{"KEDA", spec.AddonKEDA, w.Addons.KEDA}, {"kube-prometheus-stack", spec.AddonMonitoring, w.Addons.Monitoring},
-		{"Cluster Autoscaler", spec.AddonClusterAutoscaler, w.Addons.ClusterAutoscaler && c == spec.AWS}} {
+		{"Cluster Autoscaler", spec.AddonClusterAutoscaler, w.Addons.ClusterAutoscaler && c == spec.AWS},
+		{"Karpenter (a NodePool per app pool, its IAM and interruption queue)", spec.AddonKarpenter, w.Addons.Karpenter && c == spec.AWS},
+		{"VPA recommender (updateMode Off)", spec.AddonVPA, w.Addons.VPA}} {
 		switch {
 		case a.on && w.Addons.IsInstalled(a.key):
 			addons = append(addons, a.name+" (the cluster's)")
