@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"strconv"
 
 	"github.com/shopspring/decimal"
 
@@ -125,6 +126,10 @@ func (e evaluator) floorGroups(p plan.Plan, baselineUsers, ceilingUsers float64)
 			sizePath, minPath, name = []string{"size"}, []string{"minNodes"}, key(r.MapAt("labels"), poolLabel)
 		case types.AWSEKSNodeGroup:
 			sizePath, minPath, name = []string{"instanceTypes"}, []string{"scalingConfig", "minSize"}, key(r.MapAt("labels"), poolLabel)
+		case types.KarpenterNodePool:
+			// The preset's size and minimum are its annotations; its limits follow the size.
+			sizePath, minPath = []string{"metadata", "annotations", spec.AnnotationNodeSize}, []string{"metadata", "annotations", spec.AnnotationMinNodes}
+			name = key(r.MapAt("spec.template.metadata.labels"), poolLabel)
 		default:
 			continue
 		}
@@ -151,12 +156,23 @@ func (e evaluator) floorGroups(p plan.Plan, baselineUsers, ceilingUsers float64)
 			}
 			nodes := n + 1 // N+1: a node can go and the pods still fit
 			c := clone(r)
-			if r.Type == types.AWSEKSNodeGroup {
+			switch r.Type {
+			case types.AWSEKSNodeGroup:
 				set(c.Inputs, sizePath, []any{size})
-			} else {
+				set(c.Inputs, minPath, float64(nodes))
+			case types.KarpenterNodePool:
 				set(c.Inputs, sizePath, size)
+				set(c.Inputs, minPath, strconv.Itoa(nodes))
+				cpu, memory, err := spec.NodePool{Size: spec.PerCloud{AWS: size}, MaxNodes: max(pl.max, nodes)}.KarpenterLimits()
+				if err != nil {
+					continue
+				}
+				set(c.Inputs, []string{"spec", "limits", "cpu"}, cpu)
+				set(c.Inputs, []string{"spec", "limits", "memory"}, memory)
+			default:
+				set(c.Inputs, sizePath, size)
+				set(c.Inputs, minPath, float64(nodes))
 			}
-			set(c.Inputs, minPath, float64(nodes))
 			g.candidates = append(g.candidates, candidate{label: fmt.Sprintf("%d x %s", nodes, size), resources: []plan.Resource{c}})
 		}
 		out = append(out, g)

@@ -131,7 +131,7 @@ func TestBadInputExitsTwo(t *testing.T) {
 	}{
 		{"no command", nil, "Usage:"},
 		{"alerts in plain text", []string{"plan", "--config", plainAlerts}, `scalestack:alerts: is set in plain text (want it encrypted: pulumi config set --secret scalestack:alerts`},
-		{"unknown command", []string{"deploy"}, `scalestack: "deploy" is not a command (want plan, cost, check, capacity, signals, upgrade or simulate; see scalestack help)`},
+		{"unknown command", []string{"deploy"}, `scalestack: "deploy" is not a command (want plan, cost, check, capacity, signals, upgrade, simulate or rightsize; see scalestack help)`},
 		{"unknown flag", []string{"plan", "--formt", "json"}, "flag provided but not defined: -formt; did you mean --format?"},
 		{"unknown flag, nothing near", []string{"plan", "--zzz", "1k"}, "scalestack plan: flag provided but not defined: -zzz\n"},
 		{"stray argument", []string{"plan", "--tier", "1k", "extra"}, `unexpected argument "extra"`},
@@ -141,7 +141,7 @@ func TestBadInputExitsTwo(t *testing.T) {
 		{"missing config file", []string{"plan", "--config", filepath.Join(dir, "nope.yaml")}, "no such file or directory"},
 		{"broken config file", []string{"plan", "--config", broken}, "not a stack settings file"},
 		{"stack file without the stack in its name", []string{"plan", "--config", unnamed}, `is not named Pulumi.<stack>.yaml (want the stack's name in the file name, for example Pulumi.prod.yaml`},
-		{"near command", []string{"plna"}, `scalestack: "plna" is not a command (want plan, cost, check, capacity, signals, upgrade or simulate; see scalestack help); did you mean "plan"?`},
+		{"near command", []string{"plna"}, `scalestack: "plna" is not a command (want plan, cost, check, capacity, signals, upgrade, simulate or rightsize; see scalestack help); did you mean "plan"?`},
 		{"near flag", []string{"plan", "--teir", "1k"}, "scalestack plan: flag provided but not defined: -teir; did you mean --tier?"},
 		{"near flag with a value", []string{"check", "--regoin=fra1"}, "did you mean --region?"},
 		{"tier in the wrong case", []string{"plan", "--cloud", "digitalocean", "--tier", "100K"}, `"100K" is not a tier (want one of 1k, 10k, 100k, 1m); did you mean "100k"?`},

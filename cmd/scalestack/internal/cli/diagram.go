@@ -98,6 +98,12 @@ func newDiagram(p plan.Plan) *diagram {
 			pool(r.MapAt("labels"), fmt.Sprintf("pool %s: %s x %d-%d", r.StringAt("name"), r.StringAt("size"), num(r, "minNodes"), num(r, "maxNodes")))
 		case types.AWSEKSNodeGroup:
 			pool(r.MapAt("labels"), fmt.Sprintf("node group %s: %s x %d-%d", r.StringAt("nodeGroupName"), r.StringAt("instanceTypes.0"), num(r, "scalingConfig.minSize"), num(r, "scalingConfig.maxSize")))
+		case types.KarpenterNodePool:
+			label := "Karpenter NodePool " + r.StringAt("metadata.name")
+			if kp, err := spec.ReadKarpenterPool(spec.AWS, r.MapAt("metadata.annotations"), r.MapAt("spec.limits"), r.ListAt("spec.template.spec.requirements")); err == nil {
+				label += fmt.Sprintf(": %s x %d-%d", kp.Size, kp.Min, kp.Max)
+			}
+			pool(r.MapAt("spec.template.metadata.labels"), label)
 		}
 	}
 

@@ -42,6 +42,9 @@ func sizes(cfg config.Config) map[string]string {
 	cluster := "an existing cluster (scalestack:kubeconfig)"
 	if len(pools) > 0 {
 		cluster = "nodes " + strings.Join(pools, ", ")
+		if c == spec.AWS && p.Workloads.Addons.Karpenter {
+			cluster += "; Karpenter in Cluster Autoscaler's place: its controller on the system group, its IAM and interruption queue, a NodePool and EC2NodeClass per app pool, limited to the pool's maximum"
+		}
 		if p.Cluster.HA && c == spec.DigitalOcean { // EKS control planes are always highly available
 			cluster += ", HA control plane"
 		}
@@ -63,7 +66,6 @@ func sizes(cfg config.Config) map[string]string {
 	}{{"ingress-nginx", spec.AddonIngress, w.Addons.Ingress}, {"metrics-server", spec.AddonMetricsServer, w.Addons.MetricsServer},
 		{"KEDA", spec.AddonKEDA, w.Addons.KEDA}, {"kube-prometheus-stack", spec.AddonMonitoring, w.Addons.Monitoring},
 		{"Cluster Autoscaler", spec.AddonClusterAutoscaler, w.Addons.ClusterAutoscaler && c == spec.AWS},
-		{"Karpenter (a NodePool per app pool, its IAM and interruption queue)", spec.AddonKarpenter, w.Addons.Karpenter && c == spec.AWS},
 		{"VPA recommender (updateMode Off)", spec.AddonVPA, w.Addons.VPA}} {
 		switch {
 		case a.on && w.Addons.IsInstalled(a.key):

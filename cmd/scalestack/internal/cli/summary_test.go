@@ -18,5 +18,5 @@ func TestSummaryNamesTheClustersAddons(t *testing.T) {
 		"scalestack:overrides": `{"workloads":{"addons":{"ingress":false,"installed":["keda","monitoring"]}}}`,
 	})
 	require.NoError(t, err)
-	assert.Equal(t, "metrics-server, KEDA (the cluster's), kube-prometheus-stack (the cluster's)", sizes(cfg)[types.WorkloadPlatform])
+	assert.Equal(t, "metrics-server, KEDA (the cluster's), kube-prometheus-stack (the cluster's), VPA recommender (updateMode Off)", sizes(cfg)[types.WorkloadPlatform])
 }
