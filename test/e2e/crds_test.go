@@ -26,7 +26,9 @@ import (
 // customGroups are the API groups of the CRD sets build.sh makes and TestMain installs: every
 // object of theirs that a plan holds must exist as a kind the API server serves, and pass its
 // schema.
-var customGroups = []string{"monitoring.coreos.com", "keda.sh"}
+// Karpenter's EC2NodeClass (karpenter.k8s.aws) is not among them: its CRD's module is not
+// served here, and stacks' TestKarpenterOnEKS checks its fields instead.
+var customGroups = []string{"monitoring.coreos.com", "keda.sh", "karpenter.sh", "autoscaling.k8s.io"}
 
 // placeholder stands in for a plan's hidden and computed values (plan.Secret, plan.Unknown) in
 // the dry run: a string that passes a name's pattern.
@@ -34,7 +36,8 @@ const placeholder = "placeholder"
 
 // TestCustomResourcesAgainstRealCRDs sends every custom object of every cloud's and tier's plan
 // to the API server, as a dry run, to be checked against the real CRDs: the Prometheus
-// operator's, generated from its Go types, and KEDA's. The mocked program tests prove the
+// operator's, generated from its Go types, KEDA's, Karpenter's NodePool (v1.6.0's CRD) and the
+// Vertical Pod Autoscaler's (v1.4.0's). The mocked program tests prove the
 // objects' shape as the program means it; this proves the operators would take them.
 func TestCustomResourcesAgainstRealCRDs(t *testing.T) {
 	ctx := context.Background()
@@ -128,6 +131,20 @@ func testSchemaEnforced(t *testing.T, objects []map[string]any) {
 			kind:   "ScaledObject",
 			mutate: func(spec map[string]any) { spec["maxReplicaCount"] = "twelve" },
 			want:   `spec.maxReplicaCount: Invalid value: "string": spec.maxReplicaCount in body must be of type integer: "string"`,
+		},
+		{
+			name: "a NodePool's disruption budget that is not a count or a share of nodes",
+			kind: "NodePool",
+			mutate: func(spec map[string]any) {
+				spec["disruption"].(map[string]any)["budgets"].([]any)[0].(map[string]any)["nodes"] = "ten percent"
+			},
+			want: `spec.disruption.budgets[0].nodes in body should match`,
+		},
+		{
+			name:   "a VerticalPodAutoscaler's update mode that is not one of the VPA's",
+			kind:   "VerticalPodAutoscaler",
+			mutate: func(spec map[string]any) { spec["updatePolicy"].(map[string]any)["updateMode"] = "Sometimes" },
+			want:   `spec.updatePolicy.updateMode: Unsupported value: "Sometimes"`,
 		},
 		{
 			name:   "a PodMonitor's spec with a field the CRD does not declare",

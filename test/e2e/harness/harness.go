@@ -54,7 +54,7 @@ func Root() (string, error) {
 // the folders of CustomResourceDefinitions InstallCRDs applies.
 var tools = []string{
 	"pulumi", "pulumi-resource-kubernetes", "kubectl", "kube-apiserver", "kwok", "promtool",
-	filepath.Join("crds", "monitoring"), filepath.Join("crds", "keda"),
+	filepath.Join("crds", "monitoring"), filepath.Join("crds", "keda"), filepath.Join("crds", "karpenter"), filepath.Join("crds", "vpa"),
 }
 
 // ToolsBin is the folder of the built tools: SCALESTACK_TOOLS_BIN, else the bin folder of
@@ -198,8 +198,10 @@ func (c *Cluster) InstallCRDs(ctx context.Context) error {
 }
 
 // addonsOff turns the Helm add-ons off: their charts come from the internet, which neither the
-// tests nor the demo reach. Their values are covered by the mocked program tests.
-const addonsOff = `{"workloads":{"addons":{"ingress":false,"metricsServer":false,"keda":false,"monitoring":false}}}`
+// tests nor the demo reach. Their values are covered by the mocked program tests. The cluster
+// runs metrics-server itself, and has the VPA's CRD: the VerticalPodAutoscalers are made against
+// it, as with a cluster's own VPA (installed), with no release.
+const addonsOff = `{"workloads":{"addons":{"ingress":false,"metricsServer":true,"keda":false,"monitoring":false,"vpa":true,"installed":["metricsServer","vpa"]}}}`
 
 // LocalConfig is the configuration of a local-cloud stack at a tier on the cluster: unprotected
 // (destroy is part of the tests, and the demo is thrown away) and without the Helm add-ons.

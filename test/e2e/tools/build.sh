@@ -122,22 +122,36 @@ else
 fi
 ln -sfn "$out" "$cache/bin/crds/monitoring"
 
-# KEDA's module ships its CRDs as YAML.
-keda_version=v2.17.0
-keda_module=github.com/kedacore/keda/v2
-out="$cache/crds-keda-$keda_version"
-if [ -d "$out" ]; then
-  step "KEDA CRDs $keda_version: cached"
-else
-  step "KEDA CRDs $keda_version: copying"
-  (cd "$here/crds" && go mod download "$keda_module@$keda_version")
-  mod="$(cd "$here/crds" && go list -m -f '{{.Dir}}' "$keda_module@$keda_version")"
-  [ -d "$mod/config/crd/bases" ] || { echo "build.sh: no config/crd/bases in $keda_module@$keda_version" >&2; exit 1; }
-  rm -rf "$out.tmp" && mkdir -p "$out.tmp"
-  cp "$mod"/config/crd/bases/*.yaml "$out.tmp/"
-  chmod 644 "$out.tmp/"*
-  mv "$out.tmp" "$out"
-fi
-ln -sfn "$out" "$cache/bin/crds/keda"
+# copy_crds SET NAME MODULE VERSION FILE...: copies CRD YAML files (paths in the module) that a
+# module ships into bin/crds/SET, once per version.
+copy_crds() {
+  local set=$1 name=$2 module=$3 version=$4; shift 4
+  local out="$cache/crds-$set-$version"
+  if [ -d "$out" ]; then
+    step "$name CRDs $version: cached"
+  else
+    step "$name CRDs $version: copying"
+    (cd "$here/crds" && go mod download "$module@$version")
+    local mod
+    mod="$(cd "$here/crds" && go list -m -f '{{.Dir}}' "$module@$version")"
+    rm -rf "$out.tmp" && mkdir -p "$out.tmp"
+    for f in "$@"; do
+      # A glob stays as written when nothing matches: the file check catches it.
+      for g in "$mod"/$f; do
+        [ -f "$g" ] || { echo "build.sh: no $f in $module@$version" >&2; exit 1; }
+        cp "$g" "$out.tmp/"
+      done
+    done
+    chmod 644 "$out.tmp/"*
+    mv "$out.tmp" "$out"
+  fi
+  ln -sfn "$out" "$cache/bin/crds/$set"
+}
+
+# KEDA's, Karpenter's (NodePool and NodeClaim: the AWS provider's EC2NodeClass module is not
+# served here) and the Vertical Pod Autoscaler's modules ship their CRDs as YAML.
+copy_crds keda KEDA github.com/kedacore/keda/v2 v2.17.0 'config/crd/bases/*.yaml'
+copy_crds karpenter Karpenter sigs.k8s.io/karpenter v1.6.0 pkg/apis/crds/karpenter.sh_nodepools.yaml pkg/apis/crds/karpenter.sh_nodeclaims.yaml
+copy_crds vpa VPA k8s.io/autoscaler/vertical-pod-autoscaler v1.4.0 deploy/vpa-v1-crd-gen.yaml
 
 echo "$cache/bin"
