@@ -42,7 +42,9 @@ func TestRightsizeReadsTheRealVPA(t *testing.T) {
 	path := writeStream(t, "rightsize-vpas.yaml", objects)
 	_, err = cluster.Kubectl(ctx, "apply", "--server-side", "-f", path)
 	require.NoError(t, err, "the real VPA CRD takes the plan's objects")
-	t.Cleanup(func() { _, _ = cluster.Kubectl(context.Background(), "delete", "namespace", rightsizeNamespace, "--wait=false") })
+	t.Cleanup(func() {
+		_, _ = cluster.Kubectl(context.Background(), "delete", "namespace", rightsizeNamespace, "--wait=false")
+	})
 
 	// The API requests 500m and 256Mi at 10K; the recommendation says 600m to 1 CPU.
 	_, err = cluster.Kubectl(ctx, "patch", "verticalpodautoscaler", "api", "-n", rightsizeNamespace, "--subresource=status", "--type=merge", "-p",
