@@ -33,13 +33,16 @@ e2e: e2e-tools ## the real engine and API server on 127.0.0.1 (needs etcd and op
 demo: e2e-tools ## bring up a local 1K stack on a cluster on 127.0.0.1 and keep it until Ctrl-C
 	$(GO) run ./test/e2e/demo
 
-fuzz: ## fuzz the config parser, the preview reader and the capacity model for a minute each, the simulation's curves for 30 s
+fuzz: ## fuzz the config parser, the preview reader and the capacity model for a minute each, the simulation's curves and rightsize's inputs for 30 s
 	$(GO) test ./stacks/config -run '^$$' -fuzz FuzzParse -fuzztime 60s
 	$(GO) test ./cost -run '^$$' -fuzz FuzzReadPreview -fuzztime 60s
 	$(GO) test ./capacity -run '^$$' -fuzz FuzzCapacity -fuzztime 60s
 	$(GO) test ./simulate -run '^$$' -fuzz FuzzParseRamp -fuzztime 30s
 	$(GO) test ./simulate -run '^$$' -fuzz FuzzParseTraffic -fuzztime 30s
 	$(GO) test ./simulate -run '^$$' -fuzz FuzzOverride -fuzztime 30s
+	$(GO) test ./rightsize -run '^$$' -fuzz FuzzQuantity -fuzztime 30s
+	$(GO) test ./rightsize -run '^$$' -fuzz FuzzLoad -fuzztime 30s
+	$(GO) test ./rightsize -run '^$$' -fuzz FuzzCompare -fuzztime 30s
 
 golden: ## rewrite the golden plans, cost, check and capacity reports after a reviewed change
 	$(GO) test ./stacks -update

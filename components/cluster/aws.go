@@ -41,6 +41,10 @@ const (
 	autoscalerTagPrefix      = "k8s.io/cluster-autoscaler/"
 )
 
+// nodePolicies are the AWS managed policies a node's role needs to join the cluster, run the
+// CNI and pull images: the managed node groups' role and Karpenter's nodes' role.
+var nodePolicies = []string{"AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"}
+
 // addonSpec is one EKS managed add-on. Its quirks are fields here: its configuration values,
 // and whether its controller needs an IAM role of its own (IRSA) to call AWS.
 type addonSpec struct {
@@ -148,7 +152,7 @@ func (e *eksBuild) roles() error {
 	}, parent); err != nil {
 		return err
 	}
-	for _, p := range []string{"AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"} {
+	for _, p := range nodePolicies {
 		a, err := iam.NewRolePolicyAttachment(ctx, name+"-node-"+names.DNS(p, 40), &iam.RolePolicyAttachmentArgs{
 			Role: e.nodeRole.Name, PolicyArn: e.policy(p),
 		}, parent)

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"time"
 
@@ -113,7 +114,8 @@ func (c *Cluster) karpenter(e *eksBuild) error {
 		return err
 	}
 	var nodeDeps []pulumi.Resource
-	for _, p := range []string{"AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly", "AmazonSSMManagedInstanceCore"} {
+	// And SSM, as Karpenter's node role has it.
+	for _, p := range append(slices.Clip(nodePolicies), "AmazonSSMManagedInstanceCore") {
 		a, err := iam.NewRolePolicyAttachment(ctx, name+"-karpenter-node-"+names.DNS(p, 40), &iam.RolePolicyAttachmentArgs{
 			Role: nodeRole.Name, PolicyArn: e.policy(p),
 		}, parent)
