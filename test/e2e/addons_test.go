@@ -30,9 +30,10 @@ import (
 // app in the namespace scalestack, so they run one after the other, each destroyed at its end.
 const installedStack = "e2e-installed"
 
-// installedAddons marks KEDA and kube-prometheus-stack as the cluster's own: no Helm release
-// (whose chart would come from the internet), but every object that depends on them.
-const installedAddons = `{"workloads":{"addons":{"ingress":false,"metricsServer":false,"keda":true,"monitoring":true,"installed":["keda","monitoring"]}}}`
+// installedAddons marks KEDA, kube-prometheus-stack, metrics-server and VPA as the cluster's
+// own: no Helm release (whose chart would come from the internet), but every object that
+// depends on them.
+const installedAddons = `{"workloads":{"addons":{"ingress":false,"metricsServer":true,"keda":true,"monitoring":true,"vpa":true,"installed":["keda","monitoring","metricsServer","vpa"]}}}`
 
 const (
 	triggerAuthentication = "kubernetes:keda.sh/v1alpha1:TriggerAuthentication"
