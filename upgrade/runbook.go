@@ -153,6 +153,11 @@ func Build(in Input) Runbook {
 	if rb.Direction == Up {
 		rb.Steps = append(rb.Steps, raiseDesired(in.Diff)...)
 	}
+	if switchesToKarpenter(in.Diff) {
+		// Karpenter's NodePools come up in a step of their own, with the subnets' discovery
+		// tags they launch nodes in (nodeAutoscalerSwitch), not before those.
+		first = slices.DeleteFunc(slices.Clone(first), func(t string) bool { return t == types.KarpenterNodePool })
+	}
 	var applied []Change
 	// Going down, only the bounds that change: an autoscaler the smaller tier adds (an HPA in
 	// place of a ScaledObject) comes with the rest, when the one it replaces goes.
@@ -277,6 +282,18 @@ func nodeAutoscalerSwitch(d Diff, stack string, applied []Change) (steps []Step,
 		}
 	}
 	return steps, done
+}
+
+// switchesToKarpenter says whether the change creates Karpenter NodePools and removes managed
+// node groups: a switch from Cluster Autoscaler to Karpenter.
+func switchesToKarpenter(d Diff) bool {
+	created := slices.ContainsFunc(d.Changes, func(c Change) bool {
+		return c.Type == types.KarpenterNodePool && (c.How == Created || c.How == CreatedBeside)
+	})
+	removed := slices.ContainsFunc(d.Changes, func(c Change) bool {
+		return c.Type == types.AWSEKSNodeGroup && (c.How == Removed || c.How == RemovedAfter)
+	})
+	return created && removed
 }
 
 // helmChart is the chart of a release change, from the side of the plan that has it.

@@ -382,9 +382,9 @@ func TestParseInvalid(t *testing.T) {
 				"scalestack:overrides", `{"workloads":{"addons":{"keda":false,"installed":["keda","ingress","monitoring","monitoring","grafana"]}}}`),
 			want: []string{
 				`stacks: tier 10k with scalestack:overrides: workloads.addons.installed.0: "keda" is installed but workloads.addons.keda is false (want keda: true, or "keda" left out of installed)`,
-				`stacks: tier 10k with scalestack:overrides: workloads.addons.installed.1: "ingress" cannot be left to the cluster: scalestack's ingress load balancer and edge settings come with its own release (want one of metricsServer, keda, monitoring; or ingress: false to route with a controller of your own)`,
+				`stacks: tier 10k with scalestack:overrides: workloads.addons.installed.1: "ingress" cannot be left to the cluster: scalestack's ingress load balancer and edge settings come with its own release (want one of metricsServer, keda, monitoring, vpa; or ingress: false to route with a controller of your own)`,
 				`stacks: tier 10k with scalestack:overrides: workloads.addons.installed.3: "monitoring" is already entry 2 (want each add-on once)`,
-				`stacks: tier 10k with scalestack:overrides: workloads.addons.installed.4: "grafana" is not an add-on (want one of metricsServer, keda, monitoring)`,
+				`stacks: tier 10k with scalestack:overrides: workloads.addons.installed.4: "grafana" is not an add-on (want one of metricsServer, keda, monitoring, vpa)`,
 			},
 		},
 		{
