@@ -166,6 +166,8 @@ func Load(ctx context.Context, path string) (*Client, error) {
 			if err := client.execCredential(ctx, us.Exec.Command, us.Exec.Args, us.Exec.Env, us.Exec.APIVersion, tlsConfig); err != nil {
 				return nil, fmt.Errorf("%s: users.%s.exec: %w", path, userName, err)
 			}
+		default:
+			return nil, configErr("%s: users.%s: no credentials it can use (want token, tokenFile, client-certificate(-data) with client-key(-data), or exec)", path, userName)
 		}
 	}
 	if !found {

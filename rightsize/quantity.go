@@ -40,7 +40,9 @@ func Quantity(q string) (float64, error) {
 
 // cpuText writes cores as Kubernetes would: millicores below 10 cores, rounded up to 10m.
 func cpuText(cores float64) string {
-	m := math.Ceil(cores*100) * 10
+	// Rounded to the nanocore first, so that a float's error (0.07*100 = 7.000000000000001)
+	// does not lift an exact figure a step.
+	m := math.Ceil(math.Round(cores*1e9)/1e7) * 10
 	if m >= 10000 {
 		return strconv.FormatFloat(math.Ceil(cores), 'f', -1, 64)
 	}

@@ -246,17 +246,21 @@ func (r Report) Text() string {
 		fmt.Fprintf(&b, "  %-52s %-36s %s\n", "workload/container", "cpu request -> recommended (range)", "memory request -> recommended (range)")
 	}
 	changes := map[string][]string{}
-	var keys []string
+	var keys, fixed []string
+	moves := func(a Advice) bool { return a.Do == "raise" || a.Do == "lower" }
 	for _, row := range r.Rows {
 		fmt.Fprintf(&b, "  %-52s %-36s %s\n", row.Namespace+"/"+row.Kind+"/"+row.Name+"/"+row.Container, side(row.CPU), side(row.Memory))
 		if row.Key == "" {
+			if moves(row.CPU) || moves(row.Memory) {
+				fixed = append(fixed, row.Namespace+"/"+row.Name+"/"+row.Container)
+			}
 			continue
 		}
 		for _, x := range []struct {
 			field string
 			a     Advice
 		}{{"cpu", row.CPU}, {"memory", row.Memory}} {
-			if x.a.Do == "raise" || x.a.Do == "lower" {
+			if moves(x.a) {
 				if _, ok := changes[row.Key]; !ok {
 					keys = append(keys, row.Key)
 				}
@@ -269,7 +273,11 @@ func (r Report) Text() string {
 		for _, k := range keys {
 			fmt.Fprintf(&b, "  %s: {%s}\n", k, strings.Join(changes[k], ", "))
 		}
-	} else if len(r.Rows) > 0 {
+	}
+	if len(fixed) > 0 {
+		fmt.Fprintf(&b, "\nOutside their range but with no override (scalestack fixes their requests): %s\n", strings.Join(fixed, ", "))
+	}
+	if len(keys) == 0 && len(fixed) == 0 && len(r.Rows) > 0 {
 		b.WriteString("\nEvery request the stack sets is within its recommendation's range.\n")
 	}
 	if len(r.Waiting) > 0 {

@@ -30,6 +30,11 @@ func TestQuantity(t *testing.T) {
 		assert.Error(t, err, bad)
 	}
 	assert.Equal(t, "420m", cpuText(0.412))
+	for _, m := range []string{"70m", "140m", "280m", "550m", "1100m"} {
+		q, err := Quantity(m)
+		require.NoError(t, err)
+		assert.Equal(t, m, cpuText(q), "an exact figure stays itself")
+	}
 	assert.Equal(t, "12", cpuText(11.2))
 	assert.Equal(t, "300Mi", memoryText(300<<20))
 	assert.Equal(t, "301Mi", memoryText(300<<20+1))
@@ -162,12 +167,13 @@ func TestErrors(t *testing.T) {
 
 	dir := t.TempDir()
 	for name, doc := range map[string]string{
-		"not yaml":      "{",
-		"no context":    "current-context: x\ncontexts: [{name: y, context: {cluster: c, user: u}}]\n",
-		"bad server":    "current-context: x\ncontexts: [{name: x, context: {cluster: c, user: u}}]\nclusters: [{name: c, cluster: {server: 'not a url'}}]\nusers: [{name: u, user: {}}]\n",
-		"missing user":  "current-context: x\ncontexts: [{name: x, context: {cluster: c, user: u}}]\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n",
-		"bad CA":        "current-context: x\ncontexts: [{name: x, context: {cluster: c, user: u}}]\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1', certificate-authority-data: bm90IHBlbQ==}}]\nusers: [{name: u, user: {}}]\n",
-		"missing token": "current-context: x\ncontexts: [{name: x, context: {cluster: c, user: u}}]\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\nusers: [{name: u, user: {tokenFile: /nonexistent}}]\n",
+		"not yaml":       "{",
+		"no context":     "current-context: x\ncontexts: [{name: y, context: {cluster: c, user: u}}]\n",
+		"bad server":     "current-context: x\ncontexts: [{name: x, context: {cluster: c, user: u}}]\nclusters: [{name: c, cluster: {server: 'not a url'}}]\nusers: [{name: u, user: {}}]\n",
+		"missing user":   "current-context: x\ncontexts: [{name: x, context: {cluster: c, user: u}}]\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n",
+		"bad CA":         "current-context: x\ncontexts: [{name: x, context: {cluster: c, user: u}}]\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1', certificate-authority-data: bm90IHBlbQ==}}]\nusers: [{name: u, user: {}}]\n",
+		"no credentials": "current-context: x\ncontexts: [{name: x, context: {cluster: c, user: u}}]\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\nusers: [{name: u, user: {token-file: /typo}}]\n",
+		"missing token":  "current-context: x\ncontexts: [{name: x, context: {cluster: c, user: u}}]\nclusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\nusers: [{name: u, user: {tokenFile: /nonexistent}}]\n",
 	} {
 		path := filepath.Join(dir, strings.ReplaceAll(name, " ", "-"))
 		require.NoError(t, os.WriteFile(path, []byte(doc), 0o600))

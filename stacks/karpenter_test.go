@@ -65,7 +65,8 @@ func TestKarpenterOnEKS(t *testing.T) {
 			assert.Contains(t, controller.StringAt("assumeRolePolicy"), "system:serviceaccount:kube-system:karpenter")
 			policy := find("aws:iam/rolePolicy:RolePolicy", "scalestack-prod-cluster-karpenter")
 			doc := policy.StringAt("policy")
-			for _, sid := range []string{"AllowScopedEC2InstanceAccessActions", "AllowScopedDeletion", "AllowInterruptionQueueActions", "AllowPassingInstanceRole", "AllowAPIServerEndpointDiscovery"} {
+			for _, sid := range []string{"AllowScopedEC2InstanceAccessActions", "AllowScopedDeletion", "AllowInterruptionQueueActions", "AllowPassingInstanceRole", "AllowAPIServerEndpointDiscovery",
+				"AllowUnscopedInstanceProfileListAction"} { // Karpenter 1.7 on: its instance profiles' garbage collection lists them
 				assert.Contains(t, doc, sid)
 			}
 			assert.Contains(t, doc, "aws:ResourceTag/kubernetes.io/cluster/scalestack-prod-cluster", "it terminates only this cluster's instances")

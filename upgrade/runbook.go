@@ -231,9 +231,12 @@ func nodeAutoscalerSwitch(d Diff, stack string, applied []Change) (steps []Step,
 			}
 		}
 		// The EC2NodeClasses find the private subnets by their discovery tag, which the
-		// subnets take in place.
+		// subnets take in place; the EventBridge rules feed the interruption queue, so that the
+		// spot nodes Karpenter launches during the drain are drained on their warnings.
 		for _, c := range d.Changes {
-			if c.Type == types.AWSSubnet && c.How == InPlace && !was(c) {
+			subnet := c.Type == types.AWSSubnet && c.How == InPlace
+			rule := (c.Type == types.AWSEventRule || c.Type == types.AWSEventTarget) && c.How == Created
+			if (subnet || rule) && !was(c) && !slices.ContainsFunc(up, func(u Change) bool { return u.URN == c.URN }) {
 				up = append(up, c)
 			}
 		}

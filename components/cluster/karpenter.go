@@ -408,6 +408,9 @@ func karpenterPolicy(partition, region, clusterName, queueARN, nodeRoleARN, clus
 				"StringLike":   map[string]any{"aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*"},
 			}},
 		amazon.Statement{Sid: "AllowInstanceProfileReadActions", Actions: []string{"iam:GetInstanceProfile"}, Resources: []string{profiles}},
+		// From Karpenter 1.7 the controller lists instance profiles to collect those of
+		// deleted EC2NodeClasses; IAM scopes no list action to a resource.
+		amazon.Statement{Sid: "AllowUnscopedInstanceProfileListAction", Actions: []string{"iam:ListInstanceProfiles"}, Resources: []string{"*"}},
 		amazon.Statement{Sid: "AllowAPIServerEndpointDiscovery", Actions: []string{"eks:DescribeCluster"}, Resources: []string{clusterARN}},
 	)
 }

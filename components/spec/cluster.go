@@ -60,8 +60,8 @@ const KarpenterDiscoveryTag = "karpenter.sh/discovery"
 // size, which prices the pool and by which the capacity model sizes a node, and the nodes the
 // preset's minimums run on (Karpenter keeps no minimum: the pods' requests decide).
 const (
-	AnnotationNodeSize = "scalestack.io/node-size"
-	AnnotationMinNodes = "scalestack.io/min-nodes"
+	AnnotationNodeSize = "scalestack.dev/node-size"
+	AnnotationMinNodes = "scalestack.dev/min-nodes"
 )
 
 // Defaults of a Cluster.

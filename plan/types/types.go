@@ -33,6 +33,8 @@ const (
 	AWSMetricAlarm                = "aws:cloudwatch/metricAlarm:MetricAlarm"
 	AWSIAMOpenIdConnectProvider   = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
 	AWSIAMRole                    = "aws:iam/role:Role"
+	AWSEventRule                  = "aws:cloudwatch/eventRule:EventRule"
+	AWSEventTarget                = "aws:cloudwatch/eventTarget:EventTarget"
 	AWSInternetGateway            = "aws:ec2/internetGateway:InternetGateway"
 	AWSLB                         = "aws:lb/loadBalancer:LoadBalancer"
 	AWSNatGateway                 = "aws:ec2/natGateway:NatGateway"
