@@ -25,8 +25,9 @@ type Workload struct {
 	Requests map[string]Request
 }
 
-// Request is a container's CPU (cores) and memory (bytes); 0 where the plan does not say.
-type Request struct{ CPU, Memory float64 }
+// Request is a container's CPU (cores) and memory (bytes) requests and limits; 0 where the
+// plan does not say.
+type Request struct{ CPU, Memory, CPULimit, MemoryLimit float64 }
 
 // presetKeys are the preset keys of the workloads whose requests a stack sets, by the
 // Deployment's name.
@@ -43,8 +44,8 @@ func Planned(p plan.Plan) []Workload {
 		kind := map[string]string{types.K8sDeployment: "Deployment", types.K8sStatefulSet: "StatefulSet"}[r.Type]
 		if kind == "" {
 			if r.Type == types.HelmRelease && r.StringAt("chart") == "ingress-nginx" {
-				q := r.MapAt("values.controller.resources.requests")
-				requests[id(r.StringAt("namespace"), "Deployment", "ingress-nginx-controller")] = map[string]Request{"controller": request(q)}
+				q, l := r.MapAt("values.controller.resources.requests"), r.MapAt("values.controller.resources.limits")
+				requests[id(r.StringAt("namespace"), "Deployment", "ingress-nginx-controller")] = map[string]Request{"controller": request(q, l)}
 			}
 			continue
 		}
@@ -54,7 +55,8 @@ func Planned(p plan.Plan) []Workload {
 			name, _ := m["name"].(string)
 			res, _ := m["resources"].(map[string]any)
 			q, _ := res["requests"].(map[string]any)
-			cs[name] = request(q)
+			l, _ := res["limits"].(map[string]any)
+			cs[name] = request(q, l)
 		}
 		requests[id(r.StringAt("metadata.namespace"), kind, r.StringAt("metadata.name"))] = cs
 	}
@@ -70,13 +72,16 @@ func Planned(p plan.Plan) []Workload {
 	return out
 }
 
-func request(q map[string]any) Request {
+func request(requests, limits map[string]any) Request {
 	var r Request
-	if s, ok := q["cpu"].(string); ok {
-		r.CPU, _ = Quantity(s)
-	}
-	if s, ok := q["memory"].(string); ok {
-		r.Memory, _ = Quantity(s)
+	for _, x := range []struct {
+		m    map[string]any
+		key  string
+		into *float64
+	}{{requests, "cpu", &r.CPU}, {requests, "memory", &r.Memory}, {limits, "cpu", &r.CPULimit}, {limits, "memory", &r.MemoryLimit}} {
+		if s, ok := x.m[x.key].(string); ok {
+			*x.into, _ = Quantity(s)
+		}
 	}
 	return r
 }
@@ -95,6 +100,9 @@ type Advice struct {
 	Requested   string `json:"requested,omitempty"`
 	Recommended Range  `json:"recommended"`
 	Do          string `json:"do"`
+	// Limit is the plan's limit where the recommended target is above it: a raise must lift
+	// the limit too, or the request is refused (a request above its limit).
+	Limit string `json:"limit,omitempty"`
 }
 
 // Row is one container's advice.
@@ -172,10 +180,10 @@ func Compare(ctx context.Context, c *Client, planned []Workload) (Report, error)
 				req, known := w.Requests[cr.ContainerName]
 				row := Row{Namespace: w.Namespace, Kind: w.Kind, Name: w.Name, Container: cr.ContainerName, Key: w.Key}
 				var err error
-				if row.CPU, err = advise(cr.Target["cpu"], cr.LowerBound["cpu"], cr.UpperBound["cpu"], req.CPU, known, cpuText); err != nil {
+				if row.CPU, err = advise(cr.Target["cpu"], cr.LowerBound["cpu"], cr.UpperBound["cpu"], req.CPU, req.CPULimit, known, cpuText); err != nil {
 					return Report{}, fmt.Errorf("VerticalPodAutoscaler %s/%s: %s cpu: %w", v.Metadata.Namespace, v.Metadata.Name, cr.ContainerName, err)
 				}
-				if row.Memory, err = advise(cr.Target["memory"], cr.LowerBound["memory"], cr.UpperBound["memory"], req.Memory, known, memoryText); err != nil {
+				if row.Memory, err = advise(cr.Target["memory"], cr.LowerBound["memory"], cr.UpperBound["memory"], req.Memory, req.MemoryLimit, known, memoryText); err != nil {
 					return Report{}, fmt.Errorf("VerticalPodAutoscaler %s/%s: %s memory: %w", v.Metadata.Namespace, v.Metadata.Name, cr.ContainerName, err)
 				}
 				rep.Rows = append(rep.Rows, row)
@@ -196,7 +204,7 @@ func Compare(ctx context.Context, c *Client, planned []Workload) (Report, error)
 }
 
 // advise weighs one request against a recommendation's target and bounds.
-func advise(target, lower, upper string, requested float64, known bool, text func(float64) string) (Advice, error) {
+func advise(target, lower, upper string, requested, limit float64, known bool, text func(float64) string) (Advice, error) {
 	var a Advice
 	t, err := Quantity(target)
 	if err != nil {
@@ -219,6 +227,9 @@ func advise(target, lower, upper string, requested float64, known bool, text fun
 		a.Do = "see"
 	case requested < lo:
 		a.Requested, a.Do = text(requested), "raise"
+		if limit > 0 && t > limit {
+			a.Limit = text(limit)
+		}
 	case requested > hi:
 		a.Requested, a.Do = text(requested), "lower"
 	default:
@@ -239,6 +250,9 @@ func (r Report) Text() string {
 		rec := fmt.Sprintf("%s (%s-%s)", a.Recommended.Target, a.Recommended.Lower, a.Recommended.Upper)
 		if a.Do == "see" {
 			return "the chart's -> " + rec
+		}
+		if a.Limit != "" {
+			return fmt.Sprintf("%s -> %s: %s, and its limit %s", a.Requested, rec, a.Do, a.Limit)
 		}
 		return fmt.Sprintf("%s -> %s: %s", a.Requested, rec, a.Do)
 	}
@@ -265,6 +279,10 @@ func (r Report) Text() string {
 					keys = append(keys, row.Key)
 				}
 				changes[row.Key] = append(changes[row.Key], fmt.Sprintf("%s: %s", x.field, x.a.Recommended.Target))
+				if x.a.Limit != "" {
+					// The preset's limit keys: cpuLimit, memoryLimit (spec.Resources).
+					changes[row.Key] = append(changes[row.Key], fmt.Sprintf("%sLimit: %s", x.field, x.a.Recommended.Target))
+				}
 			}
 		}
 	}

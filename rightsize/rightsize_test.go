@@ -184,3 +184,19 @@ func TestErrors(t *testing.T) {
 	_, err = Load(ctx, filepath.Join(dir, "absent"))
 	assert.ErrorAs(t, err, new(ConfigError))
 }
+
+// A raise past the plan's limit says so, and the overrides lift the limit with the request
+// (spec refuses a request above its limit).
+func TestRaiseAboveLimit(t *testing.T) {
+	a, err := advise("1500m", "1200m", "2", 0.5, 1, true, cpuText)
+	require.NoError(t, err)
+	assert.Equal(t, Advice{Requested: "500m", Recommended: Range{Target: "1500m", Lower: "1200m", Upper: "2000m"}, Do: "raise", Limit: "1000m"}, a)
+	within, err := advise("800m", "600m", "900m", 0.5, 1, true, cpuText)
+	require.NoError(t, err)
+	assert.Empty(t, within.Limit, "a target within the limit needs no new limit")
+	rep := Report{Server: "https://127.0.0.1", Rows: []Row{{Namespace: "scalestack", Kind: "Deployment", Name: "api", Container: "api",
+		Key: "workloads.api.resources", CPU: a, Memory: Advice{Do: "keep"}}}}
+	text := rep.Text()
+	assert.Contains(t, text, "workloads.api.resources: {cpu: 1500m, cpuLimit: 1500m}")
+	assert.Contains(t, text, "raise, and its limit 1000m")
+}
