@@ -73,17 +73,12 @@ func Planned(p plan.Plan) []Workload {
 }
 
 func request(requests, limits map[string]any) Request {
-	var r Request
-	for _, x := range []struct {
-		m    map[string]any
-		key  string
-		into *float64
-	}{{requests, "cpu", &r.CPU}, {requests, "memory", &r.Memory}, {limits, "cpu", &r.CPULimit}, {limits, "memory", &r.MemoryLimit}} {
-		if s, ok := x.m[x.key].(string); ok {
-			*x.into, _ = Quantity(s)
-		}
+	at := func(m map[string]any, key string) float64 {
+		s, _ := m[key].(string)
+		v, _ := Quantity(s)
+		return v
 	}
-	return r
+	return Request{CPU: at(requests, "cpu"), Memory: at(requests, "memory"), CPULimit: at(limits, "cpu"), MemoryLimit: at(limits, "memory")}
 }
 
 // Range is a recommendation: the target and the bounds within which a request is fine.
